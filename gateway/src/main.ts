@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { ServiceDirectory, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
+import { parseConfig, type GatewayConfig } from './config';
+import { UpstreamProxy } from './domain/upstream-proxy';
+import { gatewayRoutes } from './routes/gateway-routes';
+
+export const NAME = 'gateway';
+
+function bytes(limit: string): number {
+  const m = /^(\d+)\s*(kb|mb|b)?$/i.exec(limit.trim());
+  if (!m) throw new Error(`bad size ${limit}`);
+  return Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b']);
+}
+
+export function start(opts: StartOptions = {}) {
+  return startService<GatewayConfig>(
+    {
+      name: NAME,
+      rootDir: path.resolve(__dirname, '../..'),
+      parseConfig,
+      environment: { JWT_SECRET: 'jwt.secret' },
+      parseJson: false,
+      async build(ctx) {
+        const cfg = ctx.config();
+        const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
+        const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets);
+        const { router, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger);
+        const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s)));
+        await watchAll();
+        ctx.onRefresh(async () => {
+          await watchAll();
+        });
+        return {
+          router,
+          close: async () => {
+            directory.stop();
+            proxy.close();
+          },
+        };
+      },
+    },
+    opts,
+  );
+}
+
+if (require.main === module) runFromCommandLine(start);

@@ -1,0 +1,83 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { Router, type Request, type Response } from 'express';
+import { AppError, createTokenKey, problem, type Logger } from '@coupon-rush/platform';
+import type { GatewayConfig } from '../config';
+import { authenticate } from '../domain/authenticate';
+import { RouteTable } from '../domain/route-table';
+import type { UpstreamProxy } from '../domain/upstream-proxy';
+
+function send(res: Response, status: number, code: string, detail: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(status).type('application/problem+json').send(JSON.stringify(problem(status, code, detail)));
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(new AppError('PAYLOAD_TOO_LARGE', 413, 'Request body is too large'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new AppError('PAYLOAD_TOO_LARGE', 413, 'Request body is too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
+
+export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger): { router: Router; table: () => RouteTable } {
+  let table = new RouteTable(config().routes);
+  let key = createTokenKey(config().jwt.secret);
+  let seen = config();
+  const current = () => {
+    // Rebuilt only when a refresh replaced the configuration object.
+    if (seen !== config()) {
+      seen = config();
+      table = new RouteTable(seen.routes);
+      key = createTokenKey(seen.jwt.secret);
+    }
+    return { table, key, cfg: seen };
+  };
+
+  const router = Router();
+  router.use(async (req: Request, res: Response) => {
+    const { table, key, cfg } = current();
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
+    res.setHeader('x-request-id', requestId);
+    if (UNSAFE_PATH.test(req.url.split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
+    const match = table.match(req.method, req.url);
+    if (!match) return send(res, 404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`);
+    const identity = authenticate(req.headers.authorization, key, cfg.jwt.issuer);
+    if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
+    let body: Buffer;
+    try {
+      body = await readBody(req, bodyLimitBytes);
+    } catch (err) {
+      return err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read');
+    }
+    const outcome = await proxy.forward(req, body, res, {
+      service: match.route.service,
+      path: match.upstreamPath,
+      timeoutMs: match.route.timeoutMs,
+      identity,
+      requestId,
+    });
+    if (outcome === 'no-instance' || outcome === 'refused') return send(res, 503, 'SERVICE_UNAVAILABLE', `No healthy instance of ${match.route.service}`);
+    if (outcome === 'timeout') return send(res, 504, 'GATEWAY_TIMEOUT', `${match.route.service} did not answer in ${match.route.timeoutMs} ms`);
+    if (outcome === 'failed') {
+      logger.warn('upstream failed', { route: match.route.id, requestId });
+      return send(res, 502, 'BAD_GATEWAY', `${match.route.service} failed to answer`);
+    }
+  });
+  return { router, table: () => current().table };
+}

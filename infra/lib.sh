@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Shared helpers for the infra scripts: paths, logging, background processes, readiness waits.
+# Sourced, never run. Every component file in components/ defines <name>_install, <name>_start,
+# <name>_stop and <name>_status and relies only on what is defined here.
+
+INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT_DIR="$(cd "$INFRA_DIR/.." && pwd)"
+# Downloaded and built artefacts live outside the checkout so a fresh clone reuses them.
+CACHE_DIR="${COUPON_RUSH_CACHE:-$HOME/.cache/coupon-rush}"
+# Runtime data, logs and pids of this checkout: one git-ignored folder.
+RUN_DIR="${COUPON_RUSH_RUN:-$ROOT_DIR/.run}"
+LOG_DIR="$RUN_DIR/logs"
+DATA_DIR="$RUN_DIR/data"
+PID_DIR="$RUN_DIR/pids"
+mkdir -p "$CACHE_DIR" "$LOG_DIR" "$DATA_DIR" "$PID_DIR"
+
+say() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_bg NAME LOGFILE CMD... — runs CMD detached from this shell, records its pid.
+start_bg() {
+  local name=$1 logfile=$2; shift 2
+  setsid nohup "$@" >>"$logfile" 2>&1 < /dev/null &
+  echo $! > "$PID_DIR/$name.pid"
+}
+
+# stop_pid NAME — TERM then KILL the process recorded by start_bg, if it is still ours.
+stop_pid() {
+  local name=$1 pidfile="$PID_DIR/$1.pid" pid i
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# wait_until NAME LOGFILE SECONDS CMD... — polls CMD until it succeeds; on timeout names the
+# component and the log to read, with its last lines.
+wait_until() {
+  local name=$1 logfile=$2 seconds=$3; shift 3
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      say "$name did not become ready within ${seconds}s; its log is $logfile:"
+      tail -n 20 "$logfile" >&2 2>/dev/null || true
+      die "$name is not up"
+    fi
+    sleep 0.3
+  done
+}
+
+# status_line NAME PORT VERSION UP(0/1)
+status_line() {
+  local state=down
+  [ "$4" = 0 ] && state=up
+  printf '%-16s %-5s port %-24s %s\n' "$1" "$state" "$2" "$3"
+}
+
+apt_install() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  # Keep the packages' own init scripts from starting system-wide daemons: we run our own.
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' > $policy; chmod +x $policy; created=1; fi
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >"$LOG_DIR/apt.log" 2>&1 \
+    || { [ $created = 1 ] && rm -f $policy; die "apt-get install failed, see $LOG_DIR/apt.log"; }
+  [ $created = 1 ] && rm -f $policy
+  return 0
+}

@@ -1,0 +1,59 @@
+/**
+ * Typed access to a raw config object that collects every problem and fails once, at boot, with
+ * the full list: bad config stops a service before it takes traffic.
+ */
+export class ConfigReader {
+  private readonly problems: string[] = [];
+
+  constructor(private readonly raw: Record<string, unknown>, private readonly source: string) {}
+
+  private get(path: string): unknown {
+    return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), this.raw);
+  }
+
+  private fail<T>(path: string, expected: string, fallback: T): T {
+    this.problems.push(`${path}: expected ${expected}, got ${JSON.stringify(this.get(path))}`);
+    return fallback;
+  }
+
+  string(path: string, fallback?: string): string {
+    const v = this.get(path) ?? fallback;
+    return typeof v === 'string' && v.length > 0 ? v : this.fail(path, 'a non-empty string', '');
+  }
+
+  optionalString(path: string): string | undefined {
+    const v = this.get(path);
+    return v === undefined || v === null || v === '' ? undefined : this.string(path);
+  }
+
+  number(path: string, fallback?: number, { min = -Infinity, max = Infinity } = {}): number {
+    const raw = this.get(path) ?? fallback;
+    const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(path, `a number in [${min}, ${max}]`, 0);
+  }
+
+  boolean(path: string, fallback?: boolean): boolean {
+    const v = this.get(path) ?? fallback;
+    if (v === 'true' || v === 'false') return v === 'true';
+    return typeof v === 'boolean' ? v : this.fail(path, 'a boolean', false);
+  }
+
+  list<T>(path: string, item: (value: unknown, at: string) => T | undefined): T[] {
+    const v = this.get(path);
+    if (!Array.isArray(v)) return this.fail(path, 'a list', []);
+    return v.flatMap((entry, i) => {
+      const parsed = item(entry, `${path}[${i}]`);
+      if (parsed === undefined) {
+        this.problems.push(`${path}[${i}]: invalid entry ${JSON.stringify(entry)}`);
+        return [];
+      }
+      return [parsed];
+    });
+  }
+
+  /** Throws with every problem found, or returns the value built from this reader. */
+  done<T>(value: T): T {
+    if (this.problems.length > 0) throw new Error(`invalid configuration (${this.source}):\n  - ${this.problems.join('\n  - ')}`);
+    return value;
+  }
+}

@@ -1,0 +1,143 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import Consul from 'consul';
+import type { Logger } from 'winston';
+
+export interface ConsulSettings {
+  host: string;
+  port: number;
+  /** How often Consul probes each instance's health endpoint. */
+  checkInterval: string;
+  deregisterCriticalAfter: string;
+}
+
+export interface ServiceInstance {
+  id: string;
+  address: string;
+  port: number;
+}
+
+export function consulClient(s: Pick<ConsulSettings, 'host' | 'port'>): Consul {
+  return new Consul({ host: s.host, port: s.port });
+}
+
+/** Registers one instance with an HTTP health check; the returned function deregisters it. */
+export async function registerInstance(
+  settings: ConsulSettings,
+  name: string,
+  port: number,
+  healthPath: string,
+  logger: Logger,
+): Promise<{ id: string; deregister: () => Promise<void> }> {
+  const consul = consulClient(settings);
+  const id = `${name}-${os.hostname()}-${port}-${crypto.randomBytes(3).toString('hex')}`;
+  await consul.agent.service.register({
+    name,
+    id,
+    address: '127.0.0.1',
+    port,
+    meta: { pid: String(process.pid) },
+    check: {
+      name: `${name} ready`,
+      http: `http://127.0.0.1:${port}${healthPath}`,
+      interval: settings.checkInterval,
+      timeout: '1s',
+      deregistercriticalserviceafter: settings.deregisterCriticalAfter,
+    },
+  });
+  logger.info('registered in consul', { id, port });
+  return {
+    id,
+    deregister: async () => {
+      await consul.agent.service.deregister(id).catch((err: unknown) => logger.warn('consul deregister failed', { id, err: String(err) }));
+    },
+  };
+}
+
+/**
+ * The passing instances of a set of services, kept current by Consul blocking queries, so a
+ * request never waits on Consul. Round-robin over passing instances; an instance that refused a
+ * connection is skipped until Consul reports it again (a later index) or the pause expires.
+ */
+export class ServiceDirectory {
+  private readonly instances = new Map<string, ServiceInstance[]>();
+  private readonly cursors = new Map<string, number>();
+  private readonly benched = new Map<string, number>();
+  private readonly watches = new Map<string, AbortController>();
+  private stopped = false;
+
+  constructor(
+    private readonly consul: Pick<ConsulSettings, 'host' | 'port'>,
+    private readonly logger: Logger,
+    private readonly benchMillis = 5000,
+  ) {}
+
+  /** Starts watching a service; resolves once the first answer from Consul arrived. */
+  async watch(service: string): Promise<void> {
+    if (this.watches.has(service)) return;
+    const abort = new AbortController();
+    this.watches.set(service, abort);
+    let first!: () => void;
+    const firstAnswer = new Promise<void>((resolve) => (first = resolve));
+    void this.loop(service, abort.signal, first);
+    await Promise.race([firstAnswer, new Promise((r) => setTimeout(r, 3000))]);
+  }
+
+  private async loop(service: string, signal: AbortSignal, first: () => void): Promise<void> {
+    let index = '0';
+    let failures = 0;
+    while (!this.stopped && !signal.aborted) {
+      try {
+        const url = `http://${this.consul.host}:${this.consul.port}/v1/health/service/${encodeURIComponent(service)}?passing=true&index=${index}&wait=30s`;
+        const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(40_000)]) });
+        if (!res.ok) throw new Error(`consul answered ${res.status}`);
+        const next = res.headers.get('x-consul-index') ?? '0';
+        const body = (await res.json()) as Array<{ Service: { ID: string; Address: string; Port: number } }>;
+        // A reset index (Consul restarted) must not turn into a busy loop of immediate answers.
+        index = Number(next) < Number(index) ? '0' : next;
+        const list = body.map((e) => ({ id: e.Service.ID, address: e.Service.Address || '127.0.0.1', port: e.Service.Port }));
+        this.instances.set(service, list);
+        for (const inst of list) this.benched.delete(inst.id);
+        failures = 0;
+        first();
+      } catch (err) {
+        if (signal.aborted || this.stopped) return;
+        failures++;
+        if (failures === 1) this.logger.warn('consul watch failed, keeping last known instances', { service, err: String(err) });
+        first();
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * failures)));
+      }
+    }
+  }
+
+  /** All passing instances currently known, including those benched after a refusal. */
+  known(service: string): ServiceInstance[] {
+    return this.instances.get(service) ?? [];
+  }
+
+  pick(service: string): ServiceInstance | undefined {
+    const all = this.known(service);
+    if (all.length === 0) return undefined;
+    const now = Date.now();
+    const start = this.cursors.get(service) ?? 0;
+    for (let i = 0; i < all.length; i++) {
+      const inst = all[(start + i) % all.length];
+      const until = this.benched.get(inst.id);
+      if (until !== undefined && until > now) continue;
+      this.cursors.set(service, (start + i + 1) % all.length);
+      return inst;
+    }
+    return undefined;
+  }
+
+  /** Takes an instance out of rotation after it refused a connection. */
+  bench(instance: ServiceInstance): void {
+    this.benched.set(instance.id, Date.now() + this.benchMillis);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const abort of this.watches.values()) abort.abort();
+    this.watches.clear();
+  }
+}

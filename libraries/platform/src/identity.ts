@@ -1,0 +1,44 @@
+import type { Request } from 'express';
+import { AppError } from './errors';
+
+export interface Caller {
+  userId: number;
+  role: 'USER' | 'ADMIN';
+}
+
+/**
+ * The caller as the gateway asserted it from a verified token. Services are reached only through
+ * the gateway, which drops any client-sent copy of these headers.
+ */
+export function callerOf(req: Request): Caller {
+  const id = req.header('x-user-id');
+  const role = req.header('x-user-role');
+  if (!id || !/^[1-9][0-9]{0,15}$/.test(id) || (role !== 'USER' && role !== 'ADMIN')) {
+    throw new AppError('UNAUTHORIZED', 401, 'Authentication is required');
+  }
+  return { userId: Number(id), role };
+}
+
+export function requireAdmin(req: Request): Caller {
+  const caller = callerOf(req);
+  if (caller.role !== 'ADMIN') throw new AppError('FORBIDDEN', 403, 'Administrator role is required');
+  return caller;
+}
+
+/** A positive integer path or query id, else a 400 (never a 500 and never a query with garbage). */
+export function positiveId(value: unknown, name = 'id'): number {
+  if (typeof value !== 'string' || !/^[1-9][0-9]{0,15}$/.test(value)) {
+    throw new AppError('VALIDATION_FAILED', 400, `${name} must be a positive integer`);
+  }
+  return Number(value);
+}
+
+/** Rejects bodies that are not objects or carry fields the endpoint does not know. */
+export function objectBody(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('VALIDATION_FAILED', 400, 'Request body must be a JSON object');
+  }
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', 400, `Unknown fields: ${unknown.join(', ')}`);
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,44 @@
+import knex, { type Knex } from 'knex';
+import type { ConfigReader } from './config-reader';
+
+export interface MysqlSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  pool: number;
+}
+
+export function readMysqlSettings(r: ConfigReader): MysqlSettings {
+  return {
+    host: r.string('mysql.host', '127.0.0.1'),
+    port: r.number('mysql.port', 3306),
+    user: r.string('mysql.user'),
+    password: r.string('mysql.password'),
+    database: r.string('mysql.database'),
+    pool: r.number('mysql.pool', 10, { min: 1 }),
+  };
+}
+
+/** The environment variable that carries the database password (a secret, never in config-repo). */
+export const MYSQL_ENVIRONMENT = { DB_PASSWORD: 'mysql.password' };
+
+/**
+ * Opens a pool on the configured database, creating the database first when missing (tests give
+ * each run its own), then applies the service's numbered migrations.
+ */
+export async function openDatabase(s: MysqlSettings, migrations: { directory: string; ledger: string }): Promise<Knex> {
+  if (!/^[A-Za-z0-9_]+$/.test(s.database)) throw new Error(`bad database name ${s.database}`);
+  const connection = { host: s.host, port: s.port, user: s.user, password: s.password, timezone: 'Z', dateStrings: false, supportBigNumbers: true, bigNumberStrings: false };
+  const admin = knex({ client: 'mysql2', connection, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${s.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await admin.destroy();
+  }
+  const db = knex({ client: 'mysql2', connection: { ...connection, database: s.database }, pool: { min: 0, max: s.pool } });
+  // Each service keeps its own migration ledger so services can share one database.
+  await db.migrate.latest({ directory: migrations.directory, loadExtensions: ['.js'], tableName: migrations.ledger });
+  return db;
+}

@@ -1,0 +1,224 @@
+import path from 'node:path';
+import express, { type Express, type Router } from 'express';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { loadConfig, type LoadedConfig } from './config-client';
+import { ConfigReader } from './config-reader';
+import { registerInstance, type ConsulSettings } from './discovery';
+import { errorHandler, notFoundHandler } from './errors';
+import { listen } from './http-server';
+import { createLogger, type Logger } from './logger';
+import { deepMerge } from './property-sources';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+
+/** Settings every service has, read from application.yml. */
+export interface PlatformSettings {
+  port: number;
+  bodyLimit: string;
+  requestTimeoutMs: number;
+  consul: ConsulSettings & { register: boolean };
+}
+
+export function readPlatformSettings(r: ConfigReader): PlatformSettings {
+  return {
+    port: r.number('server.port', undefined, { min: 0, max: 65535 }),
+    bodyLimit: r.string('server.bodyLimit', '16kb'),
+    requestTimeoutMs: r.number('server.requestTimeoutMs', 10_000, { min: 100 }),
+    consul: {
+      host: r.string('consul.host', '127.0.0.1'),
+      port: r.number('consul.port', 8500),
+      checkInterval: r.string('consul.checkInterval', '1s'),
+      deregisterCriticalAfter: r.string('consul.deregisterCriticalAfter', '30s'),
+      register: r.boolean('consul.register', true),
+    },
+  };
+}
+
+export interface ServiceContext<C> {
+  name: string;
+  logger: Logger;
+  metrics: Registry;
+  config(): C;
+  /** Runs after a refresh produced a new valid configuration. */
+  onRefresh(listener: (next: C) => void | Promise<void>): void;
+}
+
+export interface ServiceParts {
+  /** Mounted at the root; routes are thin and call domain functions. */
+  router: Router;
+  /** Each named dependency must answer for /health/ready to pass. */
+  readiness?: Record<string, () => Promise<unknown>>;
+  close?: () => Promise<void>;
+}
+
+export interface ServiceDefinition<C extends { platform: PlatformSettings }> {
+  name: string;
+  /** The service's folder, holding its node-config defaults in config/. */
+  rootDir: string;
+  parseConfig(reader: ConfigReader): C;
+  /** Environment variables that override config keys (secrets, ports). */
+  environment?: Record<string, string>;
+  build(ctx: ServiceContext<C>): Promise<ServiceParts>;
+  /** False for services that stream bodies through (the gateway). */
+  parseJson?: boolean;
+}
+
+export interface StartOptions {
+  port?: number;
+  profile?: string;
+  configServerUrl?: string | null;
+  configLabel?: string;
+  /** Highest-precedence values; tests use them for their own databases, topics and prefixes. */
+  overrides?: Record<string, unknown>;
+}
+
+export interface RunningService<C> {
+  name: string;
+  port: number;
+  url: string;
+  instanceId?: string;
+  config(): C;
+  configOrigin(): LoadedConfig['origin'];
+  refresh(): Promise<{ version: string | null; origin: LoadedConfig['origin'] }>;
+  stop(): Promise<void>;
+}
+
+const BASE_ENVIRONMENT: Record<string, string> = { PORT: 'server.port', CONSUL_HOST: 'consul.host', CONSUL_PORT: 'consul.port' };
+
+function fromEnvironment(mapping: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [variable, key] of Object.entries(mapping)) {
+    const value = process.env[variable];
+    if (value === undefined || value === '') continue;
+    const parts = key.split('.');
+    let node = out;
+    parts.slice(0, -1).forEach((p) => (node = (node[p] ??= {}) as Record<string, unknown>));
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
+
+export async function startService<C extends { platform: PlatformSettings }>(def: ServiceDefinition<C>, opts: StartOptions = {}): Promise<RunningService<C>> {
+  const logger = createLogger(def.name);
+  const profile = opts.profile ?? process.env.APP_PROFILE ?? 'dev';
+  const serverUrl = opts.configServerUrl === null ? undefined : opts.configServerUrl ?? process.env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888';
+  const environment = { ...BASE_ENVIRONMENT, ...def.environment };
+
+  const resolve = async () => {
+    const loaded = await loadConfig(
+      {
+        application: def.name,
+        profile,
+        serverUrl,
+        label: opts.configLabel ?? process.env.CONFIG_LABEL,
+        localDefaultsDir: path.join(def.rootDir, 'config'),
+        fallbackRepoDir: path.join(REPO_ROOT, 'config-repo'),
+      },
+      logger,
+    );
+    const raw = deepMerge({ app: { profile } }, loaded.values, fromEnvironment(environment), opts.port === undefined ? {} : { server: { port: opts.port } }, opts.overrides);
+    return { config: def.parseConfig(new ConfigReader(raw, `${def.name}/${profile} from ${loaded.origin}`)), loaded };
+  };
+
+  let { config, loaded } = await resolve();
+  const listeners: Array<(next: C) => void | Promise<void>> = [];
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ service: def.name });
+  collectDefaultMetrics({ register: metrics });
+  const ctx: ServiceContext<C> = { name: def.name, logger, metrics, config: () => config, onRefresh: (l) => listeners.push(l) };
+  const parts = await def.build(ctx);
+
+  const app: Express = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
+  app.get('/health/ready', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    let up = true;
+    await Promise.all(
+      Object.entries(parts.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 800))]);
+          checks[name] = 'UP';
+        } catch {
+          checks[name] = 'DOWN';
+          up = false;
+        }
+      }),
+    );
+    res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN', checks, config: loaded.origin });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+  const refresh = async () => {
+    const next = await resolve();
+    config = next.config;
+    loaded = next.loaded;
+    for (const l of listeners) await l(config);
+    logger.info('configuration refreshed', { origin: loaded.origin, version: loaded.version });
+    return { version: loaded.version, origin: loaded.origin };
+  };
+  // Like Spring's /actuator/refresh: re-reads the config server and applies it in place.
+  app.post('/refresh', async (_req, res, next) => {
+    try {
+      res.json(await refresh());
+    } catch (err) {
+      next(err);
+    }
+  });
+  if (def.parseJson !== false) app.use(express.json({ limit: config.platform.bodyLimit }));
+  app.use(parts.router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  const server = await listen(app, config.platform.port, config.platform.requestTimeoutMs);
+  let registration: Awaited<ReturnType<typeof registerInstance>> | undefined;
+  if (config.platform.consul.register) {
+    try {
+      registration = await registerInstance(config.platform.consul, def.name, server.port, '/health/ready', logger);
+    } catch (err) {
+      await server.close();
+      await parts.close?.();
+      throw new Error(`${def.name}: Consul registration failed: ${String(err)}`);
+    }
+  }
+  logger.info('service started', { port: server.port, profile, config: loaded.origin, version: loaded.version });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    name: def.name,
+    port: server.port,
+    url: `http://127.0.0.1:${server.port}`,
+    instanceId: registration?.id,
+    config: () => config,
+    configOrigin: () => loaded.origin,
+    refresh,
+    stop: () =>
+      (stopping ??= (async () => {
+        await registration?.deregister();
+        await server.close();
+        await parts.close?.();
+        logger.info('service stopped');
+      })()),
+  };
+}
+
+/** For main.ts: start, then stop gracefully on SIGTERM/SIGINT; crash loudly on startup failure. */
+export function runFromCommandLine<C>(start: () => Promise<RunningService<C>>): void {
+  start()
+    .then((svc) => {
+      const shutdown = () => {
+        svc.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    })
+    .catch((err) => {
+      console.error(JSON.stringify({ level: 'error', message: 'startup failed', err: String(err?.stack ?? err) }));
+      process.exit(1);
+    });
+}

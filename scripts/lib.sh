@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Shared by start/stop/test: node dependencies, build, components, secrets, service processes.
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/lib.sh"
+cd "$ROOT_DIR"
+
+# Service processes in start order, with the default port each takes from config-repo.
+SERVICES=("config-server:services/config-server:8888" "user-service:services/user:8081" "coupon-service:services/coupon:8082" "issue-coupon-service:services/issue-coupon:8083" "gateway:gateway:8080")
+
+ensure_node_modules() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm dependencies"
+    npm ci --no-audit --no-fund --loglevel=error >"$LOG_DIR/npm-install.log" 2>&1 || die "npm ci failed, see $LOG_DIR/npm-install.log"
+  fi
+}
+
+build() {
+  npx tsc -b tsconfig.json || die "TypeScript build failed"
+}
+
+# Secrets come from the environment; for local runs they are generated once into .run/.
+load_secrets() {
+  local file="$RUN_DIR/secrets.env"
+  if [ ! -f "$file" ]; then
+    umask 077
+    printf 'JWT_SECRET=%s\nDB_PASSWORD=coupon\n' "$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > "$file"
+  fi
+  set -a; source "$file"; set +a
+}
+
+prepare() {
+  ensure_node_modules
+  build
+  bash "$INFRA_DIR/infra.sh" up
+  load_secrets
+}
+
+service_ready() { curl -sf --max-time 1 "http://127.0.0.1:$1/health/ready" >/dev/null; }

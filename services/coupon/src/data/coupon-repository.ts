@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+
+export interface Coupon {
+  id: number;
+  title: string;
+  type: string;
+  totalQuantity: number | null;
+  issuedQuantity: number;
+  discountAmount: number;
+  minOrderAmount: number;
+  issueStartAt: string;
+  issueEndAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewCoupon = Pick<Coupon, 'title' | 'type' | 'totalQuantity' | 'discountAmount' | 'minOrderAmount' | 'issueStartAt' | 'issueEndAt'>;
+
+const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
+
+function toCoupon(row: Record<string, any>): Coupon {
+  return {
+    id: Number(row.id),
+    title: row.title,
+    type: row.type,
+    totalQuantity: row.total_quantity === null ? null : Number(row.total_quantity),
+    issuedQuantity: Number(row.issued_quantity),
+    discountAmount: Number(row.discount_amount),
+    minOrderAmount: Number(row.min_order_amount),
+    issueStartAt: iso(row.issue_start_at),
+    issueEndAt: iso(row.issue_end_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export async function insertCoupon(db: Knex, c: NewCoupon, trx?: Knex.Transaction): Promise<Coupon> {
+  const [id] = await (trx ?? db)('coupons').insert({
+    title: c.title,
+    type: c.type,
+    total_quantity: c.totalQuantity,
+    discount_amount: c.discountAmount,
+    min_order_amount: c.minOrderAmount,
+    issue_start_at: new Date(c.issueStartAt),
+    issue_end_at: new Date(c.issueEndAt),
+  });
+  return (await findCoupon(db, Number(id), trx))!;
+}
+
+export async function findCoupon(db: Knex, id: number, trx?: Knex.Transaction): Promise<Coupon | undefined> {
+  const row = await (trx ?? db)('coupons').where({ id }).first();
+  return row ? toCoupon(row) : undefined;
+}
+
+export async function listCoupons(db: Knex, page: number, size: number): Promise<{ items: Coupon[]; total: number }> {
+  const [rows, [{ total }]] = await Promise.all([
+    db('coupons').orderBy('id', 'desc').limit(size).offset(page * size),
+    db('coupons').count({ total: '*' }),
+  ]);
+  return { items: rows.map(toCoupon), total: Number(total) };
+}

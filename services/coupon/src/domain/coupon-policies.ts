@@ -1,0 +1,59 @@
+import type { Knex } from 'knex';
+import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
+import { findCoupon, insertCoupon, listCoupons, type Coupon, type NewCoupon } from '../data/coupon-repository';
+
+const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt'] as const;
+const TYPES = ['FIXED_AMOUNT'];
+const MAX_INT = 2_147_483_647;
+
+function nonNegativeInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_INT) throw badRequest(`${name} must be a non-negative integer`);
+  return v;
+}
+
+function instant(v: unknown, name: string): string {
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) throw badRequest(`${name} must be an ISO-8601 date-time`);
+  return new Date(v).toISOString();
+}
+
+export function validateNewCoupon(body: unknown): NewCoupon {
+  const b = objectBody(body, FIELDS);
+  if (typeof b.title !== 'string' || b.title.trim().length === 0 || b.title.length > 100) throw badRequest('title must be 1 to 100 characters');
+  const type = b.type ?? 'FIXED_AMOUNT';
+  if (typeof type !== 'string' || !TYPES.includes(type)) throw badRequest(`type must be one of ${TYPES.join(', ')}`);
+  if (b.totalQuantity === undefined) throw badRequest('totalQuantity is required (null means unlimited)');
+  const totalQuantity = b.totalQuantity === null ? null : nonNegativeInt(b.totalQuantity, 'totalQuantity');
+  if (totalQuantity === 0) throw badRequest('totalQuantity must be at least 1, or null for unlimited');
+  const issueStartAt = instant(b.issueStartAt, 'issueStartAt');
+  const issueEndAt = instant(b.issueEndAt, 'issueEndAt');
+  if (Date.parse(issueEndAt) <= Date.parse(issueStartAt)) throw badRequest('issueEndAt must be after issueStartAt');
+  return {
+    title: b.title.trim(),
+    type,
+    totalQuantity,
+    discountAmount: nonNegativeInt(b.discountAmount, 'discountAmount'),
+    minOrderAmount: b.minOrderAmount === undefined ? 0 : nonNegativeInt(b.minOrderAmount, 'minOrderAmount'),
+    issueStartAt,
+    issueEndAt,
+  };
+}
+
+/** Write-around: a new policy goes to the database only; caches load it on first read. */
+export async function createCoupon(db: Knex, body: unknown): Promise<Coupon> {
+  return insertCoupon(db, validateNewCoupon(body));
+}
+
+export async function getCoupon(db: Knex, id: number): Promise<Coupon> {
+  const coupon = await findCoupon(db, id);
+  if (!coupon) throw new AppError('COUPON_NOT_FOUND', 404, `Coupon ${id} does not exist`);
+  return coupon;
+}
+
+export async function pageCoupons(db: Knex, pageParam: unknown, sizeParam: unknown) {
+  const page = pageParam === undefined ? 0 : Number(pageParam);
+  const size = sizeParam === undefined ? 20 : Number(sizeParam);
+  if (!Number.isInteger(page) || page < 0 || page > 100_000) throw badRequest('page must be an integer >= 0');
+  if (!Number.isInteger(size) || size < 1 || size > 100) throw badRequest('size must be an integer in [1, 100]');
+  const { items, total } = await listCoupons(db, page, size);
+  return { items, page, size, total };
+}
