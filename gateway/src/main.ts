@@ -23,9 +23,9 @@ export function start(opts: StartOptions = {}) {
       async build(ctx) {
         const cfg = ctx.config();
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
-        const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets);
+        const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
         const { router, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger);
-        const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s)));
+        const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s + cfg.platform.consul.serviceSuffix)));
         await watchAll();
         ctx.onRefresh(async () => {
           await watchAll();

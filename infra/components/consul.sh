@@ -16,15 +16,16 @@ consul_install() {
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -n "$src" ] && [ -d "$src" ] || die "consul: module download failed, see $log"
   build=$(mktemp -d "$CACHE_DIR/build/consul-$CONSUL_VERSION.XXXXXX")
-  cp -R "$src/." "$build/" && chmod -R u+w "$build" || die "consul: cannot copy the source to $build"
+  mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
+    || die "consul: cannot copy the source to $build"
   # `go install consul@version` refuses a module with replace directives, and the module zip
   # does not contain the nested submodules (./api, ./sdk, ...) those directives point to:
   # drop them so the pinned submodule versions in go.mod come from the proxy instead.
   if ! (
-    cd "$build" || exit 1
+    cd "$build/src" || exit 1
     go mod edit $(sed -n 's#^[[:space:]]*\(replace[[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+=>[[:space:]]\+\./.*#-dropreplace=\2#p' go.mod) || exit 1
     # go.sum has no hashes for the submodules (they were local), so let the build record them.
-    CGO_ENABLED=0 nice go build -mod=mod -trimpath -ldflags "-s -w" -o "$CONSUL_BIN.tmp" .
+    GOTMPDIR="$build/tmp" CGO_ENABLED=0 nice go build -mod=mod -trimpath -ldflags "-s -w" -o "$CONSUL_BIN.tmp" .
   ) >>"$log" 2>&1; then
     rm -rf "$build" "$CONSUL_BIN.tmp"
     die "consul: build failed, see $log"

@@ -26,12 +26,13 @@ jaeger_install() {
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -n "$src" ] && [ -d "$src" ] || die "jaeger: module download failed, see $log"
   build=$(mktemp -d "$CACHE_DIR/build/jaeger-$JAEGER_VERSION.XXXXXX")
-  cp -R "$src/." "$build/" && chmod -R u+w "$build" || die "jaeger: cannot copy the source to $build"
+  mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
+    || die "jaeger: cannot copy the source to $build"
   # Built as the main module rather than with `go install pkg@version`, which refuses modules
   # with replace directives (releases up to v2.13 pin sarama with one); this way they apply.
   if ! (
-    cd "$build" &&
-      CGO_ENABLED=0 nice go build -trimpath -o "$JAEGER_BIN.tmp" -ldflags "-s -w \
+    cd "$build/src" &&
+      GOTMPDIR="$build/tmp" CGO_ENABLED=0 nice go build -trimpath -o "$JAEGER_BIN.tmp" -ldflags "-s -w \
         -X $pkg.latestVersion=v$JAEGER_VERSION -X $pkg.commitSHA=$JAEGER_COMMIT \
         -X $pkg.date=$JAEGER_COMMIT_DATE" ./cmd/jaeger
   ) >>"$log" 2>&1; then

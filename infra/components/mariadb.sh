@@ -38,5 +38,6 @@ mariadb_stop() { stop_pid mariadb; }
 mariadb_status() {
   local v
   v=$(mariadb -h127.0.0.1 -P3306 -u"$DB_USER" -p"$DB_PASSWORD" -N -e 'SELECT VERSION()' 2>/dev/null)
-  [ -n "$v" ]; status_line mariadb 3306 "${v:-$(mariadbd --version 2>/dev/null | awk '{print $3}')}" $?
+  local up=1; [ -n "$v" ] && up=0
+  status_line mariadb 3306 "${v:-$(mariadbd --version 2>/dev/null | awk '{print $3}')}" $up
 }

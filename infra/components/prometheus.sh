@@ -16,5 +16,6 @@ prometheus_stop() { stop_pid prometheus; }
 prometheus_status() {
   local v
   v=$(curl -sf --max-time 1 http://127.0.0.1:9090/api/v1/status/buildinfo | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
-  [ -n "$v" ]; status_line prometheus 9090 "${v:-$(prometheus --version 2>&1 | awk 'NR==1{print $3}')}" $?
+  local up=1; [ -n "$v" ] && up=0
+  status_line prometheus 9090 "${v:-$(prometheus --version 2>&1 | awk 'NR==1{print $3}')}" $up
 }

@@ -23,7 +23,7 @@ export interface UpstreamRequest {
 export class UpstreamProxy {
   private readonly agent: http.Agent;
 
-  constructor(private readonly directory: ServiceDirectory, maxSockets: number) {
+  constructor(private readonly directory: ServiceDirectory, maxSockets: number, private readonly serviceSuffix = '') {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo', keepAliveMsecs: 30_000 });
   }
 
@@ -39,12 +39,12 @@ export class UpstreamProxy {
       headers['x-user-id'] = up.identity.userId;
       headers['x-user-role'] = up.identity.role;
     }
-    const attempts = Math.max(1, this.directory.known(up.service).length);
+    const attempts = Math.max(1, this.directory.known(up.service + this.serviceSuffix).length);
     return this.attempt(req.method ?? 'GET', body, res, up, headers, attempts);
   }
 
   private async attempt(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, left: number): Promise<ProxyOutcome | 'no-instance'> {
-    const instance = this.directory.pick(up.service);
+    const instance = this.directory.pick(up.service + this.serviceSuffix);
     if (!instance) return 'no-instance';
     const outcome = await this.send(method, body, res, up, headers, instance);
     if (outcome === 'refused') {

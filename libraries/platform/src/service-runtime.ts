@@ -16,7 +16,7 @@ export interface PlatformSettings {
   port: number;
   bodyLimit: string;
   requestTimeoutMs: number;
-  consul: ConsulSettings & { register: boolean };
+  consul: ConsulSettings & { register: boolean; serviceSuffix: string };
 }
 
 export function readPlatformSettings(r: ConfigReader): PlatformSettings {
@@ -30,6 +30,9 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
       checkInterval: r.string('consul.checkInterval', '1s'),
       deregisterCriticalAfter: r.string('consul.deregisterCriticalAfter', '30s'),
       register: r.boolean('consul.register', true),
+      // Appended to every service name registered or looked up: a test run's instances form a
+      // separate set that never mixes with those of a running `npm start`.
+      serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
     },
   };
 }
@@ -176,7 +179,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   let registration: Awaited<ReturnType<typeof registerInstance>> | undefined;
   if (config.platform.consul.register) {
     try {
-      registration = await registerInstance(config.platform.consul, def.name, server.port, '/health/ready', logger);
+      registration = await registerInstance(config.platform.consul, def.name + config.platform.consul.serviceSuffix, server.port, '/health/ready', logger);
     } catch (err) {
       await server.close();
       await parts.close?.();

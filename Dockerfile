@@ -1,0 +1,10 @@
+# Image for the compose path: one image holds every workspace; each service runs its own main.js.
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json lerna.json tsconfig*.json ./
+COPY libraries libraries
+COPY gateway gateway
+COPY services services
+COPY config-repo config-repo
+RUN npm ci --no-audit --no-fund && npx tsc -b tsconfig.json && git init -q && git add config-repo && git -c user.email=ci@local -c user.name=ci commit -qm config

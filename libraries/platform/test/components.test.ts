@@ -1,0 +1,94 @@
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import Redis from 'ioredis';
+import knex from 'knex';
+import { ensureTopics, kafkaClient } from '../src';
+
+// Proof that each component npm test starts is the real thing, not a stand-in.
+describe('real components', () => {
+  const id = crypto.randomBytes(4).toString('hex');
+
+  it('when a record is produced to Kafka, then a consumer reads it back', async () => {
+    const kafka = kafkaClient({ brokers: ['127.0.0.1:9092'], topicPrefix: '' }, `component-test-${id}`);
+    const topic = `component-test-${id}`;
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: `hello-${id}` }] });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: `component-test-${id}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const received = await new Promise<string>((resolve) => {
+      void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) });
+    });
+    await consumer.disconnect();
+    expect(received).to.equal(`hello-${id}`);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
+  it('when a Lua script runs on the Redis master, then it executes atomically server-side', async () => {
+    const redis = new Redis(6379, '127.0.0.1');
+    const key = `component-test:${id}`;
+    const result = await redis.eval("redis.call('SADD', KEYS[1], ARGV[1]); return redis.call('SCARD', KEYS[1])", 1, key, 'member');
+    expect(result).to.equal(1);
+    await redis.del(key);
+    redis.disconnect();
+  });
+
+  it('when a Sentinel is asked for the master, then it names a live Redis', async () => {
+    const sentinel = new Redis(26379, '127.0.0.1');
+    const [host, port] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'coupon-master')) as string[];
+    sentinel.disconnect();
+    expect(host).to.equal('127.0.0.1');
+    const master = new Redis(Number(port), host);
+    expect(await master.call('ROLE')).to.have.nested.property('[0]', 'master');
+    master.disconnect();
+  });
+
+  it('when a service registers in Consul, then the health API lists it as passing', async () => {
+    const name = `component-test-${id}`;
+    const reg = await fetch('http://127.0.0.1:8500/v1/agent/service/register', {
+      method: 'PUT',
+      body: JSON.stringify({ Name: name, ID: name, Port: 1, Check: { TTL: '30s', Status: 'passing' } }),
+    });
+    expect(reg.status).to.equal(200);
+    const health = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${name}?passing=true`)).json()) as any[];
+    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${name}`, { method: 'PUT' });
+    expect(health.map((h) => h.Service.ID)).to.deep.equal([name]);
+  });
+
+  it('when a span is sent over OTLP, then Jaeger returns it from its query API', async () => {
+    const traceId = crypto.randomBytes(16).toString('hex');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const body = {
+      resourceSpans: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: `component-test-${id}` } }] },
+        scopeSpans: [{ spans: [{ traceId, spanId: crypto.randomBytes(8).toString('hex'), name: 'probe', kind: 1, startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1_000_000n) }] }],
+      }],
+    };
+    const sent = await fetch('http://127.0.0.1:4318/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(sent.status).to.equal(200);
+    let found: any;
+    for (let i = 0; i < 50 && !found; i++) {
+      const res = await fetch(`http://127.0.0.1:16686/api/traces/${traceId}`);
+      if (res.ok) found = await res.json();
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(found?.data?.[0]?.spans?.[0]?.operationName).to.equal('probe');
+  });
+
+  it('when a row is written to MariaDB, then it reads back over TCP', async () => {
+    const db = knex({ client: 'mysql2', connection: { host: '127.0.0.1', port: 3306, user: 'coupon', password: process.env.DB_PASSWORD, database: 'coupon_rush' } });
+    const [[{ version }]] = await db.raw('SELECT VERSION() AS version');
+    expect(version).to.match(/^10\.11\..*MariaDB/);
+    await db.raw('CREATE TEMPORARY TABLE probe (id INT PRIMARY KEY, note VARCHAR(20))');
+    await db.raw('INSERT INTO probe VALUES (1, ?)', [id]);
+    const [[row]] = await db.raw('SELECT note FROM probe WHERE id = 1');
+    await db.destroy();
+    expect(row.note).to.equal(id);
+  });
+});

@@ -1,0 +1,58 @@
+import crypto from 'node:crypto';
+import { createTokenKey, deepMerge, signAccessToken, type Role } from '@coupon-rush/platform';
+
+/** Unique per mocha process: names of databases, topics and key prefixes derive from it. */
+export const RUN_ID = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
+
+/** Config overrides that keep a test run away from `npm start`'s data and from other runs. */
+export function isolatedOverrides(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return deepMerge(
+    {
+      mysql: { database: `coupon_rush_test_${RUN_ID}` },
+      kafka: { topicPrefix: `test-${RUN_ID}.` },
+      redis: { keyPrefix: `test:${RUN_ID}:` },
+      consul: { serviceSuffix: `-test-${RUN_ID}` },
+    },
+    extra,
+  );
+}
+
+export function tokenFor(userId: number, role: Role = 'USER', ttlSeconds = 600): string {
+  return signAccessToken(createTokenKey(process.env.JWT_SECRET!), userId, role, ttlSeconds, 'coupon-rush');
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export async function http(method: string, url: string, opts: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string } = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await fetch(url, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, body, headers: res.headers };
+}
