@@ -2,6 +2,9 @@
 # Sourced after lib.sh. Ports: 8500 HTTP API, 8502 gRPC, 8600 DNS, 8300/8301 server RPC and LAN gossip.
 
 CONSUL_VERSION=1.22.7
+# Consul's go.mod names api v1.33.7 but really builds against its in-tree ./api (see the replace
+# note below); api v1.34.2, tagged the same day as 1.22.7, has the ACL fields that tree uses.
+CONSUL_API_VERSION=v1.34.2
 CONSUL_BIN="$CACHE_DIR/bin/consul-$CONSUL_VERSION"
 CONSUL_HTTP=127.0.0.1:8500
 
@@ -19,11 +22,13 @@ consul_install() {
   mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
     || die "consul: cannot copy the source to $build"
   # `go install consul@version` refuses a module with replace directives, and the module zip
-  # does not contain the nested submodules (./api, ./sdk, ...) those directives point to:
-  # drop them so the pinned submodule versions in go.mod come from the proxy instead.
+  # lacks the nested submodules (./api, ./sdk, ...) they point to: drop them so the submodules
+  # come from the proxy, with api raised to the matching release.
   if ! (
     cd "$build/src" || exit 1
-    go mod edit $(sed -n 's#^[[:space:]]*\(replace[[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+=>[[:space:]]\+\./.*#-dropreplace=\2#p' go.mod) || exit 1
+    go mod edit -require="github.com/hashicorp/consul/api@$CONSUL_API_VERSION" \
+      $(sed -n 's#^[[:space:]]*\(replace[[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+=>[[:space:]]\+\./.*#-dropreplace=\2#p' go.mod) \
+      || exit 1
     # go.sum has no hashes for the submodules (they were local), so let the build record them.
     GOTMPDIR="$build/tmp" CGO_ENABLED=0 nice go build -mod=mod -trimpath -ldflags "-s -w" -o "$CONSUL_BIN.tmp" .
   ) >>"$log" 2>&1; then
@@ -46,10 +51,10 @@ consul_start() {
   local log="$LOG_DIR/consul.log"
   mkdir -p "$DATA_DIR/consul"
   # Dev mode keeps state in memory; -data-dir only holds the node id and checkpoint files.
-  # WAN gossip is only for multi-datacenter federation, so that listener is switched off.
+  # WAN gossip (multi-datacenter federation) and gRPC-TLS (Envoy with TLS) are not used: switched off.
   start_bg consul "$log" "$CONSUL_BIN" agent -dev \
     -node coupon-rush -client 127.0.0.1 -bind 127.0.0.1 \
-    -http-port 8500 -grpc-port 8502 -dns-port 8600 -serf-wan-port -1 \
+    -http-port 8500 -grpc-port 8502 -grpc-tls-port -1 -dns-port 8600 -serf-wan-port -1 \
     -data-dir "$DATA_DIR/consul" -log-level info
   wait_until consul "$log" 60 consul_up
   say "consul: up on http://$CONSUL_HTTP"

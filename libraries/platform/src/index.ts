@@ -11,3 +11,5 @@ export * from './mysql';
 export * from './identity';
 export * from './kafka';
 export * from './redis';
+export * from './claims/claim-ledger';
+export * from './issue-events';

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { createTokenKey, deepMerge, signAccessToken, type Role } from '@coupon-rush/platform';
 
 /** Unique per mocha process: names of databases, topics and key prefixes derive from it. */
@@ -55,4 +56,33 @@ export async function http(method: string, url: string, opts: { body?: unknown; 
     /* not JSON: keep the text */
   }
   return { status: res.status, body, headers: res.headers };
+}
+
+/** The pid of the process listening on a loopback port (to fault-inject a real component). */
+export function listenerPid(port: number): number {
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const m = /pid=(\d+)/.exec(out);
+  if (!m) throw new Error(`nothing listens on ${port}`);
+  return Number(m[1]);
+}
+
+/** Fires `count` calls with at most `concurrency` in flight; returns results in call order. */
+export async function inParallel<T>(count: number, concurrency: number, call: (i: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await call(i);
+      }
+    }),
+  );
+  return results;
+}
+
+export function tally(values: Array<string | number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
 }

@@ -1,7 +1,13 @@
 import path from 'node:path';
-import { MYSQL_ENVIRONMENT, openDatabase, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
+import { Counter } from 'prom-client';
+import {
+  ClaimLedger, ISSUED_DEAD_LETTER_TOPIC, ISSUED_TOPIC, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, kafkaClient,
+  openDatabase, runFromCommandLine, startService, topicName, type StartOptions,
+} from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
+import { IssuedQuantityWriteBack } from './domain/write-back';
 import { couponRoutes } from './routes/coupon-routes';
+import { runIssueEventConsumer } from './routes/issue-event-consumer';
 
 export const NAME = 'coupon-service';
 
@@ -13,11 +19,49 @@ export function start(opts: StartOptions = {}) {
       parseConfig,
       environment: MYSQL_ENVIRONMENT,
       async build(ctx) {
-        const db = await openDatabase(ctx.config().mysql, { directory: path.join(__dirname, 'data/migrations'), ledger: 'knex_migrations_coupon' });
+        const cfg = ctx.config();
+        const db = await openDatabase(cfg.mysql, { directory: path.join(__dirname, 'data/migrations'), ledger: 'knex_migrations_coupon' });
+        const redis = connectRedis(cfg.redis);
+        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix);
+        const kafka = kafkaClient(cfg.kafka, NAME);
+        const topic = topicName(cfg.kafka.topicPrefix, ISSUED_TOPIC);
+        const deadLetterTopic = topicName(cfg.kafka.topicPrefix, ISSUED_DEAD_LETTER_TOPIC);
+        await ensureTopics(kafka, [{ topic, numPartitions: 3 }, { topic: deadLetterTopic, numPartitions: 1 }]);
+
+        const writeBack = new IssuedQuantityWriteBack(db, ctx.logger);
+        await writeBack.start(() => ctx.config().writeBack.intervalMs);
+        const rowsPersisted = new Counter({ name: 'coupon_rows_persisted_total', help: 'Issued-coupon rows inserted by the consumer', registers: [ctx.metrics] });
+        const deadLettered = new Counter({ name: 'coupon_events_dead_lettered_total', help: 'Issue events sent to the dead-letter topic', registers: [ctx.metrics] });
+        const deadLetters = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await deadLetters.connect();
+        const consumer = kafka.consumer({ groupId: cfg.consumer.groupId, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 50 });
+        await consumer.connect();
+        await runIssueEventConsumer({
+          consumer,
+          deadLetters,
+          topic,
+          deadLetterTopic,
+          db,
+          ledger,
+          logger: ctx.logger,
+          retries: cfg.consumer.retries,
+          deadLettered,
+          onPersisted: (ids, rows) => {
+            writeBack.mark(ids);
+            rowsPersisted.inc(rows);
+          },
+        });
+
         return {
-          router: couponRoutes(db),
-          readiness: { mysql: () => db.raw('SELECT 1') },
-          close: () => db.destroy(),
+          router: couponRoutes(db, ledger),
+          readiness: { mysql: () => db.raw('SELECT 1'), redis: () => redis.ping() },
+          close: async () => {
+            await consumer.disconnect();
+            await deadLetters.disconnect();
+            await writeBack.stop();
+            redis.disconnect();
+            await db.destroy();
+          },
         };
       },
     },

@@ -1,7 +1,15 @@
 import path from 'node:path';
-import { Router } from 'express';
-import { connectRedis, kafkaClient, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
+import { Counter, Histogram } from 'prom-client';
+import {
+  ClaimLedger, ISSUED_DEAD_LETTER_TOPIC, ISSUED_TOPIC, ServiceDirectory, connectRedis, ensureTopics, kafkaClient,
+  runFromCommandLine, startService, topicName, type StartOptions,
+} from '@coupon-rush/platform';
 import { parseConfig, type IssueCouponConfig } from './config';
+import { fetchPolicy } from './data/coupon-policy-source';
+import { IssueEventPublisher } from './data/issue-event-publisher';
+import { PolicyCache } from './data/policy-cache';
+import { SoldOutFlags } from './domain/issue-coupon';
+import { issueRoutes } from './routes/issue-routes';
 
 export const NAME = 'issue-coupon-service';
 
@@ -14,12 +22,41 @@ export function start(opts: StartOptions = {}) {
       async build(ctx) {
         const cfg = ctx.config();
         const redis = connectRedis(cfg.redis);
-        const producer = kafkaClient(cfg.kafka, NAME).producer({ idempotent: true, maxInFlightRequests: 1 });
+        const kafka = kafkaClient(cfg.kafka, NAME);
+        const topic = topicName(cfg.kafka.topicPrefix, ISSUED_TOPIC);
+        await ensureTopics(kafka, [
+          { topic, numPartitions: 3 },
+          { topic: topicName(cfg.kafka.topicPrefix, ISSUED_DEAD_LETTER_TOPIC), numPartitions: 1 },
+        ]);
+        // Idempotent: a retried batch is written once. acks=all is set per send.
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } });
         await producer.connect();
+
+        const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger);
+        const couponService = cfg.couponService + cfg.platform.consul.serviceSuffix;
+        await directory.watch(couponService);
+
+        const outcomes = new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
+        const policyLoads = new Counter({ name: 'coupon_policy_loads_total', help: 'Coupon policies loaded from the coupon service (cache misses)', registers: [ctx.metrics] });
+        const batchSizes = new Histogram({ name: 'issue_event_batch_size', help: 'Issue events per Kafka send', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [ctx.metrics] });
+
+        const cache = new PolicyCache(redis, cfg.redis.keyPrefix, () => ctx.config().cache, async (id) => {
+          policyLoads.inc();
+          return fetchPolicy(directory, couponService, id);
+        });
+        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, batchSizes);
         return {
-          router: Router(),
+          router: issueRoutes({
+            policy: (id) => cache.get(id),
+            soldOut: new SoldOutFlags(() => ctx.config().cache.localTtlMs),
+            ledger: new ClaimLedger(redis, cfg.redis.keyPrefix),
+            publisher,
+            outcome: (code) => outcomes.inc({ code }),
+          }),
           readiness: { redis: () => redis.ping() },
           close: async () => {
+            await publisher.drain();
+            directory.stop();
             await producer.disconnect();
             redis.disconnect();
           },

@@ -1,9 +1,11 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
-import { positiveId, requireAdmin } from '@coupon-rush/platform';
+import { callerOf, positiveId, requireAdmin, type ClaimLedger } from '@coupon-rush/platform';
+import { issuedToUser } from '../data/issued-coupon-repository';
 import { createCoupon, getCoupon, pageCoupons } from '../domain/coupon-policies';
+import { reconcile } from '../domain/reconciliation';
 
-export function couponRoutes(db: Knex): Router {
+export function couponRoutes(db: Knex, ledger: ClaimLedger): Router {
   const router = Router();
   router.post('/coupons', async (req, res) => {
     requireAdmin(req);
@@ -14,6 +16,14 @@ export function couponRoutes(db: Knex): Router {
   });
   router.get('/coupons', async (req, res) => {
     res.json(await pageCoupons(db, req.query.page, req.query.size));
+  });
+  router.get('/coupons/:id/reconciliation', async (req, res) => {
+    requireAdmin(req);
+    res.json(await reconcile(db, ledger, positiveId(req.params.id)));
+  });
+  // The persisted coupons of the caller; the gateway routes /api/users/me/coupons here.
+  router.get('/users/me/coupons', async (req, res) => {
+    res.json({ items: await issuedToUser(db, callerOf(req).userId) });
   });
   return router;
 }

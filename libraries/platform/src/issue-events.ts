@@ -1,0 +1,33 @@
+/** The record on `coupon.issued`: one accepted claim, keyed by coupon id. */
+export interface IssueEvent {
+  eventId: string;
+  couponId: number;
+  userId: number;
+  issuedAt: string;
+}
+
+export const ISSUED_TOPIC = 'coupon.issued';
+export const ISSUED_DEAD_LETTER_TOPIC = 'coupon.issued.dlt';
+
+export function topicName(prefix: string, topic: string): string {
+  return `${prefix}${topic}`;
+}
+
+const positive = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+
+/** Parses a record value; throws with the reason when it is not a valid event (a poison record). */
+export function parseIssueEvent(value: Buffer | null): IssueEvent {
+  if (!value) throw new Error('empty record value');
+  let e: Record<string, unknown>;
+  try {
+    e = JSON.parse(value.toString('utf8'));
+  } catch {
+    throw new Error('record value is not JSON');
+  }
+  if (typeof e !== 'object' || e === null) throw new Error('record value is not an object');
+  if (typeof e.eventId !== 'string' || e.eventId.length === 0 || e.eventId.length > 64) throw new Error('eventId missing or invalid');
+  if (!positive(e.couponId)) throw new Error('couponId missing or invalid');
+  if (!positive(e.userId)) throw new Error('userId missing or invalid');
+  if (typeof e.issuedAt !== 'string' || Number.isNaN(Date.parse(e.issuedAt))) throw new Error('issuedAt missing or invalid');
+  return { eventId: e.eventId, couponId: e.couponId as number, userId: e.userId as number, issuedAt: e.issuedAt };
+}

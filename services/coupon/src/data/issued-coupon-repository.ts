@@ -1,0 +1,53 @@
+import type { Knex } from 'knex';
+import type { IssueEvent } from '@coupon-rush/platform';
+
+export interface IssuedCoupon {
+  couponId: number;
+  issuedAt: string;
+  usedAt: string | null;
+}
+
+/** Locks the coupon row, so concurrent batches for one coupon apply their quantity guard in turn. */
+export async function lockCouponQuantity(trx: Knex.Transaction, couponId: number): Promise<{ totalQuantity: number | null } | undefined> {
+  const row = await trx('coupons').select('total_quantity').where({ id: couponId }).forUpdate().first();
+  return row && { totalQuantity: row.total_quantity === null ? null : Number(row.total_quantity) };
+}
+
+export async function countIssued(trx: Knex.Transaction | Knex, couponId: number): Promise<number> {
+  const [{ n }] = await trx('issued_coupons').where({ coupon_id: couponId }).count({ n: '*' });
+  return Number(n);
+}
+
+export async function usersAlreadyIssued(trx: Knex.Transaction, couponId: number, userIds: number[]): Promise<Set<number>> {
+  const rows = await trx('issued_coupons').select('user_id').where({ coupon_id: couponId }).whereIn('user_id', userIds);
+  return new Set(rows.map((r) => Number(r.user_id)));
+}
+
+export async function insertIssued(trx: Knex.Transaction, events: IssueEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await trx('issued_coupons').insert(events.map((e) => ({ coupon_id: e.couponId, user_id: e.userId, event_id: e.eventId, issued_at: new Date(e.issuedAt) })));
+}
+
+export async function issuedToUser(db: Knex, userId: number): Promise<IssuedCoupon[]> {
+  const rows = await db('issued_coupons').select('coupon_id', 'issued_at', 'used_at').where({ user_id: userId }).orderBy('issued_at', 'desc').limit(1000);
+  return rows.map((r) => ({ couponId: Number(r.coupon_id), issuedAt: new Date(r.issued_at).toISOString(), usedAt: r.used_at ? new Date(r.used_at).toISOString() : null }));
+}
+
+/** Sets issued_quantity from the persisted rows of the given coupons. */
+export async function writeBackIssuedQuantity(db: Knex, couponIds: number[]): Promise<void> {
+  if (couponIds.length === 0) return;
+  await db.raw(
+    `UPDATE coupons c SET c.issued_quantity = (SELECT COUNT(*) FROM issued_coupons i WHERE i.coupon_id = c.id), c.updated_at = CURRENT_TIMESTAMP(3)
+     WHERE c.id IN (${couponIds.map(() => '?').join(',')})`,
+    couponIds,
+  );
+}
+
+/** Coupons whose issued_quantity disagrees with their rows (after a restart, say). */
+export async function couponsOutOfSync(db: Knex): Promise<number[]> {
+  const rows = await db.raw(
+    `SELECT c.id FROM coupons c LEFT JOIN (SELECT coupon_id, COUNT(*) n FROM issued_coupons GROUP BY coupon_id) x ON x.coupon_id = c.id
+     WHERE c.issued_quantity <> COALESCE(x.n, 0)`,
+  );
+  return rows[0].map((r: { id: number }) => Number(r.id));
+}

@@ -1,0 +1,146 @@
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import { Kafka, logLevel } from 'kafkajs';
+import type { RunningService } from '@coupon-rush/platform';
+import { start as startCoupon } from '@coupon-rush/coupon-service';
+import { eventually, http, inParallel, isolatedOverrides, listenerPid, tally, RUN_ID } from '@coupon-rush/testkit';
+import { start as startIssue } from '../src/main';
+
+const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
+const as = (userId: number) => ({ 'x-user-id': String(userId), 'x-user-role': 'USER' });
+const HOUR = 3600_000;
+
+describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
+  this.timeout(120_000);
+  let coupon: RunningService<unknown>;
+  let issue: RunningService<unknown>;
+  const overrides = isolatedOverrides({ coupon: { writeBack: { intervalMs: 200 } }, issue: { publisher: { timeoutMs: 1500 } } });
+  const topic = `test-${RUN_ID}.coupon.issued`;
+  const kafka = new Kafka({ clientId: 'issue-test', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+  let nextUser = 1000;
+  const users = (n: number) => Array.from({ length: n }, () => nextUser++);
+
+  async function newCoupon(totalQuantity: number | null, window: [number, number] = [-HOUR, HOUR]): Promise<number> {
+    const now = Date.now();
+    const res = await http('POST', `${coupon.url}/coupons`, {
+      headers: ADMIN,
+      body: { title: 'Flash', totalQuantity, discountAmount: 1000, minOrderAmount: 0, issueStartAt: new Date(now + window[0]).toISOString(), issueEndAt: new Date(now + window[1]).toISOString() },
+    });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    return res.body.id;
+  }
+
+  const issueAs = (couponId: number, userId: number) => http('POST', `${issue.url}/coupons/${couponId}/issues`, { headers: as(userId) });
+  const reconciliation = async (couponId: number) => (await http('GET', `${coupon.url}/coupons/${couponId}/reconciliation`, { headers: ADMIN })).body;
+  const settled = (couponId: number, rows: number) =>
+    eventually(async () => {
+      const r = await reconciliation(couponId);
+      return r.rows === rows && r.issuedQuantity === rows && r;
+    }, 20_000);
+
+  before(async () => {
+    coupon = await startCoupon({ port: 0, configServerUrl: null, overrides });
+    issue = await startIssue({ port: 0, configServerUrl: null, overrides });
+  });
+
+  after(async () => {
+    await issue?.stop();
+    await coupon?.stop();
+  });
+
+  it('when 1,000 distinct users race for 100 coupons, then exactly 100 are accepted and persisted', async () => {
+    const id = await newCoupon(100);
+    const answers = await inParallel(1000, 200, (i) => issueAs(id, 50_000 + i));
+    expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ 202: 100, SOLD_OUT: 900 });
+    const r = await settled(id, 100);
+    expect(r).to.include({ redisClaims: 100, rows: 100, issuedQuantity: 100, consistent: true });
+  });
+
+  it('when one user sends 100 concurrent requests, then one is accepted and 99 are ALREADY_ISSUED', async () => {
+    const id = await newCoupon(10);
+    const [user] = users(1);
+    const answers = await inParallel(100, 100, () => issueAs(id, user));
+    expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ 202: 1, ALREADY_ISSUED: 99 });
+    await settled(id, 1);
+    const mine = await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(user) });
+    expect(mine.body.items.map((c: any) => c.couponId)).to.deep.equal([id]);
+  });
+
+  it('when the quantity is unlimited, then every distinct user is accepted', async () => {
+    const id = await newCoupon(null);
+    const answers = await inParallel(300, 100, (i) => issueAs(id, 70_000 + i));
+    expect(tally(answers.map((a) => a.status))).to.deep.equal({ 202: 300 });
+    await settled(id, 300);
+  });
+
+  it('when the window is not open or already closed, then 409 ISSUE_WINDOW_CLOSED and nothing is claimed', async () => {
+    for (const window of [[HOUR, 2 * HOUR], [-2 * HOUR, -HOUR]] as Array<[number, number]>) {
+      const id = await newCoupon(5, window);
+      const res = await issueAs(id, users(1)[0]);
+      expect([res.status, res.body.code]).to.deep.equal([409, 'ISSUE_WINDOW_CLOSED']);
+      expect(await reconciliation(id)).to.include({ redisClaims: 0, rows: 0 });
+    }
+  });
+
+  it('when the coupon does not exist or the id is malformed, then 404 or 400', async () => {
+    expect((await issueAs(987_654_321, 5)).body.code).to.equal('COUPON_NOT_FOUND');
+    expect((await http('POST', `${issue.url}/coupons/abc/issues`, { headers: as(5) })).status).to.equal(400);
+    expect((await http('POST', `${issue.url}/coupons/1/issues`)).status).to.equal(401);
+  });
+
+  it('when the cache is cold, then a crowd reads the coupon service once, and warm requests not at all', async () => {
+    const id = await newCoupon(1000);
+    const loads = async () => {
+      const text = (await http('GET', `${issue.url}/metrics`)).body as string;
+      return Number(/^coupon_policy_loads_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await loads();
+    await inParallel(50, 50, (i) => issueAs(id, 80_000 + i));
+    expect(await loads()).to.equal(before + 1);
+    await inParallel(50, 50, (i) => issueAs(id, 81_000 + i));
+    expect(await loads()).to.equal(before + 1);
+  });
+
+  it('when the same event is delivered twice, then one row; when a poison event arrives, then it is dead-lettered and the consumer moves on', async () => {
+    const id = await newCoupon(10);
+    const [user, later] = users(2);
+    const event = JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId: user, issuedAt: new Date().toISOString() });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: String(id), value: event }, { key: String(id), value: event }, { key: String(id), value: '{not json' }] });
+    await producer.send({ topic, messages: [{ key: String(id), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId: later, issuedAt: new Date().toISOString() }) }] });
+    await producer.disconnect();
+    await settled(id, 2);
+
+    const consumer = kafka.consumer({ groupId: `dlt-reader-${RUN_ID}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${topic}.dlt`, fromBeginning: true });
+    const reasons: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.reason)) });
+    await eventually(async () => reasons.includes('record value is not JSON'), 15_000);
+    await consumer.disconnect();
+  });
+
+  it('when Kafka stops answering mid-rush, then requests get 503 with no claim left, and issuing resumes once it is back', async () => {
+    const id = await newCoupon(100);
+    const broker = listenerPid(9092);
+    process.kill(broker, 'SIGSTOP');
+    let during: Awaited<ReturnType<typeof issueAs>>[];
+    try {
+      during = await inParallel(20, 20, (i) => issueAs(id, 90_000 + i));
+    } finally {
+      process.kill(broker, 'SIGCONT');
+    }
+    expect(tally(during.map((a) => a.body.code ?? a.status))).to.deep.equal({ ISSUE_UNAVAILABLE: 20 });
+    expect((await reconciliation(id)).redisClaims).to.equal(0);
+    const after = await eventually(async () => {
+      const res = await issueAs(id, 91_000);
+      return res.status === 202 && res;
+    }, 60_000, 500);
+    expect(after.body.status).to.equal('ACCEPTED');
+    // Records the frozen broker wrote late belong to revoked claims: none of them becomes a row.
+    await settled(id, 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await reconciliation(id)).to.include({ rows: 1, redisClaims: 1, consistent: true });
+  });
+});
