@@ -42,6 +42,9 @@ export async function registerInstance(
       http: `http://127.0.0.1:${port}${healthPath}`,
       interval: settings.checkInterval,
       timeout: '1s',
+      // Registration happens once the instance is ready; starting "critical" would hide it for a
+      // whole check interval.
+      status: 'passing',
       deregistercriticalserviceafter: settings.deregisterCriticalAfter,
     },
   });

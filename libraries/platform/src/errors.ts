@@ -57,7 +57,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else {
       body = problem(500, 'INTERNAL_ERROR', 'Internal server error');
     }
-    if (status >= 500) logger.error('request failed', { method: req.method, path: req.path, err: String(err?.stack ?? err) });
+    // An AppError 5xx is an expected answer (a dependency is down): one line, no stack.
+    if (err instanceof AppError && status >= 500) logger.warn('request refused', { method: req.method, path: req.path, code: err.code, detail: err.message });
+    else if (status >= 500) logger.error('request failed', { method: req.method, path: req.path, err: String(err?.stack ?? err) });
     if (res.headersSent) return;
     res.status(status).type('application/problem+json').send(JSON.stringify(body));
   };

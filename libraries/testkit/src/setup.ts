@@ -4,4 +4,4 @@ import crypto from 'node:crypto';
 // the account infra/ provisions, unless the environment already says otherwise.
 process.env.JWT_SECRET ||= crypto.randomBytes(32).toString('hex');
 process.env.DB_PASSWORD ||= 'coupon';
-process.env.LOG_LEVEL ||= 'warn';
+process.env.LOG_LEVEL ||= 'error';
