@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { RunningService } from '@coupon-rush/platform';
-import { http, isolatedOverrides, tokenFor } from '@coupon-rush/testkit';
+import { eventually, http, isolatedOverrides, tokenFor } from '@coupon-rush/testkit';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
+import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
 import { start as startGateway } from '../src/main';
 
@@ -103,5 +104,31 @@ describe('gateway, end to end through Consul', function () {
     const res = await http('POST', `${base}/coupons/1/issues`, { token: tokenFor(5) });
     expect(res.status).to.equal(503);
     expect(res.body.code).to.equal('SERVICE_UNAVAILABLE');
+  });
+
+  it('when a user signs up, logs in and claims a coupon, then the gateway answers 202 and the coupon shows in /users/me/coupons', async () => {
+    services.push(await startIssue({ port: 0, configServerUrl: null, overrides }));
+    const now = Date.now();
+    const coupon = await http('POST', `${base}/coupons`, {
+      token: adminToken,
+      body: { title: 'End to end', totalQuantity: 1, discountAmount: 500, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 60_000).toISOString() },
+    });
+    const tokens: string[] = [];
+    for (const who of ['first', 'second']) {
+      const address = `${who}-${Date.now()}@example.com`;
+      await http('POST', `${base}/users/signup`, { body: { email: address, password: 'secret-pass-1' } });
+      tokens.push((await http('POST', `${base}/users/login`, { body: { email: address, password: 'secret-pass-1' } })).body.accessToken);
+    }
+    const first = await http('POST', `${base}/coupons/${coupon.body.id}/issues`, { token: tokens[0], headers: { 'x-user-id': '1' } });
+    expect(first.status, JSON.stringify(first.body)).to.equal(202);
+    expect(first.body.status).to.equal('ACCEPTED');
+    const second = await http('POST', `${base}/coupons/${coupon.body.id}/issues`, { token: tokens[1] });
+    expect([second.status, second.body.code]).to.deep.equal([409, 'SOLD_OUT']);
+    const mine = await eventually(async () => {
+      const res = await http('GET', `${base}/users/me/coupons`, { token: tokens[0] });
+      return res.body.items.length === 1 && res.body.items;
+    });
+    expect(mine[0].couponId).to.equal(coupon.body.id);
+    expect((await http('GET', `${base}/users/me/coupons`, { token: tokens[1] })).body.items).to.deep.equal([]);
   });
 });

@@ -45,10 +45,17 @@ export function start(opts: StartOptions = {}) {
           return fetchPolicy(directory, couponService, id);
         });
         const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, batchSizes);
+        // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
+        // its own connection).
+        const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;
+        const soldOut = new SoldOutFlags(() => ctx.config().cache.localTtlMs, (id) => void redis.publish(channel, String(id)).catch(() => {}));
+        const subscriber = redis.duplicate();
+        await subscriber.subscribe(channel);
+        subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
         return {
           router: issueRoutes({
             policy: (id) => cache.get(id),
-            soldOut: new SoldOutFlags(() => ctx.config().cache.localTtlMs),
+            soldOut,
             ledger: new ClaimLedger(redis, cfg.redis.keyPrefix),
             publisher,
             outcome: (code) => outcomes.inc({ code }),
@@ -58,6 +65,7 @@ export function start(opts: StartOptions = {}) {
             await publisher.drain();
             directory.stop();
             await producer.disconnect();
+            subscriber.disconnect();
             redis.disconnect();
           },
         };

@@ -52,10 +52,4 @@ export class PolicyCache {
     if (policy) this.local.set(id, { policy, until: Date.now() + this.ttl().localTtlMs });
     return policy;
   }
-
-  /** Drops a coupon everywhere, so the next read loads it from the coupon service again. */
-  async evict(id: number): Promise<void> {
-    this.local.delete(id);
-    await this.redis.del(this.key(id));
-  }
 }

@@ -11,11 +11,14 @@ export interface IssueDependencies {
   outcome(code: string): void;
 }
 
-/** In-process "sold out" marks: a sold-out coupon is answered without a Redis round trip. */
+/**
+ * In-process "sold out" marks: a sold-out coupon is answered without a Redis round trip. The
+ * instance that meets the end of stock announces it, so every instance stops asking Redis at once.
+ */
 export class SoldOutFlags {
   private readonly until = new Map<number, number>();
 
-  constructor(private readonly ttlMs: () => number) {}
+  constructor(private readonly ttlMs: () => number, private readonly announce: (id: number) => void = () => {}) {}
 
   has(id: number): boolean {
     const t = this.until.get(id);
@@ -25,6 +28,11 @@ export class SoldOutFlags {
   // Marks expire so that slots freed by revoked claims are offered again.
   mark(id: number): void {
     this.until.set(id, Date.now() + Math.max(1000, this.ttlMs()));
+  }
+
+  declare(id: number): void {
+    if (!this.has(id)) this.announce(id);
+    this.mark(id);
   }
 }
 
@@ -60,7 +68,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   }
   if (claim === 'ALREADY_ISSUED') reject(deps, new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon'));
   if (claim === 'SOLD_OUT') {
-    deps.soldOut.mark(couponId);
+    deps.soldOut.declare(couponId);
     reject(deps, new AppError('SOLD_OUT', 409, 'All coupons have been issued'));
   }
 
