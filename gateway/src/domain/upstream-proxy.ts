@@ -1,7 +1,10 @@
 import http from 'node:http';
 import type { ServiceDirectory, ServiceInstance } from '@coupon-rush/platform';
 
-export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'failed';
+export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'reset' | 'failed';
+
+/** Methods a client may repeat safely (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the identity headers only the gateway may set. */
 const DROPPED_REQUEST_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-user-id', 'x-user-role', 'host', 'content-length']);
@@ -51,7 +54,9 @@ export class UpstreamProxy {
       this.directory.bench(instance);
       if (left > 1) return this.attempt(method, body, res, up, headers, left - 1);
     }
-    return outcome;
+    // A pooled connection the instance closed as we reused it: the documented keep-alive race.
+    if (outcome === 'reset' && IDEMPOTENT.has(method) && left > 1) return this.attempt(method, body, res, up, headers, left - 1);
+    return outcome === 'reset' ? 'failed' : outcome;
   }
 
   private send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance): Promise<ProxyOutcome> {
@@ -78,7 +83,11 @@ export class UpstreamProxy {
         answer.on('end', () => settle('ok'));
         answer.on('error', () => settle('failed'));
       });
-      upstream.on('error', (err: NodeJS.ErrnoException) => settle(err.code === 'ECONNREFUSED' ? 'refused' : 'failed'));
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ECONNREFUSED') settle('refused');
+        else if (err.code === 'ECONNRESET' && upstream.reusedSocket && !res.headersSent) settle('reset');
+        else settle('failed');
+      });
       upstream.end(body);
     });
   }

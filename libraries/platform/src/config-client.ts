@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+// Only node-config's file loader is used (per service directory), never its process-wide
+// NODE_CONFIG_DIR, so its warning about that directory is noise.
+process.env.SUPPRESS_NO_CONFIG_WARNING ??= 'true';
 import nodeConfig from 'config';
 import type { Logger } from 'winston';
 import { composeSources, deepMerge, resolvePropertySources, type Environment } from './property-sources';

@@ -88,8 +88,12 @@ export interface RunningService<C> {
 
 const BASE_ENVIRONMENT: Record<string, string> = { PORT: 'server.port', CONSUL_HOST: 'consul.host', CONSUL_PORT: 'consul.port' };
 
+/**
+ * Named variables (secrets, ports) plus APP_CONFIG_JSON, a JSON object merged over everything
+ * else, like SPRING_APPLICATION_JSON: how a separately started instance gets test settings.
+ */
 function fromEnvironment(mapping: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = process.env.APP_CONFIG_JSON ? JSON.parse(process.env.APP_CONFIG_JSON) : {};
   for (const [variable, key] of Object.entries(mapping)) {
     const value = process.env[variable];
     if (value === undefined || value === '') continue;
@@ -133,6 +137,12 @@ export async function startService<C extends { platform: PlatformSettings }>(def
 
   const app: Express = express();
   app.disable('x-powered-by');
+  // Which instance answered: the gateway's round-robin can be seen from outside.
+  let servedBy = '';
+  app.use((_req, res, next) => {
+    if (servedBy) res.setHeader('x-served-by', servedBy);
+    next();
+  });
   app.set('etag', false);
   app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
   app.get('/health/ready', async (_req, res) => {
@@ -186,6 +196,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
       throw new Error(`${def.name}: Consul registration failed: ${String(err)}`);
     }
   }
+  servedBy = registration?.id ?? `${def.name}-${server.port}`;
   logger.info('service started', { port: server.port, profile, config: loaded.origin, version: loaded.version });
 
   let stopping: Promise<void> | undefined;

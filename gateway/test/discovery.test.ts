@@ -1,0 +1,123 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import YAML from 'yaml';
+import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
+import { start as startConfigServer } from '@coupon-rush/config-server';
+import { eventually, http as call, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { start as startGateway } from '../src/main';
+
+const suffix = `-test-${RUN_ID}`;
+const passing = async (service: string) =>
+  ((await (await fetch(`http://127.0.0.1:8500/v1/health/service/${service}${suffix}?passing=true`)).json()) as Array<{ Service: { ID: string } }>).map((e) => e.Service.ID);
+
+/** A user-service instance in its own process, so it can be killed for real. */
+function spawnUserService(): ChildProcess {
+  return spawn(process.execPath, [path.join(REPO_ROOT, 'services/user/dist/src/main.js')], {
+    env: { ...process.env, PORT: '0', CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides()) },
+    stdio: 'ignore',
+  });
+}
+
+describe('discovery, timeouts and refresh at the gateway', function () {
+  this.timeout(90_000);
+  const stops: Array<() => Promise<void> | void> = [];
+  after(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('when two instances run on ephemeral ports, then both get traffic; when one is SIGKILLed, then the other takes it all with no 5xx', async () => {
+    const children: ChildProcess[] = [];
+    stops.push(() => children.forEach((c) => c.kill('SIGTERM')));
+    // One after the other: two first boots on a fresh database would race for the migration lock.
+    for (const expected of [1, 2]) {
+      children.push(spawnUserService());
+      await eventually(async () => (await passing('user-service')).length === expected, 30_000, 200);
+    }
+    const gateway = await startGateway({ port: 0, configServerUrl: null, overrides: isolatedOverrides() });
+    stops.push(() => gateway.stop());
+    const login = () => call('POST', `${gateway.url}/api/users/login`, { body: { email: 'nobody@example.com', password: 'wrong-password' } });
+
+    const servedBy = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const res = await login();
+      expect(res.status).to.equal(401);
+      servedBy.add(res.headers.get('x-served-by')!);
+    }
+    expect(servedBy.size).to.equal(2);
+
+    children[0].kill('SIGKILL');
+    // Requests inside one health-check interval (1 s) plus the watch's propagation may still fail.
+    await new Promise((r) => setTimeout(r, 2000));
+    const statuses: number[] = [];
+    const until = Date.now() + 3000;
+    while (Date.now() < until) statuses.push((await login()).status);
+    expect(statuses.filter((s) => s >= 500)).to.deep.equal([]);
+    const survivors = new Set<string>();
+    for (let i = 0; i < 5; i++) survivors.add((await login()).headers.get('x-served-by')!);
+    expect(survivors.size).to.equal(1);
+  });
+
+  it('when an upstream is slower than its route timeout, then 504 GATEWAY_TIMEOUT', async () => {
+    const slow = http.createServer((req, res) => {
+      if (req.url === '/health') res.end('ok');
+      else setTimeout(() => res.end('late'), 1500);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const port = (slow.address() as { port: number }).port;
+    const id = `slow-service${suffix}`;
+    await fetch('http://127.0.0.1:8500/v1/agent/service/register', { method: 'PUT', body: JSON.stringify({ Name: id, ID: id, Address: '127.0.0.1', Port: port, Check: { HTTP: `http://127.0.0.1:${port}/health`, Interval: '1s', Status: 'passing' } }) });
+    stops.push(async () => {
+      await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${id}`, { method: 'PUT' });
+      slow.closeAllConnections();
+      slow.close();
+    });
+    const gateway = await startGateway({
+      port: 0,
+      configServerUrl: null,
+      overrides: isolatedOverrides({ gateway: { routes: [{ id: 'slow', path: '/api/slow', service: 'slow-service', public: true, stripPrefix: 1, timeoutMs: 300 }] } }),
+    });
+    stops.push(() => gateway.stop());
+    const started = Date.now();
+    const res = await call('GET', `${gateway.url}/api/slow/anything`);
+    expect([res.status, res.body.code]).to.deep.equal([504, 'GATEWAY_TIMEOUT']);
+    expect(Date.now() - started).to.be.below(1400);
+  });
+
+  it('when a route change is committed to the config repo and the gateway is refreshed, then it applies without a restart', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'config-repo-'));
+    stops.push(() => fs.rmSync(repo, { recursive: true, force: true }));
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=t@t', '-c', 'user.name=t', ...args]);
+    fs.cpSync(path.join(REPO_ROOT, 'config-repo'), path.join(repo, 'config-repo'), { recursive: true });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'initial');
+    const configServer = await startConfigServer({ port: 0, overrides: { ...isolatedOverrides(), git: { uri: repo } } });
+    stops.push(() => configServer.stop());
+    const gateway = await startGateway({ port: 0, configServerUrl: configServer.url, overrides: isolatedOverrides() });
+    stops.push(() => gateway.stop());
+    expect(gateway.configOrigin()).to.equal('config-server');
+    const route = (path: string) => call('GET', `${gateway.url}${path}`);
+    expect((await route('/api/flash-sales')).status).to.equal(404);
+
+    const file = path.join(repo, 'config-repo/gateway.yml');
+    const doc = YAML.parse(fs.readFileSync(file, 'utf8'));
+    doc.gateway.routes.unshift({ id: 'flash-sales', path: '/api/flash-sales', service: 'coupon-service', public: false, stripPrefix: 1, timeoutMs: 1000 });
+    fs.writeFileSync(file, YAML.stringify(doc));
+    git('commit', '-qam', 'add a route');
+    const refreshed = await call('POST', `${gateway.url}/refresh`);
+    expect(refreshed.body.version).to.equal(execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim());
+    const res = await route('/api/flash-sales');
+    expect([res.status, res.body.code]).to.deep.equal([401, 'UNAUTHORIZED']);
+  });
+
+  it('when the config server is down, then a service boots from the local config-repo copy', async () => {
+    const gateway = await startGateway({ port: 0, configServerUrl: 'http://127.0.0.1:9', overrides: isolatedOverrides() });
+    stops.push(() => gateway.stop());
+    expect(gateway.configOrigin()).to.equal('local-fallback');
+    expect((await call('GET', `${gateway.url}/api/nowhere`)).status).to.equal(404);
+  });
+});
