@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 
 /** The one error type: a domain code, the HTTP status it maps to, a message safe to show. */
@@ -34,33 +35,36 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new AppError('NOT_FOUND', 404, `No route for ${req.method} ${req.path}`));
 };
 
-/**
- * Maps every error to application/problem+json. 4xx keep their message; 5xx are logged and
- * answered with a generic text so internals never leak.
- */
+/** The status and problem body for any error: 4xx keep their message, 5xx hide internals. */
+export function problemFor(err: any): { status: number; body: Problem } {
+  if (err instanceof AppError) return { status: err.status, body: problem(err.status, err.code, err.message, err.details) };
+  if (err?.type === 'entity.parse.failed') return { status: 400, body: problem(400, 'MALFORMED_JSON', 'Request body is not valid JSON') };
+  if (err?.type === 'entity.too.large') return { status: 413, body: problem(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large') };
+  if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) return { status: err.status, body: problem(err.status, 'BAD_REQUEST', String(err.message ?? 'Bad request')) };
+  return { status: 500, body: problem(500, 'INTERNAL_ERROR', 'Internal server error') };
+}
+
+export function logFailure(logger: Logger, err: any, method: string | undefined, path: string, status: number): void {
+  // An AppError 5xx is an expected answer (a dependency is down): one line, no stack.
+  if (err instanceof AppError && status >= 500) logger.warn('request refused', { method, path, code: err.code, detail: err.message });
+  else if (status >= 500) logger.error('request failed', { method, path, err: String(err?.stack ?? err) });
+}
+
+export function sendProblem(res: ServerResponse, status: number, body: Problem): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** One error middleware for every service: everything leaves as application/problem+json. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    let status = 500;
-    let body: Problem;
-    if (err instanceof AppError) {
-      status = err.status;
-      body = problem(status, err.code, err.message, err.details);
-    } else if (err?.type === 'entity.parse.failed') {
-      status = 400;
-      body = problem(status, 'MALFORMED_JSON', 'Request body is not valid JSON');
-    } else if (err?.type === 'entity.too.large') {
-      status = 413;
-      body = problem(status, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
-    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
-      status = err.status;
-      body = problem(status, 'BAD_REQUEST', String(err.message ?? 'Bad request'));
-    } else {
-      body = problem(500, 'INTERNAL_ERROR', 'Internal server error');
-    }
-    // An AppError 5xx is an expected answer (a dependency is down): one line, no stack.
-    if (err instanceof AppError && status >= 500) logger.warn('request refused', { method: req.method, path: req.path, code: err.code, detail: err.message });
-    else if (status >= 500) logger.error('request failed', { method: req.method, path: req.path, err: String(err?.stack ?? err) });
-    if (res.headersSent) return;
-    res.status(status).type('application/problem+json').send(JSON.stringify(body));
+    const { status, body } = problemFor(err);
+    logFailure(logger, err, req.method, req.path, status);
+    sendProblem(res, status, body);
   };
 }

@@ -9,7 +9,7 @@ export interface ListeningServer {
 }
 
 /** Listens on 127.0.0.1 with explicit timeouts; port 0 picks an ephemeral port. */
-export function listen(app: Express | http.RequestListener, port: number, requestTimeoutMs: number): Promise<ListeningServer> {
+export function listen(app: Express | ((req: http.IncomingMessage, res: http.ServerResponse) => unknown), port: number, requestTimeoutMs: number): Promise<ListeningServer> {
   const server = http.createServer(app as http.RequestListener);
   // Upstream proxies keep connections alive; our idle timeout must outlive theirs.
   server.keepAliveTimeout = 65_000;

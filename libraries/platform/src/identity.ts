@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from './errors';
 
 export interface Caller {
@@ -10,16 +10,16 @@ export interface Caller {
  * The caller as the gateway asserted it from a verified token. Services are reached only through
  * the gateway, which drops any client-sent copy of these headers.
  */
-export function callerOf(req: Request): Caller {
-  const id = req.header('x-user-id');
-  const role = req.header('x-user-role');
-  if (!id || !/^[1-9][0-9]{0,15}$/.test(id) || (role !== 'USER' && role !== 'ADMIN')) {
+export function callerOf(req: { headers: IncomingHttpHeaders }): Caller {
+  const id = req.headers['x-user-id'];
+  const role = req.headers['x-user-role'];
+  if (typeof id !== 'string' || !/^[1-9][0-9]{0,15}$/.test(id) || (role !== 'USER' && role !== 'ADMIN')) {
     throw new AppError('UNAUTHORIZED', 401, 'Authentication is required');
   }
   return { userId: Number(id), role };
 }
 
-export function requireAdmin(req: Request): Caller {
+export function requireAdmin(req: { headers: IncomingHttpHeaders }): Caller {
   const caller = callerOf(req);
   if (caller.role !== 'ADMIN') throw new AppError('FORBIDDEN', 403, 'Administrator role is required');
   return caller;

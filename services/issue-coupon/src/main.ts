@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Router } from 'express';
 import { Counter, Histogram } from 'prom-client';
 import {
   ClaimLedger, ISSUED_DEAD_LETTER_TOPIC, ISSUED_TOPIC, ServiceDirectory, connectRedis, ensureTopics, kafkaClient,
@@ -9,7 +10,7 @@ import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
 import { SoldOutFlags } from './domain/issue-coupon';
-import { issueRoutes } from './routes/issue-routes';
+import { issueHotRoute } from './routes/issue-routes';
 
 export const NAME = 'issue-coupon-service';
 
@@ -53,13 +54,14 @@ export function start(opts: StartOptions = {}) {
         await subscriber.subscribe(channel);
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
         return {
-          router: issueRoutes({
+          router: Router(),
+          hotRoute: issueHotRoute({
             policy: (id) => cache.get(id),
             soldOut,
             ledger: new ClaimLedger(redis, cfg.redis.keyPrefix),
             publisher,
             outcome: (code) => outcomes.inc({ code }),
-          }),
+          }, ctx.logger),
           readiness: { redis: () => redis.ping() },
           close: async () => {
             await publisher.drain();

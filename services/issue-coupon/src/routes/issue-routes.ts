@@ -1,12 +1,34 @@
-import { Router } from 'express';
-import { callerOf, positiveId } from '@coupon-rush/platform';
+import type http from 'node:http';
+import { callerOf, logFailure, positiveId, problemFor, sendProblem, type Logger } from '@coupon-rush/platform';
 import { issueCoupon, type IssueDependencies } from '../domain/issue-coupon';
 
-export function issueRoutes(deps: IssueDependencies): Router {
-  const router = Router();
-  router.post('/coupons/:id/issues', async (req, res) => {
+const ISSUE_PATH = /^\/coupons\/([^/?]*)\/issues\/?(?:\?.*)?$/;
+
+/**
+ * POST /coupons/:id/issues, served before Express: the flash-crowd route. The request carries no
+ * body; any that is sent is drained and ignored.
+ */
+export function issueHotRoute(deps: IssueDependencies, logger: Logger) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (req.method !== 'POST') return false;
+    const match = ISSUE_PATH.exec(req.url ?? '');
+    if (!match) return false;
+    req.resume();
+    void answer(deps, logger, req, res, match[1]);
+    return true;
+  };
+}
+
+async function answer(deps: IssueDependencies, logger: Logger, req: http.IncomingMessage, res: http.ServerResponse, rawId: string) {
+  try {
     const { userId } = callerOf(req);
-    res.status(202).json(await issueCoupon(deps, positiveId(req.params.id), userId));
-  });
-  return router;
+    const accepted = await issueCoupon(deps, positiveId(rawId), userId);
+    const text = JSON.stringify(accepted);
+    res.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  } catch (err) {
+    const { status, body } = problemFor(err);
+    logFailure(logger, err, req.method, req.url ?? '', status);
+    sendProblem(res, status, body);
+  }
 }
