@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Router } from 'express';
 import { ServiceDirectory, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
 import { parseConfig, type GatewayConfig } from './config';
 import { UpstreamProxy } from './domain/upstream-proxy';
@@ -24,14 +25,15 @@ export function start(opts: StartOptions = {}) {
         const cfg = ctx.config();
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
-        const { router, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger);
+        const { hotRoute, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger);
         const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s + cfg.platform.consul.serviceSuffix)));
         await watchAll();
         ctx.onRefresh(async () => {
           await watchAll();
         });
         return {
-          router,
+          router: Router(),
+          hotRoute,
           close: async () => {
             directory.stop();
             proxy.close();

@@ -1,18 +1,13 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { Router, type Request, type Response } from 'express';
-import { AppError, createTokenKey, problem, type Logger } from '@coupon-rush/platform';
+import { AppError, createTokenKey, problem, sendProblem, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable } from '../domain/route-table';
 import type { UpstreamProxy } from '../domain/upstream-proxy';
 
-function send(res: Response, status: number, code: string, detail: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.status(status).type('application/problem+json').send(JSON.stringify(problem(status, code, detail)));
+function send(res: http.ServerResponse, status: number, code: string, detail: string): void {
+  sendProblem(res, status, problem(status, code, detail));
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -25,7 +20,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         reject(new AppError('PAYLOAD_TOO_LARGE', 413, 'Request body is too large'));
-        req.destroy();
+        // Keep reading and discarding, so the 413 can still be written on this connection.
+        req.removeAllListeners('data');
+        req.resume();
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
@@ -35,7 +32,12 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
-export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger): { router: Router; table: () => RouteTable } {
+/**
+ * Everything under /api/ is proxied, answered straight from node's HTTP server (Express's own
+ * per-request cost is several times that of the proxying itself); the rest (health, metrics,
+ * refresh) falls through to Express.
+ */
+export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger) {
   let table = new RouteTable(config().routes);
   let key = createTokenKey(config().jwt.secret);
   let seen = config();
@@ -49,14 +51,14 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     return { table, key, cfg: seen };
   };
 
-  const router = Router();
-  router.use(async (req: Request, res: Response) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const { table, key, cfg } = current();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
-    if (UNSAFE_PATH.test(req.url.split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
-    const match = table.match(req.method, req.url);
-    if (!match) return send(res, 404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`);
+    if (UNSAFE_PATH.test((req.url ?? '/').split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
+    const method = req.method ?? 'GET';
+    const match = table.match(method, req.url ?? '/');
+    if (!match) return send(res, 404, 'NOT_FOUND', `No route for ${method} ${(req.url ?? '/').split('?')[0]}`);
     const identity = authenticate(req.headers.authorization, key, cfg.jwt.issuer);
     if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
     let body: Buffer;
@@ -78,6 +80,14 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       logger.warn('upstream failed', { route: match.route.id, requestId });
       return send(res, 502, 'BAD_GATEWAY', `${match.route.service} failed to answer`);
     }
-  });
-  return { router, table: () => current().table };
+  };
+  const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!req.url?.startsWith('/api/')) return false;
+    handle(req, res).catch((err) => {
+      logger.error('proxying failed', { err: String(err?.stack ?? err) });
+      send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
+    });
+    return true;
+  };
+  return { hotRoute, table: () => current().table };
 }
