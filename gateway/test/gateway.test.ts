@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { RunningService } from '@coupon-rush/platform';
+import { createTokenKey, signAccessToken, type RunningService } from '@coupon-rush/platform';
 import { eventually, http, isolatedOverrides, tokenFor } from '@coupon-rush/testkit';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
@@ -69,7 +69,8 @@ describe('gateway, end to end through Consul', function () {
     const [h, p] = tokenFor(1, 'ADMIN').split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
     const tampered = `${h}.${Buffer.from(JSON.stringify({ sub: '2', role: 'ADMIN', iss: 'coupon-rush', exp: 9999999999 })).toString('base64url')}.${tokenFor(1, 'ADMIN').split('.')[2]}`;
-    for (const authorization of [undefined, 'Bearer', 'Basic abc', `Bearer ${none}`, `Bearer ${tampered}`, `Bearer ${tokenFor(1, 'USER', -10)}`]) {
+    const otherKey = signAccessToken(createTokenKey('another-secret-that-is-long-enough-for-hs256'), 1, 'ADMIN', 600, 'coupon-rush');
+    for (const authorization of [undefined, 'Bearer', 'Basic abc', `Bearer ${none}`, `Bearer ${tampered}`, `Bearer ${otherKey}`, `Bearer ${tokenFor(1, 'USER', -10)}`]) {
       const res = await http('GET', `${base}/users/me`, { headers: authorization ? { authorization } : {} });
       expect(res.status, String(authorization)).to.equal(401);
       expect(res.body.code).to.equal('UNAUTHORIZED');
