@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm run bench [-- --users N --quantity N --connections N --duration S --threads N --target gateway|direct|both]
+# Starts the platform if it is not running (as npm start does), then drives a flash crowd with wrk.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# wrk (C, from Debian) leaves more CPU to the platform than a Node load generator on 2 cores.
+apt_install wrk
+bash "$ROOT_DIR/scripts/start.sh" >/dev/null
+load_secrets
+node bench/dist/src/main.js "$@"
