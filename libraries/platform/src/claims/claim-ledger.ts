@@ -69,8 +69,4 @@ export class ClaimLedger {
     ]);
     return { claims, confirmed, revoked };
   }
-
-  async isClaimed(couponId: number, userId: number): Promise<boolean> {
-    return (await this.redis.sismember(this.claimsKey(couponId), String(userId))) === 1;
-  }
 }

@@ -14,7 +14,6 @@ interface Entry {
 export class PolicyCache {
   private readonly local = new Map<number, Entry>();
   private readonly loading = new Map<number, Promise<CouponPolicy | undefined>>();
-  loads = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -44,7 +43,6 @@ export class PolicyCache {
     if (cached) {
       policy = JSON.parse(cached) as CouponPolicy;
     } else {
-      this.loads++;
       policy = await this.loader(id);
       // Unknown coupons are not cached in Redis: a coupon created a moment later must be found.
       if (policy) await this.redis.set(this.key(id), JSON.stringify(policy), 'EX', this.ttl().redisTtlSeconds);
