@@ -93,6 +93,20 @@ function runWrk(o: Options, target: 'gateway' | 'direct', couponId: number, toke
   });
 }
 
+/**
+ * 202s answered by every issue-coupon instance (found in Consul). wrk drops the responses still in
+ * flight when its time is up, so the server's count is the one rows must equal.
+ */
+async function acceptedByServers(): Promise<number> {
+  const instances = (await (await fetch('http://127.0.0.1:8500/v1/health/service/issue-coupon-service?passing=true')).json()) as Array<{ Service: { Address: string; Port: number } }>;
+  let total = 0;
+  for (const { Service } of instances) {
+    const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Port}/metrics`)).text();
+    total += Number(/^coupon_issue_requests_total\{code="ACCEPTED"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  return total;
+}
+
 /** Waits, bounded, until MySQL holds exactly the accepted claims; returns the time it took. */
 async function drain(o: Options, admin: string, couponId: number, accepted: number, loadStarted: number) {
   const deadline = Date.now() + 120_000;
@@ -143,14 +157,17 @@ async function main() {
   for (const target of o.targets) {
     const now = Date.now();
     const coupon = await api(o.gateway, 'POST', '/api/coupons', { title: `bench ${runId} ${target}`, totalQuantity: o.quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() }, admin);
+    const acceptedBefore = await acceptedByServers();
     const loadStarted = Date.now();
     const load = await runWrk(o, target, coupon.id, tokenFile);
-    const accepted = load.outcomes['202'] ?? 0;
+    const seen = load.outcomes['202'] ?? 0;
+    const accepted = (await acceptedByServers()) - acceptedBefore;
     const rec = await drain(o, admin, coupon.id, accepted, loadStarted);
     const unexpected = Object.keys(load.outcomes).filter((k) => !['202', 'SOLD_OUT', 'ALREADY_ISSUED'].includes(k));
     const everyoneTried = load.requests >= o.users;
     const check = (ok: boolean, what: string) => ok || problems.push(`${target}: ${what}`);
     check(rec.rows === accepted, `rows ${rec.rows} != accepted ${accepted}`);
+    check(seen <= accepted && accepted <= seen + o.connections, `server accepted ${accepted}, client saw ${seen} with ${o.connections} connections`);
     check(rec.redisClaims === rec.rows, `Redis claims ${rec.redisClaims} != rows ${rec.rows}`);
     check(rec.rows <= o.quantity, `rows ${rec.rows} exceed quantity ${o.quantity}`);
     check(!everyoneTried || accepted === Math.min(o.quantity, o.users), `accepted ${accepted} != min(quantity, users) although every user tried`);
@@ -166,6 +183,7 @@ async function main() {
       maxMs: load.maxUs / 1000,
       requests: load.requests,
       outcomes: load.outcomes,
+      accepted,
       socketErrors: load.socketErrors,
       rows: rec.rows,
       // Time from the end of the load until MySQL held every accepted claim.
