@@ -107,12 +107,16 @@ async function acceptedByServers(): Promise<number> {
   return total;
 }
 
-/** Waits, bounded, until MySQL holds exactly the accepted claims; returns the time it took. */
-async function drain(o: Options, admin: string, couponId: number, accepted: number, loadStarted: number) {
+/**
+ * Waits, bounded, until MySQL holds exactly the claims the servers accepted. Requests still in
+ * flight on the servers when wrk stops finish afterwards, so the accepted count is re-read too.
+ */
+async function drain(o: Options, admin: string, couponId: number, acceptedSince: () => Promise<number>, loadStarted: number) {
   const deadline = Date.now() + 120_000;
   for (;;) {
+    const accepted = await acceptedSince();
     const r = await api(o.gateway, 'GET', `/api/coupons/${couponId}/reconciliation`, undefined, admin);
-    if ((r.rows >= accepted && r.issuedQuantity === r.rows) || Date.now() > deadline) return { ...r, drainedAfterMs: Date.now() - loadStarted };
+    if ((r.rows === accepted && r.issuedQuantity === r.rows) || Date.now() > deadline) return { ...r, accepted, drainedAfterMs: Date.now() - loadStarted };
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -137,7 +141,7 @@ async function consumerPhase(o: Options, admin: string, runId: string, problems:
   }
   const producedMs = Date.now() - started;
   await producer.disconnect();
-  const rec = await drain(o, admin, coupon.id, o.events, started);
+  const rec = await drain(o, admin, coupon.id, async () => o.events, started);
   if (rec.rows !== o.events) problems.push(`consumer: rows ${rec.rows} != events ${o.events}`);
   return { target: 'consumer', couponId: coupon.id, requests: o.events, rows: rec.rows, drainMs: rec.drainedAfterMs - producedMs, rowsPerSec: Math.round(rec.rows / (rec.drainedAfterMs / 1000)) };
 }
@@ -161,8 +165,8 @@ async function main() {
     const loadStarted = Date.now();
     const load = await runWrk(o, target, coupon.id, tokenFile);
     const seen = load.outcomes['202'] ?? 0;
-    const accepted = (await acceptedByServers()) - acceptedBefore;
-    const rec = await drain(o, admin, coupon.id, accepted, loadStarted);
+    const rec = await drain(o, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
+    const accepted: number = rec.accepted;
     const unexpected = Object.keys(load.outcomes).filter((k) => !['202', 'SOLD_OUT', 'ALREADY_ISSUED'].includes(k));
     const everyoneTried = load.requests >= o.users;
     const check = (ok: boolean, what: string) => ok || problems.push(`${target}: ${what}`);
