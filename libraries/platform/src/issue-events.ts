@@ -13,6 +13,16 @@ export function topicName(prefix: string, topic: string): string {
   return `${prefix}${topic}`;
 }
 
+/**
+ * The issue topics and their partitions, created by whichever service boots first. Events are
+ * keyed by coupon id, so one coupon's events stay in order on one partition.
+ */
+export function issueTopics(prefix: string): { issued: string; deadLetter: string; specs: Array<{ topic: string; numPartitions: number }> } {
+  const issued = topicName(prefix, ISSUED_TOPIC);
+  const deadLetter = topicName(prefix, ISSUED_DEAD_LETTER_TOPIC);
+  return { issued, deadLetter, specs: [{ topic: issued, numPartitions: 3 }, { topic: deadLetter, numPartitions: 1 }] };
+}
+
 const positive = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 /** Parses a record value; throws with the reason when it is not a valid event (a poison record). */

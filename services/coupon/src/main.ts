@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Counter } from 'prom-client';
 import {
-  ClaimLedger, ISSUED_DEAD_LETTER_TOPIC, ISSUED_TOPIC, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, kafkaClient,
-  openDatabase, runFromCommandLine, startService, topicName, type StartOptions,
+  ClaimLedger, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
+  runFromCommandLine, startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
 import { IssuedQuantityWriteBack } from './domain/write-back';
@@ -24,9 +24,8 @@ export function start(opts: StartOptions = {}) {
         const redis = connectRedis(cfg.redis);
         const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix);
         const kafka = kafkaClient(cfg.kafka, NAME);
-        const topic = topicName(cfg.kafka.topicPrefix, ISSUED_TOPIC);
-        const deadLetterTopic = topicName(cfg.kafka.topicPrefix, ISSUED_DEAD_LETTER_TOPIC);
-        await ensureTopics(kafka, [{ topic, numPartitions: 3 }, { topic: deadLetterTopic, numPartitions: 1 }]);
+        const { issued: topic, deadLetter: deadLetterTopic, specs } = issueTopics(cfg.kafka.topicPrefix);
+        await ensureTopics(kafka, specs);
 
         const writeBack = new IssuedQuantityWriteBack(db, ctx.logger);
         await writeBack.start(() => ctx.config().writeBack.intervalMs);

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Histogram } from 'prom-client';
 import {
-  ClaimLedger, ISSUED_DEAD_LETTER_TOPIC, ISSUED_TOPIC, ServiceDirectory, connectRedis, ensureTopics, kafkaClient,
-  runFromCommandLine, startService, topicName, type StartOptions,
+  ClaimLedger, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
+  startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
@@ -24,11 +24,8 @@ export function start(opts: StartOptions = {}) {
         const cfg = ctx.config();
         const redis = connectRedis(cfg.redis);
         const kafka = kafkaClient(cfg.kafka, NAME);
-        const topic = topicName(cfg.kafka.topicPrefix, ISSUED_TOPIC);
-        await ensureTopics(kafka, [
-          { topic, numPartitions: 3 },
-          { topic: topicName(cfg.kafka.topicPrefix, ISSUED_DEAD_LETTER_TOPIC), numPartitions: 1 },
-        ]);
+        const { issued: topic, specs } = issueTopics(cfg.kafka.topicPrefix);
+        await ensureTopics(kafka, specs);
         // Idempotent: a retried batch is written once. acks=all is set per send.
         const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } });
         await producer.connect();
