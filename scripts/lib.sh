@@ -6,6 +6,10 @@ cd "$ROOT_DIR"
 # Service processes in start order, with the default port each takes from config-repo.
 SERVICES=("config-server:services/config-server:8888" "user-service:services/user:8081" "coupon-service:services/coupon:8082" "issue-coupon-service:services/issue-coupon:8083" "gateway:gateway:8080")
 
+# Preloaded into every service process: OpenTelemetry must patch http, express, ioredis and
+# mysql2 before the service requires them. OTEL_SDK_DISABLED=true runs without it.
+TELEMETRY_PRELOAD=libraries/platform/dist/src/telemetry/register.js
+
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm dependencies"

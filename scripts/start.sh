@@ -10,7 +10,7 @@ for entry in "${SERVICES[@]}"; do
   if service_ready "$port"; then say "$name already running on $port"; continue; fi
   log="$LOG_DIR/$name.log"
   [ -f "$log" ] && mv "$log" "$log.1"
-  start_bg "$name" "$log" node "$dir/dist/src/main.js"
+  start_bg "$name" "$log" node --require "./$TELEMETRY_PRELOAD" "$dir/dist/src/main.js"
   wait_until "$name" "$log" 60 service_ready "$port"
 done
 
@@ -22,7 +22,7 @@ cat <<EOF2
   Config server   http://127.0.0.1:8888/gateway/dev
   Consul          http://127.0.0.1:8500/v1/health/state/any
   Jaeger (API)    http://127.0.0.1:16686/api/services
-  Prometheus      http://127.0.0.1:9090/targets
+  Prometheus      http://127.0.0.1:9090/api/v1/targets
   Admin login     admin@coupon.local / admin1234!
   Logs            $LOG_DIR
   Stop with       npm stop

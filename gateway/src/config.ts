@@ -16,6 +16,8 @@ export interface GatewayConfig {
   routes: RouteDefinition[];
   jwt: { secret: string; issuer: string };
   upstream: { maxSockets: number; benchMillis: number };
+  /** One JSON line per proxied request (method, path, route, status, duration, trace id). */
+  accessLog: boolean;
 }
 
 function readRoute(v: unknown): RouteDefinition | undefined {
@@ -42,5 +44,6 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
       maxSockets: r.number('gateway.upstream.maxSockets', 256, { min: 1 }),
       benchMillis: r.number('gateway.upstream.benchMillis', 5000, { min: 0 }),
     },
+    accessLog: r.boolean('gateway.accessLog', true),
   });
 }

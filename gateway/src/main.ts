@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Router } from 'express';
+import { Counter, Gauge } from 'prom-client';
 import { ServiceDirectory, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
 import { parseConfig, type GatewayConfig } from './config';
 import { UpstreamProxy } from './domain/upstream-proxy';
@@ -25,7 +26,23 @@ export function start(opts: StartOptions = {}) {
         const cfg = ctx.config();
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
-        const { hotRoute, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger);
+        const failures = new Counter({ name: 'gateway_upstream_failures_total', help: 'Requests the gateway answered itself because the upstream could not (no instance, refused, timeout, failed)', labelNames: ['route', 'outcome'], registers: [ctx.metrics] });
+        new Gauge({
+          name: 'gateway_upstream_instances',
+          help: 'Instances per upstream service: in rotation, or benched after refusing a connection',
+          labelNames: ['service', 'state'],
+          registers: [ctx.metrics],
+          collect() {
+            this.reset();
+            for (const r of directory.rotation()) {
+              this.set({ service: r.service, state: 'in_rotation' }, r.inRotation);
+              this.set({ service: r.service, state: 'benched' }, r.benched);
+            }
+          },
+        });
+        const { hotRoute, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger, {
+          upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
+        });
         const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s + cfg.platform.consul.serviceSuffix)));
         await watchAll();
         ctx.onRefresh(async () => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -7,20 +7,12 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
 import { start as startConfigServer } from '@coupon-rush/config-server';
-import { eventually, http as call, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { eventually, http as call, isolatedOverrides, passingInstances, RUN_ID, spawnService } from '@coupon-rush/testkit';
 import { start as startGateway } from '../src/main';
 
-const suffix = `-test-${RUN_ID}`;
-const passing = async (service: string) =>
-  ((await (await fetch(`http://127.0.0.1:8500/v1/health/service/${service}${suffix}?passing=true`)).json()) as Array<{ Service: { ID: string } }>).map((e) => e.Service.ID);
-
+const passing = async (service: string) => (await passingInstances(service)).map((i) => i.id);
 /** A user-service instance in its own process, so it can be killed for real. */
-function spawnUserService(): ChildProcess {
-  return spawn(process.execPath, [path.join(REPO_ROOT, 'services/user/dist/src/main.js')], {
-    env: { ...process.env, PORT: '0', CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides()) },
-    stdio: 'ignore',
-  });
-}
+const spawnUserService = () => spawnService('services/user');
 
 describe('discovery, timeouts and refresh at the gateway', function () {
   this.timeout(90_000);
@@ -68,7 +60,7 @@ describe('discovery, timeouts and refresh at the gateway', function () {
     });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
     const port = (slow.address() as { port: number }).port;
-    const id = `slow-service${suffix}`;
+    const id = `slow-service-test-${RUN_ID}`;
     await fetch('http://127.0.0.1:8500/v1/agent/service/register', { method: 'PUT', body: JSON.stringify({ Name: id, ID: id, Address: '127.0.0.1', Port: port, Check: { HTTP: `http://127.0.0.1:${port}/health`, Interval: '1s', Status: 'passing' } }) });
     stops.push(async () => {
       await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${id}`, { method: 'PUT' });

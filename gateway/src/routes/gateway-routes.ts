@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AppError, createTokenKey, problem, sendProblem, type Logger } from '@coupon-rush/platform';
+import { AppError, activeTraceIds, createTokenKey, labelRoute, problem, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable } from '../domain/route-table';
@@ -30,6 +30,24 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The access log line, written when the response is finished; never the query or headers. */
+function logAccess(logger: Logger, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, access: { route: string }): void {
+  const started = performance.now();
+  const ids = activeTraceIds();
+  res.once('finish', () => {
+    logger.info('access', {
+      method: req.method,
+      path: (req.url ?? '/').split('?')[0],
+      route: access.route,
+      status: res.statusCode,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      requestId,
+      servedBy: res.getHeader('x-served-by'),
+      ...ids,
+    });
+  });
+}
+
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
 /**
@@ -37,7 +55,12 @@ const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
  * per-request cost is several times that of the proxying itself); the rest (health, metrics,
  * refresh) falls through to Express.
  */
-export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger) {
+export interface GatewayMetrics {
+  /** A request the gateway answered itself because no upstream could: 503, 504, 502. */
+  upstreamFailure(route: string, outcome: string): void;
+}
+
+export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
   let table = new RouteTable(config().routes);
   let key = createTokenKey(config().jwt.secret);
   let seen = config();
@@ -55,10 +78,17 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     const { table, key, cfg } = current();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
+    // W3C trace-context `traceresponse`: the caller learns which trace to look up in Jaeger.
+    const traced = traceResponse();
+    if (traced) res.setHeader('traceresponse', traced);
+    const access = { route: 'unmatched' };
+    if (cfg.accessLog) logAccess(logger, req, res, requestId, access);
     if (UNSAFE_PATH.test((req.url ?? '/').split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
     const method = req.method ?? 'GET';
     const match = table.match(method, req.url ?? '/');
     if (!match) return send(res, 404, 'NOT_FOUND', `No route for ${method} ${(req.url ?? '/').split('?')[0]}`);
+    labelRoute(res, match.route.id);
+    access.route = match.route.id;
     const identity = authenticate(req.headers.authorization, key, cfg.jwt.issuer);
     if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
     let body: Buffer;
@@ -74,6 +104,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       identity,
       requestId,
     });
+    if (outcome !== 'ok') metrics.upstreamFailure(match.route.id, outcome);
     if (outcome === 'no-instance' || outcome === 'refused') return send(res, 503, 'SERVICE_UNAVAILABLE', `No healthy instance of ${match.route.service}`);
     if (outcome === 'timeout') return send(res, 504, 'GATEWAY_TIMEOUT', `${match.route.service} did not answer in ${match.route.timeoutMs} ms`);
     if (outcome === 'failed') {

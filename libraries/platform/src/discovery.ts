@@ -36,7 +36,9 @@ export async function registerInstance(
     id,
     address: '127.0.0.1',
     port,
-    meta: { pid: String(process.pid) },
+    // Prometheus finds what to scrape through Consul: every instance of the platform carries the tag.
+    tags: ['coupon-rush'],
+    meta: { pid: String(process.pid), metrics_path: '/metrics' },
     check: {
       name: `${name} ready`,
       http: `http://127.0.0.1:${port}${healthPath}`,
@@ -131,6 +133,16 @@ export class ServiceDirectory {
       return inst;
     }
     return undefined;
+  }
+
+  /** Per watched service: instances in rotation and instances benched after a refusal. */
+  rotation(): Array<{ service: string; inRotation: number; benched: number }> {
+    const now = Date.now();
+    return [...this.watches.keys()].map((service) => {
+      const all = this.known(service);
+      const benched = all.filter((i) => (this.benched.get(i.id) ?? 0) > now).length;
+      return { service, inRotation: all.length - benched, benched };
+    });
   }
 
   /** Takes an instance out of rotation after it refused a connection. */

@@ -13,3 +13,5 @@ export * from './kafka';
 export * from './redis';
 export * from './claims/claim-ledger';
 export * from './issue-events';
+export * from './tracing';
+export * from './http-metrics';

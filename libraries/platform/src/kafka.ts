@@ -35,3 +35,46 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
     await admin.disconnect();
   }
 }
+
+/**
+ * One long-lived admin connection for readiness and consumer-lag questions. It does not retry:
+ * a probe must answer within the readiness deadline, and the next probe asks again.
+ */
+export class KafkaProbe {
+  private readonly admin: Admin;
+  private connecting?: Promise<void>;
+
+  constructor(kafka: Kafka) {
+    this.admin = kafka.admin({ retry: { retries: 0 } });
+  }
+
+  private connect(): Promise<void> {
+    return (this.connecting ??= this.admin.connect().catch((err) => {
+      this.connecting = undefined;
+      throw err;
+    }));
+  }
+
+  /** Resolves when a broker answers a metadata request. */
+  async ready(): Promise<void> {
+    await this.connect();
+    await this.admin.describeCluster();
+  }
+
+  /** Messages not yet committed by `groupId`, per partition of `topic`. */
+  async lag(groupId: string, topic: string): Promise<Array<{ partition: number; lag: number }>> {
+    await this.connect();
+    const [ends, [committed]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const committedAt = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return ends.map((end) => {
+      const done = committedAt.get(end.partition) ?? -1;
+      // -1: nothing committed yet, so everything from the earliest retained offset is pending.
+      const from = done >= 0 ? done : Number(end.low);
+      return { partition: end.partition, lag: Math.max(0, Number(end.high) - from) };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.admin.disconnect().catch(() => {});
+  }
+}

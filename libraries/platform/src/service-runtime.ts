@@ -7,8 +7,10 @@ import { ConfigReader } from './config-reader';
 import { registerInstance, type ConsulSettings } from './discovery';
 import { errorHandler, notFoundHandler } from './errors';
 import { listen } from './http-server';
+import { httpRequestTimer } from './http-metrics';
 import { createLogger, type Logger } from './logger';
 import { deepMerge } from './property-sources';
+import { shutdownTelemetry, traceSampler } from './tracing';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
@@ -18,6 +20,8 @@ export interface PlatformSettings {
   bodyLimit: string;
   requestTimeoutMs: number;
   consul: ConsulSettings & { register: boolean; serviceSuffix: string };
+  /** Share of new traces recorded (requests arriving with a sampled parent always are). */
+  traceSampleRatio: number;
 }
 
 export function readPlatformSettings(r: ConfigReader): PlatformSettings {
@@ -35,6 +39,7 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
       // separate set that never mixes with those of a running `npm start`.
       serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
     },
+    traceSampleRatio: r.number('tracing.sampleRatio', 0.1, { min: 0, max: 1 }),
   };
 }
 
@@ -134,6 +139,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   };
 
   let { config, loaded } = await resolve();
+  traceSampler.setRatio(config.platform.traceSampleRatio);
   const listeners: Array<(next: C) => void | Promise<void>> = [];
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: def.name });
@@ -165,6 +171,9 @@ export async function startService<C extends { platform: PlatformSettings }>(def
         }
       }),
     );
+    // A config that loaded and validated is what `config` means here: once booted, a service
+    // keeps serving with it when the config server goes away.
+    checks.config = 'UP';
     res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN', checks, config: loaded.origin });
   });
   app.get('/metrics', async (_req, res) => {
@@ -174,6 +183,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     const next = await resolve();
     config = next.config;
     loaded = next.loaded;
+    traceSampler.setRatio(config.platform.traceSampleRatio);
     for (const l of listeners) await l(config);
     logger.info('configuration refreshed', { origin: loaded.origin, version: loaded.version });
     return { version: loaded.version, origin: loaded.origin };
@@ -192,7 +202,15 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   app.use(errorHandler(logger));
 
   const hot = parts.hotRoute;
-  const server = await listen(hot ? (req: http.IncomingMessage, res: http.ServerResponse) => hot(req, res) || app(req, res) : app, config.platform.port, config.platform.requestTimeoutMs);
+  const timeRequest = httpRequestTimer(metrics);
+  const server = await listen(
+    (req: http.IncomingMessage, res: http.ServerResponse) => {
+      timeRequest(req, res);
+      if (!hot?.(req, res)) app(req, res);
+    },
+    config.platform.port,
+    config.platform.requestTimeoutMs,
+  );
   let registration: Awaited<ReturnType<typeof registerInstance>> | undefined;
   if (config.platform.consul.register) {
     try {
@@ -231,8 +249,8 @@ export function runFromCommandLine<C>(start: () => Promise<RunningService<C>>): 
     .then((svc) => {
       const shutdown = () => {
         svc.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => shutdownTelemetry().finally(() => process.exit(0)),
+          () => shutdownTelemetry().finally(() => process.exit(1)),
         );
       };
       process.once('SIGTERM', shutdown);

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { createTokenKey, deepMerge, signAccessToken, type Role } from '@coupon-rush/platform';
+import path from 'node:path';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { REPO_ROOT, createTokenKey, deepMerge, signAccessToken, type Role } from '@coupon-rush/platform';
 
 /** Unique per mocha process: names of databases, topics and key prefixes derive from it. */
 export const RUN_ID = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
@@ -85,4 +86,24 @@ export function tally(values: Array<string | number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
+}
+
+/**
+ * A service in its own process, the way `npm start` runs it (telemetry preloaded), on an
+ * ephemeral port with this run's isolated settings; found through Consul like any instance.
+ * The config server is unreachable on purpose: the working-tree config-repo is the fallback.
+ */
+export function spawnService(dir: string, opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; telemetry?: boolean } = {}): ChildProcess {
+  const preload = opts.telemetry ? ['--require', path.join(REPO_ROOT, 'libraries/platform/dist/src/telemetry/register.js')] : [];
+  return spawn(process.execPath, [...preload, path.join(REPO_ROOT, dir, 'dist/src/main.js')], {
+    env: { ...process.env, PORT: '0', CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides(opts.overrides)), ...opts.env },
+    stdio: 'ignore',
+  });
+}
+
+/** Passing instances of a service of this run, as Consul reports them. */
+export async function passingInstances(service: string): Promise<Array<{ id: string; port: number }>> {
+  const res = await fetch(`http://127.0.0.1:8500/v1/health/service/${service}-test-${RUN_ID}?passing=true`);
+  const body = (await res.json()) as Array<{ Service: { ID: string; Port: number } }>;
+  return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port }));
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import {
-  ClaimLedger, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
+  ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
   runFromCommandLine, startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
@@ -35,6 +35,19 @@ export function start(opts: StartOptions = {}) {
         await deadLetters.connect();
         const consumer = kafka.consumer({ groupId: cfg.consumer.groupId, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 50 });
         await consumer.connect();
+        const kafkaProbe = new KafkaProbe(kafka);
+        // Read from the broker when Prometheus scrapes: the committed offsets against the log end.
+        new Gauge({
+          name: 'coupon_consumer_lag',
+          help: 'Issue events not yet persisted (log end minus committed offset), per partition',
+          labelNames: ['partition'],
+          registers: [ctx.metrics],
+          async collect() {
+            this.reset();
+            const lag = await kafkaProbe.lag(cfg.consumer.groupId, topic).catch(() => []);
+            for (const p of lag) this.set({ partition: String(p.partition) }, p.lag);
+          },
+        });
         await runIssueEventConsumer({
           consumer,
           deadLetters,
@@ -53,9 +66,10 @@ export function start(opts: StartOptions = {}) {
 
         return {
           router: couponRoutes(db, ledger),
-          readiness: { mysql: () => db.raw('SELECT 1'), redis: () => redis.ping() },
+          readiness: { mysql: () => db.raw('SELECT 1'), redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
             await consumer.disconnect();
+            await kafkaProbe.close();
             await deadLetters.disconnect();
             await writeBack.stop();
             redis.disconnect();

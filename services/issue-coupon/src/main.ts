@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Histogram } from 'prom-client';
 import {
-  ClaimLedger, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
+  ClaimLedger, KafkaProbe, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
   startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type IssueCouponConfig } from './config';
@@ -29,6 +29,7 @@ export function start(opts: StartOptions = {}) {
         // Idempotent: a retried batch is written once. acks=all is set per send.
         const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } });
         await producer.connect();
+        const kafkaProbe = new KafkaProbe(kafka);
 
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger);
         const couponService = cfg.couponService + cfg.platform.consul.serviceSuffix;
@@ -36,13 +37,17 @@ export function start(opts: StartOptions = {}) {
 
         const outcomes = new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
         const policyLoads = new Counter({ name: 'coupon_policy_loads_total', help: 'Coupon policies loaded from the coupon service (cache misses)', registers: [ctx.metrics] });
-        const batchSizes = new Histogram({ name: 'issue_event_batch_size', help: 'Issue events per Kafka send', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [ctx.metrics] });
+        const cacheServed = new Counter({ name: 'coupon_policy_cache_requests_total', help: 'Policy lookups by the tier that answered (local and redis are hits)', labelNames: ['tier'], registers: [ctx.metrics] });
+        const sendMetrics = {
+          batchSize: new Histogram({ name: 'issue_event_batch_size', help: 'Issue events per Kafka send', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [ctx.metrics] }),
+          sendSeconds: new Histogram({ name: 'issue_event_send_seconds', help: 'Kafka send latency of one batch (acks=all), by result', labelNames: ['result'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [ctx.metrics] }),
+        };
 
         const cache = new PolicyCache(redis, cfg.redis.keyPrefix, () => ctx.config().cache, async (id) => {
           policyLoads.inc();
           return fetchPolicy(directory, couponService, id);
-        });
-        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, batchSizes);
+        }, (tier) => cacheServed.inc({ tier }));
+        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, sendMetrics);
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
         const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;
@@ -59,11 +64,12 @@ export function start(opts: StartOptions = {}) {
             publisher,
             outcome: (code) => outcomes.inc({ code }),
           }, ctx.logger),
-          readiness: { redis: () => redis.ping() },
+          readiness: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
             await publisher.drain();
             directory.stop();
             await producer.disconnect();
+            await kafkaProbe.close();
             subscriber.disconnect();
             redis.disconnect();
           },

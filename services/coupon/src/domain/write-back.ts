@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Logger } from '@coupon-rush/platform';
+import { untraced, type Logger } from '@coupon-rush/platform';
 import { couponsOutOfSync, writeBackIssuedQuantity } from '../data/issued-coupon-repository';
 
 /**
@@ -21,8 +21,9 @@ export class IssuedQuantityWriteBack {
   async start(intervalMs: () => number): Promise<void> {
     this.mark(await couponsOutOfSync(this.db));
     const tick = () => {
+      // A tick is bookkeeping, not a request: it would make a one-span trace every second.
       this.timer = setTimeout(() => {
-        this.running = this.flush().finally(tick);
+        this.running = untraced(() => this.flush()).finally(tick);
       }, intervalMs());
     };
     tick();

@@ -1,7 +1,7 @@
-import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { Counter } from 'prom-client';
-import { parseIssueEvent, type ClaimLedger, type IssueEvent, type Logger } from '@coupon-rush/platform';
+import { SpanKind, inSpan, linksFromRecords, parseIssueEvent, type ClaimLedger, type IssueEvent, type Logger } from '@coupon-rush/platform';
 import { persistIssued } from '../domain/persist-issued';
 
 export interface ConsumerDeps {
@@ -28,45 +28,63 @@ export async function runIssueEventConsumer(d: ConsumerDeps): Promise<void> {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    eachBatch: async (payload) => {
+      const { batch, isRunning, isStale } = payload;
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const valid: IssueEvent[] = [];
-      const sourceOf = new Map<IssueEvent, KafkaMessage>();
-      const poison: Array<{ message: KafkaMessage; reason: string }> = [];
-      for (const message of batch.messages) {
-        try {
-          const event = parseIssueEvent(message.value);
-          valid.push(event);
-          sourceOf.set(event, message);
-        } catch (err) {
-          poison.push({ message, reason: (err as Error).message });
-        }
-      }
-      const result = await withRetries(d, () => persistIssued(d.db, d.ledger, valid));
-      const dead = [
-        ...poison,
-        ...result.rejected.map((r) => ({ message: sourceOf.get(r.event)!, reason: r.reason })),
-      ];
-      if (dead.length > 0) {
-        await d.deadLetters.send({
-          topic: d.deadLetterTopic,
-          acks: -1,
-          messages: dead.map(({ message, reason }) => ({
-            key: message.key,
-            value: message.value,
-            headers: { reason, 'source-topic': batch.topic, 'source-partition': String(batch.partition), 'source-offset': message.offset },
-          })),
-        });
-        d.deadLettered.inc(dead.length);
-        d.logger.warn('events dead-lettered', { count: dead.length, reasons: [...new Set(dead.map((x) => x.reason))] });
-      }
-      const last = batch.messages[batch.messages.length - 1].offset;
-      resolveOffset(last);
-      await d.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-      await heartbeat();
-      d.onPersisted(result.touchedCoupons, result.persisted);
+      // One span per batch, linked to the request behind every record in it (a batch has many parents).
+      await inSpan(
+        `process ${batch.topic}`,
+        {
+          kind: SpanKind.CONSUMER,
+          root: true,
+          links: linksFromRecords(batch.messages),
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': batch.topic,
+            'messaging.destination.partition.id': String(batch.partition),
+            'messaging.operation.type': 'process',
+            'messaging.batch.message_count': batch.messages.length,
+          },
+        },
+        () => persistBatch(d, payload),
+      );
     },
   });
+}
+
+async function persistBatch(d: ConsumerDeps, { batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+  const valid: IssueEvent[] = [];
+  const sourceOf = new Map<IssueEvent, KafkaMessage>();
+  const poison: Array<{ message: KafkaMessage; reason: string }> = [];
+  for (const message of batch.messages) {
+    try {
+      const event = parseIssueEvent(message.value);
+      valid.push(event);
+      sourceOf.set(event, message);
+    } catch (err) {
+      poison.push({ message, reason: (err as Error).message });
+    }
+  }
+  const result = await withRetries(d, () => persistIssued(d.db, d.ledger, valid));
+  const dead = [...poison, ...result.rejected.map((r) => ({ message: sourceOf.get(r.event)!, reason: r.reason }))];
+  if (dead.length > 0) {
+    await d.deadLetters.send({
+      topic: d.deadLetterTopic,
+      acks: -1,
+      messages: dead.map(({ message, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: { reason, 'source-topic': batch.topic, 'source-partition': String(batch.partition), 'source-offset': message.offset },
+      })),
+    });
+    d.deadLettered.inc(dead.length);
+    d.logger.warn('events dead-lettered', { count: dead.length, reasons: [...new Set(dead.map((x) => x.reason))] });
+  }
+  const last = batch.messages[batch.messages.length - 1].offset;
+  resolveOffset(last);
+  await d.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+  await heartbeat();
+  d.onPersisted(result.touchedCoupons, result.persisted);
 }
 
 /** Transient failures (a MySQL or Redis restart) are retried; after that the batch is replayed. */

@@ -1,13 +1,21 @@
 import type { Producer } from 'kafkajs';
 import type { Histogram } from 'prom-client';
-import type { IssueEvent } from '@coupon-rush/platform';
+import { startRecordSpan, type IssueEvent, type Span } from '@coupon-rush/platform';
 
 export type PublishOutcome = 'ACKED' | 'FAILED' | 'TIMED_OUT';
 
 interface Pending {
   event: IssueEvent;
+  /** The record's own span, child of the request: its context travels in the record's headers. */
+  span: Span;
+  headers: Record<string, string>;
   done: (outcome: PublishOutcome) => void;
   settled: boolean;
+}
+
+export interface PublisherMetrics {
+  batchSize: Histogram;
+  sendSeconds: Histogram<'result'>;
 }
 
 export interface PublisherSettings {
@@ -31,13 +39,21 @@ export class IssueEventPublisher {
     private readonly producer: Producer,
     private readonly topic: string,
     private readonly settings: () => PublisherSettings,
-    private readonly batchSizes?: Histogram,
+    private readonly metrics?: PublisherMetrics,
   ) {}
 
   /** Resolves once the outcome is known; TIMED_OUT means the record may still be written later. */
   publish(event: IssueEvent): Promise<PublishOutcome> {
     return new Promise((resolve) => {
-      const pending: Pending = { event, settled: false, done: resolve };
+      // Messaging conventions for batched sends: a "create" span per record, ended when the
+      // batch that carried it is acknowledged.
+      const { span, headers } = startRecordSpan(`create ${this.topic}`, {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': this.topic,
+        'messaging.operation.type': 'create',
+        'coupon.id': event.couponId,
+      });
+      const pending: Pending = { event, span, headers, settled: false, done: resolve };
       const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), this.settings().timeoutMs);
       pending.done = (outcome) => {
         clearTimeout(timer);
@@ -51,6 +67,9 @@ export class IssueEventPublisher {
   private settle(p: Pending, outcome: PublishOutcome): void {
     if (p.settled) return;
     p.settled = true;
+    p.span.setAttribute('coupon.publish.outcome', outcome);
+    if (outcome !== 'ACKED') p.span.setStatus({ code: 2, message: outcome });
+    p.span.end();
     p.done(outcome);
   }
 
@@ -71,15 +90,21 @@ export class IssueEventPublisher {
     const batch = this.queue.splice(0, this.settings().maxBatch).filter((p) => !p.settled);
     if (batch.length === 0) return;
     this.sending = true;
-    this.batchSizes?.observe(batch.length);
+    this.metrics?.batchSize.observe(batch.length);
+    const timer = this.metrics?.sendSeconds.startTimer();
     try {
       await this.producer.send({
         topic: this.topic,
         acks: -1,
-        messages: batch.map((p) => ({ key: String(p.event.couponId), value: JSON.stringify(p.event) })),
+        messages: batch.map((p) => ({ key: String(p.event.couponId), value: JSON.stringify(p.event), headers: p.headers })),
       });
-      for (const p of batch) this.settle(p, 'ACKED');
+      timer?.({ result: 'acked' });
+      for (const p of batch) {
+        p.span.setAttribute('messaging.batch.message_count', batch.length);
+        this.settle(p, 'ACKED');
+      }
     } catch {
+      timer?.({ result: 'failed' });
       for (const p of batch) this.settle(p, 'FAILED');
     } finally {
       this.sending = false;

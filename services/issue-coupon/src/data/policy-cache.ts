@@ -1,6 +1,9 @@
 import type Redis from 'ioredis';
 import type { CouponPolicy } from './coupon-policy-source';
 
+/** Where a policy came from: this process, Redis, or the coupon service (a miss of both). */
+export type CacheTier = 'local' | 'redis' | 'origin';
+
 interface Entry {
   policy: CouponPolicy | undefined;
   until: number;
@@ -20,6 +23,7 @@ export class PolicyCache {
     private readonly keyPrefix: string,
     private readonly ttl: () => { localTtlMs: number; redisTtlSeconds: number },
     private readonly loader: (id: number) => Promise<CouponPolicy | undefined>,
+    private readonly served: (tier: CacheTier) => void = () => {},
   ) {}
 
   private key(id: number): string {
@@ -28,7 +32,10 @@ export class PolicyCache {
 
   get(id: number): Promise<CouponPolicy | undefined> | CouponPolicy | undefined {
     const hit = this.local.get(id);
-    if (hit && hit.until > Date.now()) return hit.policy;
+    if (hit && hit.until > Date.now()) {
+      this.served('local');
+      return hit.policy;
+    }
     let pending = this.loading.get(id);
     if (!pending) {
       pending = this.load(id).finally(() => this.loading.delete(id));
@@ -41,8 +48,10 @@ export class PolicyCache {
     const cached = await this.redis.get(this.key(id));
     let policy: CouponPolicy | undefined;
     if (cached) {
+      this.served('redis');
       policy = JSON.parse(cached) as CouponPolicy;
     } else {
+      this.served('origin');
       policy = await this.loader(id);
       // Unknown coupons are not cached in Redis: a coupon created a moment later must be found.
       if (policy) await this.redis.set(this.key(id), JSON.stringify(policy), 'EX', this.ttl().redisTtlSeconds);

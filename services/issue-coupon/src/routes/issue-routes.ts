@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { callerOf, logFailure, positiveId, problemFor, sendProblem, type Logger } from '@coupon-rush/platform';
+import { callerOf, labelRoute, logFailure, positiveId, problemFor, sendProblem, type Logger } from '@coupon-rush/platform';
 import { issueCoupon, type IssueDependencies } from '../domain/issue-coupon';
 
 const ISSUE_PATH = /^\/coupons\/([^/?]*)\/issues\/?(?:\?.*)?$/;
@@ -13,6 +13,7 @@ export function issueHotRoute(deps: IssueDependencies, logger: Logger) {
     if (req.method !== 'POST') return false;
     const match = ISSUE_PATH.exec(req.url ?? '');
     if (!match) return false;
+    labelRoute(res, '/coupons/:id/issues');
     req.resume();
     void answer(deps, logger, req, res, match[1]);
     return true;

@@ -1,0 +1,51 @@
+import type http from 'node:http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { onTelemetryShutdown, traceSampler } from '../tracing';
+
+// Probes and scrapes arrive every second from Consul and Prometheus: tracing them is only noise.
+const UNTRACED_PATHS = /^\/(health\/|metrics$|refresh$)/;
+
+/**
+ * Starts the OpenTelemetry SDK for this process. It must run before express, ioredis, mysql2 or
+ * node:http are first required so that they are patched: `node -r .../register.js main.js`.
+ *
+ * Kafka is traced by our own code (see IssueEventPublisher and the issue-event consumer) instead
+ * of the kafkajs instrumentation: that one starts each record's span when `send` runs and writes
+ * it over the record's traceparent, so with micro-batching every record would point at whichever
+ * request happened to trigger the flush instead of the request that claimed it.
+ */
+export function startTelemetry(serviceName: string): void {
+  if (process.env.OTEL_SDK_DISABLED === 'true') return;
+  const base = (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318').replace(/\/$/, '');
+  const exporterPort = Number(new URL(base).port || 80);
+  const consulPort = Number(process.env.CONSUL_PORT ?? 8500);
+  const plumbing = (port: string | number | undefined) => Number(port) === consulPort || Number(port) === exporterPort;
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({ 'service.name': serviceName, 'service.instance.id': `${serviceName}-${process.pid}` }),
+    sampler: traceSampler,
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }), { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 })],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req: http.IncomingMessage) => UNTRACED_PATHS.test(req.url ?? ''),
+        // Consul blocking queries and registrations are the platform's plumbing, not requests.
+        ignoreOutgoingRequestHook: (opts) => plumbing(opts.port ?? undefined),
+      }),
+      // fetch(): calls between services (issue-coupon loading a policy), not the Consul watches.
+      new UndiciInstrumentation({ ignoreRequestHook: (req) => plumbing(new URL(req.origin).port) }),
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      // Statements keep their shape, not their values (emails, password hashes).
+      new MySQL2Instrumentation({ maskStatement: true }),
+    ],
+  });
+  sdk.start();
+  onTelemetryShutdown(() => sdk.shutdown());
+}
