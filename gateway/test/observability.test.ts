@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
+import { REPO_ROOT } from '@coupon-rush/platform';
 import { eventually, http, passingInstances, RUN_ID, spawnService, tokenFor } from '@coupon-rush/testkit';
 
 // Every service of the platform in its own process, started the way `npm start` starts them
@@ -57,11 +60,13 @@ describe('observability: one trace per request, metrics on every process, Promet
   this.timeout(120_000);
   const children: ChildProcess[] = [];
   const ports: Record<string, number> = {};
+  const logs: Record<string, string[]> = {};
   const scrape = async (service: string) => (await fetch(`http://127.0.0.1:${ports[service]}/metrics`)).text();
 
   before(async () => {
     for (const [name, dir] of SERVICES) {
-      children.push(spawnService(dir, { telemetry: true, overrides: { tracing: { sampleRatio: 1 } } }));
+      logs[name] = [];
+      children.push(spawnService(dir, { telemetry: true, overrides: { tracing: { sampleRatio: 1 } }, env: { LOG_LEVEL: 'info' }, logLines: logs[name] }));
       const [instance] = await eventually(async () => {
         const list = await passingInstances(name);
         return list.length > 0 && list;
@@ -80,7 +85,8 @@ describe('observability: one trace per request, metrics on every process, Promet
     });
     expect(created.status).to.equal(201);
     const userId = 4242;
-    const issued = await http('POST', `${gateway}/api/coupons/${created.body.id}/issues`, { token: tokenFor(userId) });
+    const token = tokenFor(userId);
+    const issued = await http('POST', `${gateway}/api/coupons/${created.body.id}/issues`, { token });
     expect(issued.status, JSON.stringify(issued.body)).to.equal(202);
     const [, traceId] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(issued.headers.get('traceresponse') ?? '') ?? [];
     expect(traceId, 'traceresponse header').to.be.a('string');
@@ -98,6 +104,17 @@ describe('observability: one trace per request, metrics on every process, Promet
     const record = request.spans.find((s) => s.operationName.startsWith('create '))!;
     expect(tag(record, 'messaging.system')).to.equal('kafka');
     expect(tag(record, 'coupon.publish.outcome')).to.equal('ACKED');
+
+    // The gateway's access line names the route, status and trace; no line carries the token.
+    const access = await eventually(async () =>
+      logs.gateway.map((l) => JSON.parse(l)).find((l) => l.message === 'access' && l.path === `/api/coupons/${created.body.id}/issues`),
+    );
+    expect(access).to.include({ service: 'gateway', level: 'info', method: 'POST', route: 'coupon-issue', status: 202, trace_id: traceId });
+    expect(access.span_id).to.match(/^[0-9a-f]{16}$/);
+    expect(access.durationMs).to.be.a('number');
+    for (const [name, lines] of Object.entries(logs)) {
+      for (const line of lines) expect(line, name).not.to.include(token.split('.')[2]);
+    }
 
     // The consumer's batch span is a trace of its own with a link to the record's span; the
     // MySQL insert of the row is inside it.
@@ -137,6 +154,7 @@ describe('observability: one trace per request, metrics on every process, Promet
     expect(moved('coupon_policy_cache_requests_total', {}, 'issue')).to.be.greaterThan(0);
     expect(moved('coupon_rows_persisted_total', {}, 'coupon')).to.equal(3);
     expect(moved('http_server_request_duration_seconds_count', { route: '/coupons/:id', status: '200' }, 'coupon')).to.be.greaterThan(0);
+    expect(metricValue(after.issue, 'coupon_stock_remaining', { coupon_id: String(created.body.id) })).to.equal(0);
     expect(metricValue(after.coupon, 'coupon_consumer_lag')).to.equal(0);
     expect(metricValue(after.coupon, 'coupon_events_dead_lettered_total')).to.be.a('number');
     expect(metricValue(after.gateway, 'gateway_upstream_instances', { service: `issue-coupon-service-test-${RUN_ID}`, state: 'in_rotation' })).to.equal(1);
@@ -145,6 +163,10 @@ describe('observability: one trace per request, metrics on every process, Promet
       expect(metricValue(text, 'process_cpu_seconds_total'), `${name} default metrics`).to.be.greaterThan(0);
       expect(metricValue(text, 'nodejs_eventloop_lag_seconds'), `${name} event loop`).to.be.a('number');
     }
+
+    const ready = await http('GET', `http://127.0.0.1:${ports['coupon-service']}/health/ready`);
+    expect(ready.body).to.deep.include({ status: 'UP', checks: { mysql: 'UP', redis: 'UP', kafka: 'UP', config: 'UP' } });
+    expect((await http('GET', `http://127.0.0.1:${ports['issue-coupon-service']}/health/ready`)).body.checks).to.deep.equal({ redis: 'UP', kafka: 'UP', config: 'UP' });
 
     // Prometheus discovers the instances through Consul (refresh 5 s) and scrapes them (5 s).
     const jobs = SERVICES.map(([name]) => `${name}-test-${RUN_ID}`);
@@ -156,5 +178,22 @@ describe('observability: one trace per request, metrics on every process, Promet
     expect(targets.map((t) => t.labels.job).sort()).to.deep.equal([...jobs].sort());
     const query = (await (await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(`sum(coupon_issue_requests_total{job="issue-coupon-service-test-${RUN_ID}"})`)}`)).json()) as { status: string };
     expect(query.status).to.equal('success');
+  });
+
+  it('when the Grafana dashboard is loaded, then each of its queries is valid PromQL over metrics the services expose', async () => {
+    const dashboard = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'infra/grafana/dashboards/coupon-rush.json'), 'utf8'));
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr));
+    expect(exprs.length).to.be.greaterThan(8);
+    const exposed = (await Promise.all(SERVICES.map(([name]) => scrape(name)))).join('\n');
+    for (const expr of exprs) {
+      const query = expr.replaceAll('$__rate_interval', '1m');
+      const res = (await (await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { status: string; error?: string };
+      expect(res.status, `${query}: ${res.error}`).to.equal('success');
+      for (const metric of query.match(/\b[a-z_]+_(total|seconds|bucket|sum|count|size|remaining|lag|instances)(?=[\[{)\s])/g) ?? []) {
+        // Declared by a process (a labelled counter has no sample before its first increment).
+        const family = metric.replace(/_(bucket|sum|count)$/, '');
+        expect(exposed, `${metric} in /metrics`).to.match(new RegExp(`^# HELP (${metric}|${family}) `, 'm'));
+      }
+    }
   });
 });

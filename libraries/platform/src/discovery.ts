@@ -6,6 +6,8 @@ import type { Logger } from 'winston';
 export interface ConsulSettings {
   host: string;
   port: number;
+  /** The address registered for this instance and probed by its health check. */
+  advertiseAddress?: string;
   /** How often Consul probes each instance's health endpoint. */
   checkInterval: string;
   deregisterCriticalAfter: string;
@@ -31,17 +33,18 @@ export async function registerInstance(
 ): Promise<{ id: string; deregister: () => Promise<void> }> {
   const consul = consulClient(settings);
   const id = `${name}-${os.hostname()}-${port}-${crypto.randomBytes(3).toString('hex')}`;
+  const address = settings.advertiseAddress ?? '127.0.0.1';
   await consul.agent.service.register({
     name,
     id,
-    address: '127.0.0.1',
+    address,
     port,
     // Prometheus finds what to scrape through Consul: every instance of the platform carries the tag.
     tags: ['coupon-rush'],
     meta: { pid: String(process.pid), metrics_path: '/metrics' },
     check: {
       name: `${name} ready`,
-      http: `http://127.0.0.1:${port}${healthPath}`,
+      http: `http://${address}:${port}${healthPath}`,
       interval: settings.checkInterval,
       timeout: '1s',
       // Registration happens once the instance is ready; starting "critical" would hide it for a

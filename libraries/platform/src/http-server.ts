@@ -8,8 +8,8 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 with explicit timeouts; port 0 picks an ephemeral port. */
-export function listen(app: Express | ((req: http.IncomingMessage, res: http.ServerResponse) => unknown), port: number, requestTimeoutMs: number): Promise<ListeningServer> {
+/** Listens (loopback unless told otherwise) with explicit timeouts; port 0 picks an ephemeral port. */
+export function listen(app: Express | ((req: http.IncomingMessage, res: http.ServerResponse) => unknown), port: number, requestTimeoutMs: number, host = '127.0.0.1'): Promise<ListeningServer> {
   const server = http.createServer(app as http.RequestListener);
   // Upstream proxies keep connections alive; our idle timeout must outlive theirs.
   server.keepAliveTimeout = 65_000;
@@ -17,7 +17,7 @@ export function listen(app: Express | ((req: http.IncomingMessage, res: http.Ser
   server.requestTimeout = requestTimeoutMs;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve({
         server,

@@ -17,9 +17,11 @@ export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 /** Settings every service has, read from application.yml. */
 export interface PlatformSettings {
   port: number;
+  /** Interface to listen on: loopback natively, 0.0.0.0 in a container. */
+  host: string;
   bodyLimit: string;
   requestTimeoutMs: number;
-  consul: ConsulSettings & { register: boolean; serviceSuffix: string };
+  consul: ConsulSettings & { register: boolean; serviceSuffix: string; advertiseAddress: string };
   /** Share of new traces recorded (requests arriving with a sampled parent always are). */
   traceSampleRatio: number;
 }
@@ -27,6 +29,7 @@ export interface PlatformSettings {
 export function readPlatformSettings(r: ConfigReader): PlatformSettings {
   return {
     port: r.number('server.port', undefined, { min: 0, max: 65535 }),
+    host: r.string('server.host', '127.0.0.1'),
     bodyLimit: r.string('server.bodyLimit', '16kb'),
     requestTimeoutMs: r.number('server.requestTimeoutMs', 10_000, { min: 100 }),
     consul: {
@@ -35,6 +38,8 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
       checkInterval: r.string('consul.checkInterval', '1s'),
       deregisterCriticalAfter: r.string('consul.deregisterCriticalAfter', '30s'),
       register: r.boolean('consul.register', true),
+      // The address other processes reach this instance at (a container's name under compose).
+      advertiseAddress: r.string('consul.advertiseAddress', '127.0.0.1'),
       // Appended to every service name registered or looked up: a test run's instances form a
       // separate set that never mixes with those of a running `npm start`.
       serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
@@ -97,7 +102,13 @@ export interface RunningService<C> {
   stop(): Promise<void>;
 }
 
-const BASE_ENVIRONMENT: Record<string, string> = { PORT: 'server.port', CONSUL_HOST: 'consul.host', CONSUL_PORT: 'consul.port' };
+const BASE_ENVIRONMENT: Record<string, string> = {
+  PORT: 'server.port',
+  HOST: 'server.host',
+  CONSUL_HOST: 'consul.host',
+  CONSUL_PORT: 'consul.port',
+  ADVERTISE_ADDRESS: 'consul.advertiseAddress',
+};
 
 /**
  * Named variables (secrets, ports) plus APP_CONFIG_JSON, a JSON object merged over everything
@@ -210,6 +221,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     },
     config.platform.port,
     config.platform.requestTimeoutMs,
+    config.platform.host,
   );
   let registration: Awaited<ReturnType<typeof registerInstance>> | undefined;
   if (config.platform.consul.register) {

@@ -24,4 +24,17 @@ describe('docker-compose.yml', () => {
       }
     }
   });
+
+  it('when services run in containers, then they listen on every interface and register their container name, and Grafana is provisioned', () => {
+    for (const name of ['config-server', 'user-service', 'coupon-service', 'issue-coupon-service', 'gateway']) {
+      const env = compose.services[name].environment;
+      expect(env.HOST, name).to.equal('0.0.0.0');
+      expect(env.ADVERTISE_ADDRESS, name).to.equal(name);
+      expect(compose.services[name].command.slice(0, 3), name).to.deep.equal(['node', '--require', './libraries/platform/dist/src/telemetry/register.js']);
+    }
+    const mounts: string[] = compose.services.grafana.volumes;
+    for (const mount of mounts) expect(fs.existsSync(path.join(REPO_ROOT, mount.split(':')[0])), mount).to.equal(true);
+    const prometheus = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'infra/config/prometheus-compose.yml'), 'utf8'));
+    expect(prometheus.scrape_configs[1].consul_sd_configs[0].server).to.equal('consul:8500');
+  });
 });

@@ -93,12 +93,28 @@ export function tally(values: Array<string | number>): Record<string, number> {
  * ephemeral port with this run's isolated settings; found through Consul like any instance.
  * The config server is unreachable on purpose: the working-tree config-repo is the fallback.
  */
-export function spawnService(dir: string, opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; telemetry?: boolean } = {}): ChildProcess {
+export function spawnService(
+  dir: string,
+  opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; telemetry?: boolean; logLines?: string[] } = {},
+): ChildProcess {
   const preload = opts.telemetry ? ['--require', path.join(REPO_ROOT, 'libraries/platform/dist/src/telemetry/register.js')] : [];
-  return spawn(process.execPath, [...preload, path.join(REPO_ROOT, dir, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...preload, path.join(REPO_ROOT, dir, 'dist/src/main.js')], {
     env: { ...process.env, PORT: '0', CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides(opts.overrides)), ...opts.env },
-    stdio: 'ignore',
+    stdio: opts.logLines ? ['ignore', 'pipe', 'pipe'] : 'ignore',
   });
+  if (opts.logLines) {
+    // Kept line by line, so a test can read what the service logged.
+    const lines = opts.logLines;
+    let rest = '';
+    const collect = (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      lines.push(...parts.filter(Boolean));
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+  }
+  return child;
 }
 
 /** Passing instances of a service of this run, as Consul reports them. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Router } from 'express';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   ClaimLedger, KafkaProbe, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
   startService, type StartOptions,
@@ -47,6 +47,22 @@ export function start(opts: StartOptions = {}) {
           policyLoads.inc();
           return fetchPolicy(directory, couponService, id);
         }, (tier) => cacheServed.inc({ tier }));
+        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix);
+        // Read from Redis when Prometheus scrapes: the live stock of the coupons being rushed here.
+        new Gauge({
+          name: 'coupon_stock_remaining',
+          help: 'Coupons left to claim (total quantity minus claims in Redis), for limited coupons served in the last 10 minutes',
+          labelNames: ['coupon_id'],
+          registers: [ctx.metrics],
+          async collect() {
+            this.reset();
+            const policies = cache.recentlyServed(600_000);
+            const claimed = await ledger.claimedCounts(policies.map((p) => p.id)).catch(() => []);
+            policies.forEach((p, i) => {
+              if (Number.isFinite(claimed[i])) this.set({ coupon_id: String(p.id) }, Math.max(0, p.totalQuantity! - claimed[i]));
+            });
+          },
+        });
         const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, sendMetrics);
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
@@ -60,7 +76,7 @@ export function start(opts: StartOptions = {}) {
           hotRoute: issueHotRoute({
             policy: (id) => cache.get(id),
             soldOut,
-            ledger: new ClaimLedger(redis, cfg.redis.keyPrefix),
+            ledger,
             publisher,
             outcome: (code) => outcomes.inc({ code }),
           }, ctx.logger),

@@ -49,6 +49,15 @@ export class ClaimLedger {
     return r === 1 ? 'ACCEPTED' : r === -1 ? 'ALREADY_ISSUED' : 'SOLD_OUT';
   }
 
+  /** Claims held per coupon (one round trip for all of them). */
+  async claimedCounts(couponIds: number[]): Promise<number[]> {
+    if (couponIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of couponIds) pipeline.scard(this.claimsKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, n]) => (err ? Number.NaN : Number(n)));
+  }
+
   /** Releases a claim unless the consumer already confirmed its event; true when released. */
   async revoke(couponId: number, userId: number): Promise<boolean> {
     return (await this.redis.couponRevoke(this.claimsKey(couponId), this.revokedKey(couponId), this.confirmedKey(couponId), String(userId))) === 1;

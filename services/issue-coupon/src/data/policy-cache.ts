@@ -26,6 +26,12 @@ export class PolicyCache {
     private readonly served: (tier: CacheTier) => void = () => {},
   ) {}
 
+  /** Limited coupons this process served within `withinMs`, for the stock gauge. */
+  recentlyServed(withinMs: number): CouponPolicy[] {
+    const since = Date.now() - withinMs;
+    return [...this.local.values()].filter((e) => e.until >= since && e.policy?.totalQuantity != null).map((e) => e.policy!);
+  }
+
   private key(id: number): string {
     return `${this.keyPrefix}coupon:{${id}}:policy`;
   }
