@@ -112,4 +112,12 @@ describe('discovery, timeouts and refresh at the gateway', function () {
     expect(gateway.configOrigin()).to.equal('local-fallback');
     expect((await call('GET', `${gateway.url}/api/nowhere`)).status).to.equal(404);
   });
+
+  it('when Consul forgets an instance (a dev agent restarted), then the instance registers itself again', async () => {
+    const gateway = await startGateway({ port: 0, configServerUrl: null, overrides: isolatedOverrides({ consul: { registrationCheckMs: 200 } }) });
+    stops.push(() => gateway.stop());
+    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${gateway.instanceId}`, { method: 'PUT' });
+    expect(await passing('gateway')).not.to.include(gateway.instanceId);
+    await eventually(async () => (await passing('gateway')).includes(gateway.instanceId!), 5000, 100);
+  });
 });

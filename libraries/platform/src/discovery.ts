@@ -23,40 +23,65 @@ export function consulClient(s: Pick<ConsulSettings, 'host' | 'port'>): Consul {
   return new Consul({ host: s.host, port: s.port });
 }
 
-/** Registers one instance with an HTTP health check; the returned function deregisters it. */
+/**
+ * Registers one instance with an HTTP health check; the returned function deregisters it. A dev
+ * agent forgets every registration when it restarts, so the registration is checked every
+ * `recheckMs` and made again when Consul no longer knows it.
+ */
 export async function registerInstance(
   settings: ConsulSettings,
   name: string,
   port: number,
   healthPath: string,
   logger: Logger,
+  recheckMs = 10_000,
 ): Promise<{ id: string; deregister: () => Promise<void> }> {
   const consul = consulClient(settings);
   const id = `${name}-${os.hostname()}-${port}-${crypto.randomBytes(3).toString('hex')}`;
   const address = settings.advertiseAddress ?? '127.0.0.1';
-  await consul.agent.service.register({
-    name,
-    id,
-    address,
-    port,
-    // Prometheus finds what to scrape through Consul: every instance of the platform carries the tag.
-    tags: ['coupon-rush'],
-    meta: { pid: String(process.pid), metrics_path: '/metrics' },
-    check: {
-      name: `${name} ready`,
-      http: `http://${address}:${port}${healthPath}`,
-      interval: settings.checkInterval,
-      timeout: '1s',
-      // Registration happens once the instance is ready; starting "critical" would hide it for a
-      // whole check interval.
-      status: 'passing',
-      deregistercriticalserviceafter: settings.deregisterCriticalAfter,
-    },
-  });
+  const register = () =>
+    consul.agent.service.register({
+      name,
+      id,
+      address,
+      port,
+      // Prometheus finds what to scrape through Consul: every instance of the platform carries the tag.
+      tags: ['coupon-rush'],
+      meta: { pid: String(process.pid), metrics_path: '/metrics' },
+      check: {
+        name: `${name} ready`,
+        http: `http://${address}:${port}${healthPath}`,
+        interval: settings.checkInterval,
+        timeout: '1s',
+        // Registration happens once the instance is ready; starting "critical" would hide it for a
+        // whole check interval.
+        status: 'passing',
+        deregistercriticalserviceafter: settings.deregisterCriticalAfter,
+      },
+    });
+  await register();
   logger.info('registered in consul', { id, port });
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const recheck = async () => {
+    try {
+      const res = await fetch(`http://${settings.host}:${settings.port}/v1/agent/service/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 404 && !stopped) {
+        await register();
+        logger.warn('consul had lost this instance, registered it again', { id });
+      }
+    } catch {
+      // Consul unreachable: ask again at the next tick.
+    }
+    if (!stopped) timer = setTimeout(recheck, recheckMs).unref();
+  };
+  timer = setTimeout(recheck, recheckMs).unref();
   return {
     id,
     deregister: async () => {
+      stopped = true;
+      clearTimeout(timer);
       await consul.agent.service.deregister(id).catch((err: unknown) => logger.warn('consul deregister failed', { id, err: String(err) }));
     },
   };

@@ -21,7 +21,7 @@ export interface PlatformSettings {
   host: string;
   bodyLimit: string;
   requestTimeoutMs: number;
-  consul: ConsulSettings & { register: boolean; serviceSuffix: string; advertiseAddress: string };
+  consul: ConsulSettings & { register: boolean; serviceSuffix: string; advertiseAddress: string; registrationCheckMs: number };
   /** Share of new traces recorded (requests arriving with a sampled parent always are). */
   traceSampleRatio: number;
 }
@@ -40,6 +40,7 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
       register: r.boolean('consul.register', true),
       // The address other processes reach this instance at (a container's name under compose).
       advertiseAddress: r.string('consul.advertiseAddress', '127.0.0.1'),
+      registrationCheckMs: r.number('consul.registrationCheckMs', 10_000, { min: 100 }),
       // Appended to every service name registered or looked up: a test run's instances form a
       // separate set that never mixes with those of a running `npm start`.
       serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
@@ -226,7 +227,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   let registration: Awaited<ReturnType<typeof registerInstance>> | undefined;
   if (config.platform.consul.register) {
     try {
-      registration = await registerInstance(config.platform.consul, def.name + config.platform.consul.serviceSuffix, server.port, '/health/ready', logger);
+      registration = await registerInstance(config.platform.consul, def.name + config.platform.consul.serviceSuffix, server.port, '/health/ready', logger, config.platform.consul.registrationCheckMs);
     } catch (err) {
       await server.close();
       await parts.close?.();
