@@ -30,12 +30,15 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** Paths under /api/ that the gateway answers itself (through Express) instead of proxying. */
+const OWN_API = /^\/api\/docs\/?(\?|$)/;
+
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
 /**
  * Everything under /api/ is proxied, answered straight from node's HTTP server (Express's own
  * per-request cost is several times that of the proxying itself); the rest (health, metrics,
- * refresh) falls through to Express.
+ * refresh, the API document) falls through to Express.
  */
 export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger) {
   let table = new RouteTable(config().routes);
@@ -82,7 +85,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     }
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (!req.url?.startsWith('/api/')) return false;
+    if (!req.url?.startsWith('/api/') || OWN_API.test(req.url)) return false;
     handle(req, res).catch((err) => {
       logger.error('proxying failed', { err: String(err?.stack ?? err) });
       send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
