@@ -4,7 +4,7 @@ import type { RunningService } from '@coupon-rush/platform';
 import { start as startGateway } from '@coupon-rush/gateway';
 import { eventually, http, inParallel, isolatedOverrides, RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../src/config';
-import { codeSearchQueries } from '../src/data/coupon-code-repository';
+import { codeSearchQueries, redemptionsQuery } from '../src/data/coupon-code-repository';
 import { start as startCoupon } from '../src/main';
 
 const DAY = 24 * 3600_000;
@@ -195,6 +195,11 @@ describe('campaigns of one-time codes, through the gateway', function () {
         expect(plan.map((p: any) => p.Extra).join(' '), `${name} ${kind}`).not.to.match(/filesort|temporary/);
       }
     }
+    const mine = redemptionsQuery(db, 10_000).toSQL().toNative();
+    const [plan] = await db.raw(`EXPLAIN ${mine.sql}`, mine.bindings as Knex.RawBinding[]);
+    console.log(`      a user's redemptions:\n${plan.map((p: any) => `        ${p.table} type=${p.type} key=${p.key} rows=${p.rows} ${p.Extra ?? ''}`).join('\n')}`);
+    expect(plan.map((p: any) => [p.table, p.key])).to.deep.equal([['r', 'code_redemptions_user_index'], ['c', 'PRIMARY'], ['k', 'PRIMARY']]);
+    expect(plan.map((p: any) => p.Extra).join(' ')).not.to.match(/filesort|temporary/);
   });
 
   it('when a code has expired, its campaign is deleted, or it does not exist, then CODE_EXPIRED, CODE_NOT_FOUND, or 400 for a malformed one', async () => {

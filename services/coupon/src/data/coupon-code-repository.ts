@@ -145,13 +145,23 @@ export async function searchCodes(db: Knex, filter: CodeFilter, order: 'asc' | '
   };
 }
 
-export async function redemptionsOf(db: Knex, userId: number): Promise<Redemption[]> {
-  const rows = await db('code_redemptions as r')
-    .join('coupon_codes as c', 'c.id', 'r.code_id')
-    .join('campaigns as k', 'k.id', 'c.campaign_id')
+/**
+ * A user's redemptions newest first, read from the (user_id, redeemed_at) index in order; named
+ * and joined in that order because MariaDB preferred to start from a small campaigns table and
+ * sort every redemption of the user.
+ */
+export function redemptionsQuery(db: Knex, userId: number) {
+  return db
+    .from(db.raw('code_redemptions AS r FORCE INDEX (code_redemptions_user_index)'))
+    .joinRaw('STRAIGHT_JOIN coupon_codes AS c ON c.id = r.code_id')
+    .joinRaw('STRAIGHT_JOIN campaigns AS k ON k.id = c.campaign_id')
     .select('c.code', 'c.campaign_id', 'k.name', 'r.redeemed_at')
     .where('r.user_id', userId)
     .orderBy('r.redeemed_at', 'desc')
     .limit(1000);
+}
+
+export async function redemptionsOf(db: Knex, userId: number): Promise<Redemption[]> {
+  const rows = await redemptionsQuery(db, userId);
   return rows.map((r) => ({ code: r.code, campaignId: Number(r.campaign_id), campaign: r.name, redeemedAt: iso(r.redeemed_at) }));
 }
