@@ -1,12 +1,17 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
+import YAML from 'yaml';
 import { ServiceDirectory, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
 import { parseConfig, type GatewayConfig } from './config';
 import { UpstreamProxy } from './domain/upstream-proxy';
 import { gatewayRoutes } from './routes/gateway-routes';
 
 export const NAME = 'gateway';
+
+/** The OpenAPI document of the public API, kept as YAML in the repo, served as JSON. */
+export const OPENAPI_FILE = path.resolve(__dirname, '../../openapi.yaml');
 
 function bytes(limit: string): number {
   const m = /^(\d+)\s*(kb|mb|b)?$/i.exec(limit.trim());
@@ -48,8 +53,13 @@ export function start(opts: StartOptions = {}) {
         ctx.onRefresh(async () => {
           await watchAll();
         });
+        const apiDocument = JSON.stringify(YAML.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')));
+        const router = Router();
+        router.get('/api/docs', (_req, res) => {
+          res.type('application/json').send(apiDocument);
+        });
         return {
-          router: Router(),
+          router,
           hotRoute,
           close: async () => {
             directory.stop();

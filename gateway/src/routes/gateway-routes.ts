@@ -48,12 +48,15 @@ function logAccess(logger: Logger, req: http.IncomingMessage, res: http.ServerRe
   });
 }
 
+/** Paths under /api/ that the gateway answers itself (through Express) instead of proxying. */
+const OWN_API = /^\/api\/docs\/?(\?|$)/;
+
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
 /**
  * Everything under /api/ is proxied, answered straight from node's HTTP server (Express's own
  * per-request cost is several times that of the proxying itself); the rest (health, metrics,
- * refresh) falls through to Express.
+ * refresh, the API document) falls through to Express.
  */
 export interface GatewayMetrics {
   /** A request the gateway answered itself because no upstream could: 503, 504, 502. */
@@ -113,7 +116,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     }
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (!req.url?.startsWith('/api/')) return false;
+    if (!req.url?.startsWith('/api/') || OWN_API.test(req.url)) return false;
     handle(req, res).catch((err) => {
       logger.error('proxying failed', { err: String(err?.stack ?? err) });
       send(res, 500, 'INTERNAL_ERROR', 'Internal server error');

@@ -63,6 +63,8 @@ export interface ServiceParts {
   router: Router;
   /** Each named dependency must answer for /health/ready to pass. */
   readiness?: Record<string, () => Promise<unknown>>;
+  /** Dependencies shown in /health/ready without failing it: the routes keep working without them. */
+  reported?: Record<string, () => Promise<unknown>>;
   /**
    * A hot route answered straight from node's HTTP server, before Express: returns true when it
    * took the request. Express costs several times a plain handler per request (measured).
@@ -169,23 +171,24 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   });
   app.set('etag', false);
   app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
+  const probe = async (check: () => Promise<unknown>) => {
+    try {
+      await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 800))]);
+      return 'UP';
+    } catch {
+      return 'DOWN';
+    }
+  };
   app.get('/health/ready', async (_req, res) => {
+    const gating = Object.entries(parts.readiness ?? {});
+    const reported = Object.entries(parts.reported ?? {});
+    const states = await Promise.all([...gating, ...reported].map(([, check]) => probe(check)));
     const checks: Record<string, string> = {};
-    let up = true;
-    await Promise.all(
-      Object.entries(parts.readiness ?? {}).map(async ([name, check]) => {
-        try {
-          await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 800))]);
-          checks[name] = 'UP';
-        } catch {
-          checks[name] = 'DOWN';
-          up = false;
-        }
-      }),
-    );
+    [...gating, ...reported].forEach(([name], i) => (checks[name] = states[i]));
     // A config that loaded and validated is what `config` means here: once booted, a service
     // keeps serving with it when the config server goes away.
     checks.config = 'UP';
+    const up = states.slice(0, gating.length).every((s) => s === 'UP');
     res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN', checks, config: loaded.origin });
   });
   app.get('/metrics', async (_req, res) => {

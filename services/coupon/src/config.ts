@@ -10,6 +10,16 @@ export interface CouponServiceConfig {
   kafka: KafkaSettings;
   consumer: { groupId: string; retries: number };
   writeBack: { intervalMs: number };
+  codes: { batchSize: number };
+  archive: ArchiveSettings;
+}
+
+export interface ArchiveSettings {
+  /** How long a soft-deleted campaign stays in the live tables before the archive job moves it. */
+  olderThanHours: number;
+  intervalMs: number;
+  campaignsPerBatch: number;
+  codesPerBatch: number;
 }
 
 export function parseConfig(r: ConfigReader): CouponServiceConfig {
@@ -25,5 +35,13 @@ export function parseConfig(r: ConfigReader): CouponServiceConfig {
       retries: r.number('coupon.consumer.retries', 5, { min: 0 }),
     },
     writeBack: { intervalMs: r.number('coupon.writeBack.intervalMs', 1000, { min: 50 }) },
+    // Rows per INSERT when generating codes: 3 placeholders each, far below MariaDB's 65,535.
+    codes: { batchSize: r.number('coupon.codes.batchSize', 5000, { min: 1, max: 20_000 }) },
+    archive: {
+      olderThanHours: r.number('coupon.archive.olderThanHours', 720, { min: 0 }),
+      intervalMs: r.number('coupon.archive.intervalMs', 600_000, { min: 1000 }),
+      campaignsPerBatch: r.number('coupon.archive.campaignsPerBatch', 100, { min: 1, max: 10_000 }),
+      codesPerBatch: r.number('coupon.archive.codesPerBatch', 5000, { min: 1, max: 50_000 }),
+    },
   });
 }

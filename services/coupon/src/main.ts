@@ -1,11 +1,14 @@
 import path from 'node:path';
+import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
 import {
   ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
   runFromCommandLine, startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
+import { CampaignArchiveSchedule } from './domain/archive-campaigns';
 import { IssuedQuantityWriteBack } from './domain/write-back';
+import { campaignRoutes } from './routes/campaign-routes';
 import { couponRoutes } from './routes/coupon-routes';
 import { runIssueEventConsumer } from './routes/issue-event-consumer';
 
@@ -22,6 +25,7 @@ export function start(opts: StartOptions = {}) {
         const cfg = ctx.config();
         const db = await openDatabase(cfg.mysql, { directory: path.join(__dirname, 'data/migrations'), ledger: 'knex_migrations_coupon' });
         const redis = connectRedis(cfg.redis);
+        redis.on('error', (err) => ctx.logger.warn('redis unavailable', { err: String(err) }));
         const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix);
         const kafka = kafkaClient(cfg.kafka, NAME);
         const { issued: topic, deadLetter: deadLetterTopic, specs } = issueTopics(cfg.kafka.topicPrefix);
@@ -64,10 +68,38 @@ export function start(opts: StartOptions = {}) {
           },
         });
 
+        const archiveRuns = new Counter({ name: 'coupon_campaign_archive_runs_total', help: 'Campaign archive runs by trigger and outcome', labelNames: ['trigger', 'outcome'], registers: [ctx.metrics] });
+        const archivedRows = new Counter({ name: 'coupon_campaign_archived_rows_total', help: 'Rows moved to the archive tables', labelNames: ['table'], registers: [ctx.metrics] });
+        const archive = new CampaignArchiveSchedule(db, () => ctx.config().archive, ctx.logger, (trigger, outcome, counts) => {
+          archiveRuns.inc({ trigger, outcome });
+          if (counts) {
+            archivedRows.inc({ table: 'campaigns' }, counts.campaigns);
+            archivedRows.inc({ table: 'coupon_codes' }, counts.codes);
+            archivedRows.inc({ table: 'code_redemptions' }, counts.redemptions);
+          }
+        });
+        archive.start();
+        const redemptions = new Counter({ name: 'coupon_code_redemptions_total', help: 'Code redemption answers by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
+
+        const router = Router();
+        router.use(couponRoutes(db, ledger));
+        router.use(
+          campaignRoutes({
+            db,
+            archive,
+            codeBatchSize: () => ctx.config().codes.batchSize,
+            redemptionOutcome: (code) => redemptions.inc({ code }),
+          }),
+        );
         return {
-          router: couponRoutes(db, ledger),
-          readiness: { mysql: () => db.raw('SELECT 1'), redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
+          router,
+          // Redis serves only reconciliation and the consumer's confirmations (which retry on their
+          // own), Kafka only the consumer; campaigns and code redemptions are MySQL only and must
+          // stay routable without either: both are reported, neither takes the instance out.
+          readiness: { mysql: () => db.raw('SELECT 1') },
+          reported: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
+            await archive.stop();
             await consumer.disconnect();
             await kafkaProbe.close();
             await deadLetters.disconnect();

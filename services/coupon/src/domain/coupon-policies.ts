@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
+import { isoInstant, pageOf } from './fields';
 import { findCoupon, insertCoupon, listCoupons, type Coupon, type NewCoupon } from '../data/coupon-repository';
 
 const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt'] as const;
@@ -11,11 +12,6 @@ function nonNegativeInt(v: unknown, name: string): number {
   return v;
 }
 
-function instant(v: unknown, name: string): string {
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) throw badRequest(`${name} must be an ISO-8601 date-time`);
-  return new Date(v).toISOString();
-}
-
 export function validateNewCoupon(body: unknown): NewCoupon {
   const b = objectBody(body, FIELDS);
   if (typeof b.title !== 'string' || b.title.trim().length === 0 || b.title.length > 100) throw badRequest('title must be 1 to 100 characters');
@@ -24,8 +20,8 @@ export function validateNewCoupon(body: unknown): NewCoupon {
   if (b.totalQuantity === undefined) throw badRequest('totalQuantity is required (null means unlimited)');
   const totalQuantity = b.totalQuantity === null ? null : nonNegativeInt(b.totalQuantity, 'totalQuantity');
   if (totalQuantity === 0) throw badRequest('totalQuantity must be at least 1, or null for unlimited');
-  const issueStartAt = instant(b.issueStartAt, 'issueStartAt');
-  const issueEndAt = instant(b.issueEndAt, 'issueEndAt');
+  const issueStartAt = isoInstant(b.issueStartAt, 'issueStartAt');
+  const issueEndAt = isoInstant(b.issueEndAt, 'issueEndAt');
   if (Date.parse(issueEndAt) <= Date.parse(issueStartAt)) throw badRequest('issueEndAt must be after issueStartAt');
   return {
     title: b.title.trim(),
@@ -50,10 +46,7 @@ export async function getCoupon(db: Knex, id: number): Promise<Coupon> {
 }
 
 export async function pageCoupons(db: Knex, pageParam: unknown, sizeParam: unknown) {
-  const page = pageParam === undefined ? 0 : Number(pageParam);
-  const size = sizeParam === undefined ? 20 : Number(sizeParam);
-  if (!Number.isInteger(page) || page < 0 || page > 100_000) throw badRequest('page must be an integer >= 0');
-  if (!Number.isInteger(size) || size < 1 || size > 100) throw badRequest('size must be an integer in [1, 100]');
+  const { page, size } = pageOf(pageParam, sizeParam);
   const { items, total } = await listCoupons(db, page, size);
   return { items, page, size, total };
 }

@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { expect } from 'chai';
+import YAML from 'yaml';
+import type { RunningService } from '@coupon-rush/platform';
+import { http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
+import { start as startCoupon } from '@coupon-rush/coupon-service';
+import { start as startIssue } from '@coupon-rush/issue-coupon-service';
+import { start as startUser } from '@coupon-rush/user-service';
+import type { GatewayConfig } from '../src/config';
+import { RouteTable } from '../src/domain/route-table';
+import { OPENAPI_FILE, start as startGateway } from '../src/main';
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+
+describe('the OpenAPI document, against real answers through the gateway', function () {
+  this.timeout(120_000);
+  const services: Array<RunningService<unknown>> = [];
+  let gateway: RunningService<GatewayConfig>;
+  let base: string;
+  let doc: any;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const validators = new Map<string, ValidateFunction>();
+  const checked = new Set<string>();
+  const overrides = isolatedOverrides();
+  const admin = tokenFor(1, 'ADMIN');
+
+  /** The answer's status, media type and body must be the ones documented for the operation. */
+  function conforms(method: string, template: string, res: HttpAnswer): HttpAnswer {
+    const operation = doc.paths[template]?.[method.toLowerCase()];
+    expect(operation, `${method} ${template} is documented`).to.exist;
+    const status = String(res.status);
+    let documented = operation.responses[status];
+    let at = pointer('paths', template, method.toLowerCase(), 'responses', status);
+    expect(documented, `${method} ${template} documents ${status} (got ${JSON.stringify(res.body)})`).to.exist;
+    if (documented.$ref) {
+      at = documented.$ref.slice(2);
+      documented = at.split('/').reduce((node: any, key: string) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    }
+    checked.add(`${method} ${template} ${status}`);
+    if (!documented.content) {
+      expect(res.body, `${method} ${template} ${status} has no body`).to.equal(undefined);
+      return res;
+    }
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0];
+    expect(Object.keys(documented.content), `${method} ${template} ${status}`).to.include(mediaType);
+    const ref = `openapi#/${at}/${pointer('content', mediaType, 'schema')}`;
+    if (!validators.has(ref)) validators.set(ref, ajv.compile({ $ref: ref }));
+    const validate = validators.get(ref)!;
+    expect(validate(res.body), `${method} ${template} ${status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(res.body).slice(0, 300)}`).to.equal(true);
+    return res;
+  }
+
+  const call = async (method: string, template: string, path: string, opts: Parameters<typeof http>[2] = {}) => conforms(method, template, await http(method, `${base}${path}`, opts));
+
+  before(async () => {
+    services.push(await startUser({ port: 0, configServerUrl: null, overrides }));
+    services.push(await startCoupon({ port: 0, configServerUrl: null, overrides }));
+    services.push(await startIssue({ port: 0, configServerUrl: null, overrides }));
+    gateway = await startGateway({ port: 0, configServerUrl: null, overrides });
+    services.push(gateway);
+    base = gateway.url;
+    doc = (await http('GET', `${base}/api/docs`)).body;
+    ajv.addSchema(doc, 'openapi');
+  });
+
+  after(async () => {
+    for (const s of services.reverse()) await s.stop();
+  });
+
+  it('when GET /api/docs is asked without a token, then it answers the repo file as JSON', async () => {
+    const res = await http('GET', `${base}/api/docs`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^application\/json/);
+    expect(res.body).to.deep.equal(YAML.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')));
+    conforms('GET', '/api/docs', res);
+  });
+
+  it('when the route table and the document are compared, then every documented operation is routed, public ones without a token, and every route is documented', () => {
+    const table = new RouteTable(gateway.config().routes);
+    const routed = new Set<string>();
+    for (const [template, item] of Object.entries<any>(doc.paths)) {
+      if (template === '/api/docs') continue;
+      for (const method of METHODS.filter((m) => item[m])) {
+        const concrete = template.replace(/\{id\}/g, '1').replace(/\{code\}/g, 'ABCDEFGHJKLMNPQR');
+        const match = table.match(method.toUpperCase(), concrete);
+        expect(match, `${method} ${template} has a route`).to.exist;
+        // A route may let a request through without a token when its service checks the role.
+        if (Array.isArray(item[method].security) && item[method].security.length === 0) expect(match!.route.public, `${method} ${template} needs no token`).to.equal(true);
+        routed.add(match!.route.id);
+      }
+    }
+    expect(gateway.config().routes.map((r) => r.id).filter((id) => !routed.has(id))).to.deep.equal([]);
+  });
+
+  it('when users, coupons, campaigns and codes are used through the gateway, then every answer matches its documented status and schema', async () => {
+    const email = `openapi-${RUN_ID}@example.com`;
+    await call('POST', '/api/users/signup', '/api/users/signup', { body: { email, password: 'secret-pass-1' } });
+    await call('POST', '/api/users/signup', '/api/users/signup', { body: { email, password: 'secret-pass-1' } });
+    await call('POST', '/api/users/signup', '/api/users/signup', { raw: '{"email":' });
+    await call('POST', '/api/users/login', '/api/users/login', { body: { email, password: 'wrong-password' } });
+    const user = (await call('POST', '/api/users/login', '/api/users/login', { body: { email, password: 'secret-pass-1' } })).body.accessToken;
+    const me = (await call('GET', '/api/users/me', '/api/users/me', { token: user })).body;
+    await call('GET', '/api/users/me', '/api/users/me', {});
+
+    const now = Date.now();
+    const coupon = (
+      await call('POST', '/api/coupons', '/api/coupons', {
+        token: admin,
+        body: { title: 'OpenAPI', totalQuantity: 1, discountAmount: 100, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3600_000).toISOString() },
+      })
+    ).body;
+    await call('POST', '/api/coupons', '/api/coupons', { token: user, body: { title: 'x' } });
+    await call('POST', '/api/coupons', '/api/coupons', { token: admin, body: { title: 'x' } });
+    await call('GET', '/api/coupons', '/api/coupons?page=0&size=5');
+    await call('GET', '/api/coupons', '/api/coupons?size=0');
+    await call('GET', '/api/coupons/{id}', `/api/coupons/${coupon.id}`);
+    await call('GET', '/api/coupons/{id}', '/api/coupons/987654321');
+    await call('GET', '/api/coupons/{id}', '/api/coupons/abc');
+    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, { token: user });
+    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, { token: user });
+    await call('POST', '/api/coupons/{id}/issues', '/api/coupons/987654321/issues', { token: user });
+    await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, { token: admin });
+    await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', { token: user });
+
+    const campaign = (await call('POST', '/api/campaigns', '/api/campaigns', { token: admin, body: { name: `openapi-${RUN_ID}`, description: 'documented' } })).body;
+    await call('POST', '/api/campaigns', '/api/campaigns', { token: user, body: { name: 'x' } });
+    await call('POST', '/api/campaigns', '/api/campaigns', { token: admin, body: { name: '' } });
+    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, { token: admin, body: { count: 3, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, { token: admin, body: { count: 0, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await call('POST', '/api/campaigns/{id}/codes', '/api/campaigns/987654321/codes', { token: admin, body: { count: 1, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
+    const codes = (await call('GET', '/api/codes', '/api/codes', { token: admin })).body;
+    const listed = (await call('GET', '/api/codes', `/api/codes?campaign=openapi-${RUN_ID}&sort=createdAt`, { token: admin })).body.items;
+    expect(listed).to.have.length(3);
+    expect(codes.total).to.be.at.least(3);
+    await call('GET', '/api/codes', '/api/codes?redeemed=perhaps', { token: admin });
+    await call('GET', '/api/codes', '/api/codes', { token: user });
+    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin, body: { active: false } });
+    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, { token: user });
+    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin, body: { active: true } });
+    const redeemed = await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, { token: user });
+    expect(redeemed.body.userId).to.equal(me.id);
+    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, { token: user });
+    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/ZZZZZZZZZZZZZZZZ/redemptions', { token: user });
+    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/nope/redemptions', { token: user });
+    await call('GET', '/api/codes', `/api/codes?code=${listed[0].code}&redeemed=true`, { token: admin });
+    await call('GET', '/api/users/me/codes', '/api/users/me/codes', { token: user });
+    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin, body: { active: 'yes' } });
+    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
+    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
+    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
+    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', { token: admin });
+    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', { token: user });
+
+    // Every operation was seen answering its success status at least once.
+    for (const [template, item] of Object.entries<any>(doc.paths)) {
+      for (const method of METHODS.filter((m) => item[m])) {
+        const success = Object.keys(item[method].responses).find((s) => s.startsWith('2'));
+        expect(checked.has(`${method.toUpperCase()} ${template} ${success}`), `${method.toUpperCase()} ${template} ${success} was exercised`).to.equal(true);
+      }
+    }
+  });
+});
