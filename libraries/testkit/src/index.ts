@@ -95,10 +95,10 @@ export function tally(values: Array<string | number>): Record<string, number> {
  */
 export function spawnService(
   dir: string,
-  opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; telemetry?: boolean; logLines?: string[] } = {},
+  opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; telemetry?: boolean; logLines?: string[]; nodeArgs?: string[] } = {},
 ): ChildProcess {
   const preload = opts.telemetry ? ['--require', path.join(REPO_ROOT, 'libraries/platform/dist/src/telemetry/register.js')] : [];
-  const child = spawn(process.execPath, [...preload, path.join(REPO_ROOT, dir, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...preload, path.join(REPO_ROOT, dir, 'dist/src/main.js')], {
     env: { ...process.env, PORT: '0', CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides(opts.overrides)), ...opts.env },
     stdio: opts.logLines ? ['ignore', 'pipe', 'pipe'] : 'ignore',
   });

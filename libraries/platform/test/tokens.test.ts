@@ -1,0 +1,47 @@
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
+import { createTokenKey, signAccessToken, verifyAccessToken } from '../src';
+
+describe('access tokens (HS256)', () => {
+  const key = createTokenKey('k'.repeat(40));
+  const other = createTokenKey('o'.repeat(40));
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const signed = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }, k = key) => {
+    const body = `${b64(header)}.${b64(payload)}`;
+    return `${body}.${crypto.createHmac('sha256', k).update(body).digest('base64url')}`;
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const good = { sub: '42', role: 'USER', iss: 'coupon-rush', iat: now, exp: now + 60 };
+
+  it('when a token is signed by the platform, then its claims verify (and jsonwebtoken agrees)', () => {
+    const token = signAccessToken(key, 42, 'ADMIN', 60, 'coupon-rush');
+    expect(verifyAccessToken(key, token, 'coupon-rush')).to.include({ sub: '42', role: 'ADMIN' });
+    expect(jwt.verify(token, key, { algorithms: ['HS256'], issuer: 'coupon-rush' })).to.include({ sub: '42', role: 'ADMIN' });
+    expect(verifyAccessToken(key, signed(good), 'coupon-rush')).to.deep.equal({ sub: '42', role: 'USER', iat: now, exp: now + 60 });
+  });
+
+  it('when anything about a token is off, then it does not verify', () => {
+    const token = signed(good);
+    const [h, p, s] = token.split('.');
+    const refused = {
+      'another key': signed(good, undefined, other),
+      'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`,
+      'alg HS512 header': signed(good, { alg: 'HS512', typ: 'JWT' }),
+      'tampered payload': `${h}.${b64({ ...good, role: 'ADMIN' })}.${s}`,
+      'signature with padding': `${token}=`,
+      'signature with a stray character': `${h}.${p}.${s}!`,
+      'four segments': `${token}.x`,
+      'two segments': `${h}.${p}`,
+      expired: signed({ ...good, exp: now - 1 }),
+      'no expiry': signed({ ...good, exp: undefined }),
+      'not yet valid': signed({ ...good, nbf: now + 60 }),
+      'other issuer': signed({ ...good, iss: 'someone-else' }),
+      'unknown role': signed({ ...good, role: 'ROOT' }),
+      'non-numeric subject': signed({ ...good, sub: '1 OR 1=1' }),
+      'payload not an object': signed([1, 2] as unknown as Record<string, unknown>),
+      empty: '',
+    };
+    for (const [why, t] of Object.entries(refused)) expect(verifyAccessToken(key, t, 'coupon-rush'), why).to.equal(undefined);
+  });
+});
