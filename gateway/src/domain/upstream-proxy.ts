@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { Pool } from 'undici';
-import type { ServiceDirectory, ServiceInstance } from '@coupon-rush/platform';
+import { unsampledTraceparent, type ServiceDirectory, type ServiceInstance } from '@coupon-rush/platform';
 
 export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'reset' | 'failed';
 
@@ -66,6 +66,10 @@ export class UpstreamProxy {
       if (!DROPPED_REQUEST_HEADERS.has(name) && value !== undefined) headers[name] = value;
     }
     headers['x-request-id'] = up.requestId;
+    if (headers.traceparent === undefined) {
+      const unsampled = unsampledTraceparent();
+      if (unsampled) headers.traceparent = unsampled;
+    }
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     if (up.identity) {
       headers['x-user-id'] = up.identity.userId;

@@ -2,7 +2,8 @@ import {
   context, isSpanContextValid, propagation, trace, TraceFlags, SpanKind,
   type Attributes, type Context, type Link, type Span, type TextMapGetter,
 } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import crypto from 'node:crypto';
+import { isTracingSuppressed, suppressTracing } from '@opentelemetry/core';
 import { SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 
 // What every process uses to trace: the OpenTelemetry API only. When no SDK was started (tests
@@ -13,9 +14,15 @@ export { SpanKind };
 
 const sampled = (flags: number) => (flags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
 /**
- * Parent-based sampling whose root ratio comes from config and changes on refresh. A root span
- * with a sampled link is sampled too: the consumer's batch write of a traced request is traced.
+ * Head sampling with a ratio from config (changed on refresh). The decision for an HTTP request is
+ * taken at the door, before any instrumentation runs (`admits`): a request carrying a traceparent
+ * follows its sampled flag, one without starts a new trace kept at the ratio. A request not kept
+ * is not instrumented at all — that, not the ratio alone, is what makes tracing cheap (a
+ * non-recording span still costs its attributes, context and header work on every request).
+ * Other roots (a consumer batch) are sampled when one of their links is, else at the ratio.
  */
 export class ConfigurableRatioSampler implements Sampler {
   private root: TraceIdRatioBasedSampler;
@@ -30,11 +37,20 @@ export class ConfigurableRatioSampler implements Sampler {
     this.root = new TraceIdRatioBasedSampler(ratio);
   }
 
+  /** The door's decision for an incoming request, from its traceparent header. */
+  admits(traceparent: string | string[] | undefined): boolean {
+    const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent.trim()) : null;
+    if (m) return (parseInt(m[1], 16) & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+    return Math.random() < this.ratio;
+  }
+
   shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     const parent = trace.getSpanContext(ctx);
     if (parent && isSpanContextValid(parent)) {
       return { decision: sampled(parent.traceFlags) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
     }
+    // A server span exists only for a request `admits` let in: it was decided already.
+    if (kind === SpanKind.SERVER) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
     if (links.some((l) => sampled(l.context.traceFlags))) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
     return this.root.shouldSample(ctx, traceId);
   }
@@ -127,4 +143,15 @@ export function traceResponse(): string | undefined {
   const span = trace.getActiveSpan()?.spanContext();
   if (!span || !isSpanContextValid(span)) return undefined;
   return `00-${span.traceId}-${span.spanId}-0${span.traceFlags & TraceFlags.SAMPLED}`;
+}
+
+/**
+ * For a call made while serving a request the door did not sample: a traceparent flagged "not
+ * sampled", so the next service skips the work too instead of deciding again at its own ratio.
+ * Undefined when the request is traced (the instrumentation injects the real one) or no SDK runs.
+ */
+export function unsampledTraceparent(): string | undefined {
+  if (!isTracingSuppressed(context.active())) return undefined;
+  const ids = crypto.randomBytes(24).toString('hex');
+  return `00-${ids.slice(0, 32)}-${ids.slice(32)}-00`;
 }

@@ -34,7 +34,7 @@ export function startTelemetry(serviceName: string): void {
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }), { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 })],
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req: http.IncomingMessage) => UNTRACED_PATHS.test(req.url ?? ''),
+        ignoreIncomingRequestHook: (req: http.IncomingMessage) => UNTRACED_PATHS.test(req.url ?? '') || !traceSampler.admits(req.headers.traceparent),
         // Consul blocking queries and registrations are the platform's plumbing, not requests.
         ignoreOutgoingRequestHook: (opts) => plumbing(opts.port ?? undefined),
       }),
