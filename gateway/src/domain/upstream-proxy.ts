@@ -92,35 +92,50 @@ export class UpstreamProxy {
     return outcome === 'reset' ? 'failed' : outcome;
   }
 
-  private async send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance): Promise<ProxyOutcome> {
-    let answer;
-    try {
-      answer = await this.poolFor(instance).request({
-        method: method as 'GET',
-        path: up.path,
-        headers: headers as Record<string, string>,
-        body: body.length > 0 ? body : null,
-        headersTimeout: up.timeoutMs,
-        bodyTimeout: up.timeoutMs,
-      });
-    } catch (err) {
-      return outcomeOf(err);
-    }
-    let text: string;
-    try {
-      // latin1 keeps the bytes as they are; one string lets node send headers and body together.
-      text = Buffer.from(await answer.body.arrayBuffer()).toString('latin1');
-    } catch (err) {
-      return outcomeOf(err) === 'timeout' ? 'timeout' : 'failed';
-    }
-    const out: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (!DROPPED_RESPONSE_HEADERS.has(name) && value !== undefined) out[name] = value;
-    }
-    out['content-length'] = text.length;
-    res.writeHead(answer.statusCode, out);
-    res.end(text, 'latin1');
-    return 'ok';
+  /**
+   * One exchange through undici's dispatch API: callbacks, no response stream and no promise per
+   * step (each is work on every proxied request, and more so under async context tracking).
+   */
+  private send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance): Promise<ProxyOutcome> {
+    return new Promise((resolve) => {
+      let status = 502;
+      let answerHeaders: Record<string, string | string[] | undefined> = {};
+      const chunks: Buffer[] = [];
+      this.poolFor(instance).dispatch(
+        {
+          method: method as 'GET',
+          path: up.path,
+          headers: headers as Record<string, string>,
+          body: body.length > 0 ? body : null,
+          headersTimeout: up.timeoutMs,
+          bodyTimeout: up.timeoutMs,
+        },
+        {
+          // Its presence selects undici's current handler interface (the older one wants onConnect).
+          onRequestStart: () => {},
+          onResponseStart: (_controller, statusCode, responseHeaders) => {
+            status = statusCode;
+            answerHeaders = responseHeaders;
+          },
+          onResponseData: (_controller, chunk) => {
+            chunks.push(chunk);
+          },
+          onResponseEnd: () => {
+            // latin1 keeps the bytes as they are; one string lets node send headers and body together.
+            const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('latin1');
+            const out: http.OutgoingHttpHeaders = {};
+            for (const name in answerHeaders) {
+              if (!DROPPED_RESPONSE_HEADERS.has(name) && answerHeaders[name] !== undefined) out[name] = answerHeaders[name];
+            }
+            out['content-length'] = text.length;
+            res.writeHead(status, out);
+            res.end(text, 'latin1');
+            resolve('ok');
+          },
+          onResponseError: (_controller, err) => resolve(outcomeOf(err)),
+        },
+      );
+    });
   }
 
   close(): void {

@@ -51,6 +51,14 @@ function logAccess(logger: Logger, req: http.IncomingMessage, res: http.ServerRe
 /** Paths under /api/ that the gateway answers itself (through Express) instead of proxying. */
 const OWN_API = /^\/api\/docs\/?(\?|$)/;
 
+const NO_BODY = Buffer.alloc(0);
+
+/** RFC 9112 §6.3: a request has a body only if it says so with Content-Length or Transfer-Encoding. */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
 /**
@@ -95,9 +103,11 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     access.route = match.route.id;
     const identity = authenticate(req.headers.authorization, key, cfg.jwt.issuer);
     if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
-    let body: Buffer;
+    let body: Buffer = NO_BODY;
     try {
-      body = await readBody(req, bodyLimitBytes);
+      // Most requests (every issue POST, every GET) carry no body: no stream work for them.
+      if (hasBody(req)) body = await readBody(req, bodyLimitBytes);
+      else req.resume();
     } catch (err) {
       return err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read');
     }
