@@ -24,6 +24,11 @@ const UNTRACED_PATHS = /^\/(health\/|metrics$|refresh$)/;
  */
 export function startTelemetry(serviceName: string): void {
   if (process.env.OTEL_SDK_DISABLED === 'true') return;
+  // Traces only: metrics are prom-client's /metrics and logs are winston's JSON lines. Left to its
+  // defaults the SDK would also build OTLP metric and log pipelines, and every instrumented request
+  // would record OTel histograms nobody reads.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
   const base = (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318').replace(/\/$/, '');
   const exporterPort = Number(new URL(base).port || 80);
   const consulPort = Number(process.env.CONSUL_PORT ?? 8500);
