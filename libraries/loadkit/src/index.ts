@@ -30,17 +30,17 @@ export async function api(base: string, method: string, url: string, body?: unkn
   return json;
 }
 
-/** The database `npm start` runs on: load runs create their users in it and check the rows there. */
-export function platformDb(): Knex {
-  return knex({ client: 'mysql2', connection: { host: '127.0.0.1', port: 3306, user: 'coupon', password: process.env.DB_PASSWORD, database: 'coupon_rush' } });
+/** The database `npm start` runs on (load runs create their users in it and check the rows there), or a test's. */
+export function platformDb(database = 'coupon_rush'): Knex {
+  return knex({ client: 'mysql2', connection: { host: '127.0.0.1', port: 3306, user: 'coupon', password: process.env.DB_PASSWORD, database } });
 }
 
 /**
  * Real user rows named `<prefix>-<n>@load.local` (one shared bcrypt hash: hashing 20,000 passwords
  * would take minutes) and their access tokens, signed with the platform's key as login would.
  */
-export async function createUsers(count: number, prefix: string): Promise<LoadUser[]> {
-  const db = platformDb();
+export async function createUsers(count: number, prefix: string, database?: string): Promise<LoadUser[]> {
+  const db = platformDb(database);
   try {
     const hash = await bcrypt.hash('load-password', 10);
     for (let from = 0; from < count; from += 2000) {
