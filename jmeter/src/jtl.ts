@@ -1,5 +1,6 @@
 /** One sample of a CSV JTL written with jmeter/results.properties. */
 export interface Sample {
+  label: string;
   timeStamp: number;
   elapsed: number;
   responseCode: string;
@@ -68,8 +69,9 @@ export function readJtl(text: string): Sample[] {
     if (i < 0) throw new Error(`JTL has no ${name} column (header: ${header.join(',')})`);
     return i;
   };
-  const [ts, elapsed, code, success, failure, userId, problemCode] = ['timeStamp', 'elapsed', 'responseCode', 'success', 'failureMessage', 'userId', 'problemCode'].map(col);
+  const [label, ts, elapsed, code, success, failure, userId, problemCode] = ['label', 'timeStamp', 'elapsed', 'responseCode', 'success', 'failureMessage', 'userId', 'problemCode'].map(col);
   return rows.map((r) => ({
+    label: r[label],
     timeStamp: Number(r[ts]),
     elapsed: Number(r[elapsed]),
     responseCode: r[code],

@@ -38,8 +38,12 @@ describe('JMeter plans', () => {
     it(`when ${plan}.jmx is parsed, then it is well-formed and POSTs the issue path through the gateway with the CSV user's token, passing only 202 or 409`, () => {
       expect(XMLValidator.validate(xml)).to.equal(true);
       const el = elements(xml);
-      expect(el.HTTPSamplerProxy).to.have.length(1);
-      expect(el.HTTPSamplerProxy[0]).to.include({ 'HTTPSampler.method': 'POST', 'HTTPSampler.path': '/api/coupons/${__P(couponId,1)}/issues', 'HTTPSampler.domain': '${__P(host,127.0.0.1)}', 'HTTPSampler.port': '${__P(port,8080)}' });
+      expect(el.HTTPSamplerProxy).to.have.length(2);
+      const [warmUp, issue] = el.HTTPSamplerProxy;
+      expect(warmUp).to.include({ 'HTTPSampler.method': 'GET', 'HTTPSampler.path': '/health/live' });
+      // The runner summarises the samples labelled issue only.
+      expect(xml).to.contain('testclass="HTTPSamplerProxy" testname="issue"');
+      expect(issue).to.include({ 'HTTPSampler.method': 'POST', 'HTTPSampler.path': '/api/coupons/${__P(couponId,1)}/issues', 'HTTPSampler.domain': '${__P(host,127.0.0.1)}', 'HTTPSampler.port': '${__P(port,8080)}' });
       expect(xml).to.match(/<stringProp name="Header.name">Authorization<\/stringProp>\s*<stringProp name="Header.value">Bearer \$\{token\}<\/stringProp>/);
       expect(el.CSVDataSet[0]).to.include({ variableNames: 'userId,token', shareMode: 'shareMode.all', delimiter: ',', ignoreFirstLine: 'false' });
       const assertion = el.ResponseAssertion[0];

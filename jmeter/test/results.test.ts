@@ -20,14 +20,14 @@ describe('JTL results and the count checks', () => {
       line(2990, 10, '503', false, 4, 'ISSUE_UNAVAILABLE', '"Test failed: code expected to equal /\n\n****** received  : [[[503]]]"'),
     ].join('\n');
     const samples = readJtl(jtl);
-    expect(samples[3]).to.include({ responseCode: '503', success: false, userId: '4', problemCode: 'ISSUE_UNAVAILABLE' });
+    expect(samples[3]).to.include({ label: 'issue', responseCode: '503', success: false, userId: '4', problemCode: 'ISSUE_UNAVAILABLE' });
     const s = summarize(samples);
     expect(s).to.include({ samples: 4, throughputPerSec: 2, averageMs: 17.5, medianMs: 10, p99Ms: 30, maxMs: 30, errors: 1, errorPct: 25, durationMs: 2000 });
     expect(s.outcomes).to.deep.equal({ 202: 1, SOLD_OUT: 2, ISSUE_UNAVAILABLE: 1 });
   });
 
   describe('verify', () => {
-    const sample = (userId: number, code: '202' | '409', problemCode = ''): Sample => ({ timeStamp: 0, elapsed: 1, responseCode: code, success: true, failureMessage: '', userId: String(userId), problemCode });
+    const sample = (userId: number, code: '202' | '409', problemCode = ''): Sample => ({ label: 'issue', timeStamp: 0, elapsed: 1, responseCode: code, success: true, failureMessage: '', userId: String(userId), problemCode });
     const crowd = [sample(1, '202'), sample(2, '202'), sample(3, '409', 'SOLD_OUT'), sample(4, '409', 'SOLD_OUT')];
     const rec = { couponId: 7, totalQuantity: 2, issuedQuantity: 2, redisClaims: 2, redisConfirmed: 2, redisRevoked: 0, rows: 2, divergence: 0, consistent: true, accepted: 2 };
     const o = { plan: 'rush' as const, users: 4, quantity: 2 };
