@@ -27,7 +27,7 @@ const USAGE = 'options: --plan rush|steady --users N --quantity N --threads N --
  */
 const DEFAULTS: Record<Plan, Omit<Options, 'plan' | 'prepareOnly' | 'report'>> = {
   rush: { users: 15_000, quantity: 500, threads: 15_000, rampup: 20, duration: 0, rate: 0 },
-  steady: { users: 0, quantity: 0, threads: 100, rampup: 5, duration: 30, rate: 500 },
+  steady: { users: 0, quantity: 0, threads: 50, rampup: 5, duration: 30, rate: 200 },
 };
 
 export function parseOptions(argv: string[]): Options {

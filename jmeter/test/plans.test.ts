@@ -72,10 +72,10 @@ describe('JMeter plans', () => {
   it('when the steady plan is read, then a fixed group runs for a bounded duration paced by a shared Constant Throughput Timer', () => {
     const xml = read('steady.jmx');
     const el = elements(xml);
-    expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,100)}', 'ThreadGroup.scheduler': 'true', 'ThreadGroup.duration': '${__P(duration,30)}' });
+    expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,50)}', 'ThreadGroup.scheduler': 'true', 'ThreadGroup.duration': '${__P(duration,30)}' });
     expect(xml).to.match(/<stringProp name="LoopController.loops">-1<\/stringProp>/);
     // calcMode 4: all active threads in this group, on one shared schedule; the timer counts per minute.
-    expect(el.ConstantThroughputTimer[0]).to.include({ calcMode: '4', throughput: '${__jexl3(${__P(rate,500)} * 60)}' });
+    expect(el.ConstantThroughputTimer[0]).to.include({ calcMode: '4', throughput: '${__jexl3(${__P(rate,200)} * 60)}' });
     expect(el.CSVDataSet[0]).to.include({ recycle: 'true', stopThread: 'false' });
   });
 
