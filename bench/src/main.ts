@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import bcrypt from 'bcryptjs';
 import { Kafka, logLevel } from 'kafkajs';
-import knex from 'knex';
-import { REPO_ROOT, createTokenKey, signAccessToken } from '@coupon-rush/platform';
+import { REPO_ROOT } from '@coupon-rush/platform';
+import { acceptedByServers, adminToken, createCoupon, createUsers, drain } from '@coupon-rush/loadkit';
 
 interface Options {
   users: number;
@@ -44,34 +43,6 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-async function api(base: string, method: string, url: string, body?: unknown, token?: string): Promise<any> {
-  const res = await fetch(base + url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${method} ${url} -> ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Real user rows (one shared bcrypt hash: hashing 20,000 passwords would take minutes) and their tokens. */
-async function createUsers(count: number, runId: string, tokenFile: string): Promise<void> {
-  const db = knex({ client: 'mysql2', connection: { host: '127.0.0.1', port: 3306, user: 'coupon', password: process.env.DB_PASSWORD, database: 'coupon_rush' } });
-  try {
-    const hash = await bcrypt.hash('bench-password', 10);
-    for (let from = 0; from < count; from += 2000) {
-      const rows = Array.from({ length: Math.min(2000, count - from) }, (_, i) => ({ email: `bench-${runId}-${from + i}@bench.local`, password_hash: hash, role: 'USER' }));
-      await db('users').insert(rows);
-    }
-    const ids: number[] = (await db('users').select('id').where('email', 'like', `bench-${runId}-%`).orderBy('id')).map((r) => Number(r.id));
-    const key = createTokenKey(process.env.JWT_SECRET!);
-    fs.writeFileSync(tokenFile, ids.map((id) => `${id} ${signAccessToken(key, id, 'USER', 1800, 'coupon-rush')}`).join('\n') + '\n');
-  } finally {
-    await db.destroy();
-  }
-}
-
 function runWrk(o: Options, target: 'gateway' | 'direct', couponId: number, tokenFile: string): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const url = target === 'gateway' ? o.gateway : o.direct;
@@ -94,40 +65,11 @@ function runWrk(o: Options, target: 'gateway' | 'direct', couponId: number, toke
 }
 
 /**
- * 202s answered by every issue-coupon instance (found in Consul). wrk drops the responses still in
- * flight when its time is up, so the server's count is the one rows must equal.
- */
-async function acceptedByServers(): Promise<number> {
-  const instances = (await (await fetch('http://127.0.0.1:8500/v1/health/service/issue-coupon-service?passing=true')).json()) as Array<{ Service: { Address: string; Port: number } }>;
-  let total = 0;
-  for (const { Service } of instances) {
-    const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Port}/metrics`)).text();
-    total += Number(/^coupon_issue_requests_total\{code="ACCEPTED"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
-  }
-  return total;
-}
-
-/**
- * Waits, bounded, until MySQL holds exactly the claims the servers accepted. Requests still in
- * flight on the servers when wrk stops finish afterwards, so the accepted count is re-read too.
- */
-async function drain(o: Options, admin: string, couponId: number, acceptedSince: () => Promise<number>, loadStarted: number) {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const accepted = await acceptedSince();
-    const r = await api(o.gateway, 'GET', `/api/coupons/${couponId}/reconciliation`, undefined, admin);
-    if ((r.rows === accepted && r.issuedQuantity === r.rows) || Date.now() > deadline) return { ...r, accepted, drainedAfterMs: Date.now() - loadStarted };
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
-
-/**
  * The consumer alone: events for a fresh unlimited coupon are written straight to coupon.issued
  * (as issue-coupon would), and the time until all are rows gives the persisted rows/s.
  */
 async function consumerPhase(o: Options, admin: string, runId: string, problems: string[]): Promise<Record<string, unknown>> {
-  const now = Date.now();
-  const coupon = await api(o.gateway, 'POST', '/api/coupons', { title: `bench ${runId} consumer`, totalQuantity: null, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() }, admin);
+  const coupon = await createCoupon(o.gateway, admin, `bench ${runId} consumer`, null);
   const kafka = new Kafka({ clientId: 'bench', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -141,7 +83,7 @@ async function consumerPhase(o: Options, admin: string, runId: string, problems:
   }
   const producedMs = Date.now() - started;
   await producer.disconnect();
-  const rec = await drain(o, admin, coupon.id, async () => o.events, started);
+  const rec = await drain(o.gateway, admin, coupon.id, async () => o.events, started);
   if (rec.rows !== o.events) problems.push(`consumer: rows ${rec.rows} != events ${o.events}`);
   return { target: 'consumer', couponId: coupon.id, requests: o.events, rows: rec.rows, drainMs: rec.drainedAfterMs - producedMs, rowsPerSec: Math.round(rec.rows / (rec.drainedAfterMs / 1000)) };
 }
@@ -153,19 +95,19 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   const tokenFile = path.join(outDir, `tokens-${runId}.txt`);
   console.log(`bench ${runId}: ${o.users} users, quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target`);
-  await createUsers(o.users, runId, tokenFile);
-  const admin = (await api(o.gateway, 'POST', '/api/users/login', { email: 'admin@coupon.local', password: process.env.ADMIN_PASSWORD ?? 'admin1234!' })).accessToken;
+  const users = await createUsers(o.users, `bench-${runId}`);
+  fs.writeFileSync(tokenFile, users.map((u) => `${u.id} ${u.token}`).join('\n') + '\n');
+  const admin = await adminToken(o.gateway);
 
   const results: Array<Record<string, unknown>> = [];
   const problems: string[] = [];
   for (const target of o.targets) {
-    const now = Date.now();
-    const coupon = await api(o.gateway, 'POST', '/api/coupons', { title: `bench ${runId} ${target}`, totalQuantity: o.quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() }, admin);
+    const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target}`, o.quantity);
     const acceptedBefore = await acceptedByServers();
     const loadStarted = Date.now();
     const load = await runWrk(o, target, coupon.id, tokenFile);
     const seen = load.outcomes['202'] ?? 0;
-    const rec = await drain(o, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
+    const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
     const accepted: number = rec.accepted;
     const unexpected = Object.keys(load.outcomes).filter((k) => !['202', 'SOLD_OUT', 'ALREADY_ISSUED'].includes(k));
     const everyoneTried = load.requests >= o.users;

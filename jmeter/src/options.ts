@@ -1,0 +1,85 @@
+export type Plan = 'rush' | 'steady';
+
+export interface Options {
+  plan: Plan;
+  /** Users created, one token each; rush: one per thread. */
+  users: number;
+  quantity: number;
+  threads: number;
+  rampup: number;
+  /** steady: seconds the group runs, ramp-up included. */
+  duration: number;
+  /** steady: requests per second for the whole group. */
+  rate: number;
+  prepareOnly: boolean;
+  report: boolean;
+}
+
+export const GATEWAY = { host: '127.0.0.1', port: 8080 };
+
+const USAGE = 'options: --plan rush|steady --users N --quantity N --threads N --rampup S --duration S --rate R --prepare-only --report';
+
+/**
+ * rush is the seeds' plan: 15,000 threads over 20 s, one request each, for a flash event of 500
+ * coupons. steady holds a rate that 2 cores sustain with JMeter beside the platform, one fresh user
+ * per request and stock for all of them, so every request is a real claim and Kafka event; its
+ * latency at a held rate is comparable from run to run.
+ */
+const DEFAULTS: Record<Plan, Omit<Options, 'plan' | 'prepareOnly' | 'report'>> = {
+  rush: { users: 15_000, quantity: 500, threads: 15_000, rampup: 20, duration: 0, rate: 0 },
+  steady: { users: 0, quantity: 0, threads: 50, rampup: 5, duration: 30, rate: 200 },
+};
+
+export function parseOptions(argv: string[]): Options {
+  let plan: Plan = 'rush';
+  let prepareOnly = false;
+  let report = false;
+  const given: Partial<Record<'users' | 'quantity' | 'threads' | 'rampup' | 'duration' | 'rate', number>> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--prepare-only') prepareOnly = true;
+    else if (flag === '--report') report = true;
+    else if (flag === '--plan') {
+      const value = argv[++i];
+      if (value !== 'rush' && value !== 'steady') throw new Error(`--plan is rush or steady, not ${value ?? 'nothing'}`);
+      plan = value;
+    } else if (['--users', '--quantity', '--threads', '--rampup', '--duration', '--rate'].includes(flag)) {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer`);
+      given[flag.slice(2) as keyof typeof given] = n;
+    } else throw new Error(`unknown option ${flag} (${USAGE})`);
+  }
+  const o: Options = { plan, prepareOnly, report, ...DEFAULTS[plan], ...given };
+  if (plan === 'rush') {
+    if (given.duration || given.rate) throw new Error('rush runs one request per thread: --duration and --rate are for --plan steady');
+    if (given.users && given.threads && given.users !== given.threads) throw new Error('rush has one user per thread: give --threads (or --users) only');
+    o.threads = o.users = given.threads ?? given.users ?? o.threads;
+  } else {
+    o.users = given.users ?? o.rate * o.duration;
+    o.quantity = given.quantity ?? o.users;
+    if (o.rampup >= o.duration) throw new Error('--rampup must be shorter than --duration');
+  }
+  // Everything is bounded: the plans by these limits, the JMeter process by a deadline in main.
+  if (o.threads > 50_000) throw new Error('--threads is at most 50,000');
+  if (o.users > 200_000) throw new Error('--users is at most 200,000');
+  if (o.rampup > 600 || o.duration > 600) throw new Error('--rampup and --duration are at most 600 s');
+  return o;
+}
+
+/** The -J properties of a run: every `${__P(name,...)}` the plans read. */
+export function jmeterProperties(o: Options, couponId: number, csv: string): Record<string, string> {
+  const props: Record<string, string | number> = { host: GATEWAY.host, port: GATEWAY.port, couponId, csv, threads: o.threads, rampup: o.rampup };
+  if (o.plan === 'steady') Object.assign(props, { duration: o.duration, rate: o.rate });
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * JMeter creates every thread of a group when the test starts, each sleeping until its ramp-up
+ * slot: 15,000 live threads. Stacks of 256 KiB (the JVM default is 1 MiB) keep their reserved
+ * memory under 4 GiB; a fixed 1 GiB heap holds the 15,000 cloned test trees without resizing
+ * mid-run; G1 with a 100 ms pause goal as JMeter's own launcher sets it. JMETER_JVM_ARGS replaces them.
+ */
+export function jvmArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.JMETER_JVM_ARGS) return env.JMETER_JVM_ARGS.trim().split(/\s+/);
+  return ['-Xss256k', '-Xms1g', '-Xmx1g', '-XX:MaxMetaspaceSize=256m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=100', '-XX:G1ReservePercent=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
+}

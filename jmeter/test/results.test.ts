@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { parseCsv, readJtl, summarize, type Sample } from '../src/jtl';
+import { verify } from '../src/verify';
+
+const HEADER = 'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect,"userId","problemCode"';
+const line = (ts: number, elapsed: number, code: string, success: boolean, userId: number, problem = '', failure = '') =>
+  [ts, elapsed, 'issue', code, 'x', 'Flash crowd 1-1', 'text', success, failure, 280, 439, 1, 1, 'http://127.0.0.1:8080/api/coupons/7/issues', elapsed, 0, 1, userId, problem].join(',');
+
+describe('JTL results and the count checks', () => {
+  it('when a field is quoted with commas, quotes and line breaks, then it stays one field', () => {
+    expect(parseCsv('a,"b,""c""\nd",e\r\nf,g,\n')).to.deep.equal([['a', 'b,"c"\nd', 'e'], ['f', 'g', '']]);
+  });
+
+  it('when a JTL is summarised, then throughput spans first start to last end and outcomes are counted by problem code', () => {
+    const jtl = [
+      HEADER,
+      line(1000, 10, '202', true, 1),
+      line(1500, 20, '409', true, 2, 'SOLD_OUT'),
+      line(2000, 30, '409', true, 3, 'SOLD_OUT'),
+      line(2990, 10, '503', false, 4, 'ISSUE_UNAVAILABLE', '"Test failed: code expected to equal /\n\n****** received  : [[[503]]]"'),
+    ].join('\n');
+    const samples = readJtl(jtl);
+    expect(samples[3]).to.include({ label: 'issue', responseCode: '503', success: false, userId: '4', problemCode: 'ISSUE_UNAVAILABLE' });
+    const s = summarize(samples);
+    expect(s).to.include({ samples: 4, throughputPerSec: 2, averageMs: 17.5, medianMs: 10, p99Ms: 30, maxMs: 30, errors: 1, errorPct: 25, durationMs: 2000 });
+    expect(s.outcomes).to.deep.equal({ 202: 1, SOLD_OUT: 2, ISSUE_UNAVAILABLE: 1 });
+  });
+
+  describe('verify', () => {
+    const sample = (userId: number, code: '202' | '409', problemCode = ''): Sample => ({ label: 'issue', timeStamp: 0, elapsed: 1, responseCode: code, success: true, failureMessage: '', userId: String(userId), problemCode });
+    const crowd = [sample(1, '202'), sample(2, '202'), sample(3, '409', 'SOLD_OUT'), sample(4, '409', 'SOLD_OUT')];
+    const rec = { couponId: 7, totalQuantity: 2, issuedQuantity: 2, redisClaims: 2, redisConfirmed: 2, redisRevoked: 0, rows: 2, divergence: 0, consistent: true, accepted: 2 };
+    const o = { plan: 'rush' as const, users: 4, quantity: 2 };
+
+    it('when rows, 202s, server counts and Redis agree and the stock went to the first users, then nothing is reported', () => {
+      expect(verify(o, crowd, summarize(crowd), rec, [1, 2])).to.deep.equal([]);
+    });
+
+    it('when a row belongs to a user who was refused, then the disagreement is reported even though the counts match', () => {
+      expect(verify(o, crowd, summarize(crowd), rec, [1, 3]).join('\n')).to.contain('1 accepted users without a row, 1 rows for users not accepted');
+    });
+
+    it('when a user holds two rows, a user got two 202s or a thread never asked, then each is reported', () => {
+      const twice = [...crowd.slice(0, 3), sample(1, '202')];
+      const problems = verify(o, twice, summarize(twice), { ...rec, accepted: 3 }, [1, 1, 2]).join('\n');
+      expect(problems).to.contain('1 users received a second 202');
+      expect(problems).to.contain('1 duplicate rows');
+      expect(problems).to.contain('4 samples from 3 users, expected one from each of 4');
+    });
+
+    it('when a request was answered 503, then the assertion failure and the unexpected outcome are reported', () => {
+      const refused = [...crowd.slice(0, 3), { ...sample(4, '409'), responseCode: '503', success: false, problemCode: 'ISSUE_UNAVAILABLE' }];
+      const problems = verify(o, refused, summarize(refused), rec, [1, 2]).join('\n');
+      expect(problems).to.contain('1 samples failed the 202-or-409 assertion');
+      expect(problems).to.contain('unexpected outcomes ISSUE_UNAVAILABLE=1');
+    });
+  });
+});

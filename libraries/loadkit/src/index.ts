@@ -1,0 +1,95 @@
+import bcrypt from 'bcryptjs';
+import knex, { type Knex } from 'knex';
+import { createTokenKey, signAccessToken } from '@coupon-rush/platform';
+
+export interface LoadUser {
+  id: number;
+  token: string;
+}
+
+export interface Reconciliation {
+  couponId: number;
+  totalQuantity: number | null;
+  issuedQuantity: number;
+  redisClaims: number;
+  redisConfirmed: number;
+  redisRevoked: number;
+  rows: number;
+  divergence: number;
+  consistent: boolean;
+}
+
+export async function api(base: string, method: string, url: string, body?: unknown, token?: string): Promise<any> {
+  const res = await fetch(base + url, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${url} -> ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** The database `npm start` runs on (load runs create their users in it and check the rows there), or a test's. */
+export function platformDb(database = 'coupon_rush'): Knex {
+  return knex({ client: 'mysql2', connection: { host: '127.0.0.1', port: 3306, user: 'coupon', password: process.env.DB_PASSWORD, database } });
+}
+
+/**
+ * Real user rows named `<prefix>-<n>@load.local` (one shared bcrypt hash: hashing 20,000 passwords
+ * would take minutes) and their access tokens, signed with the platform's key as login would.
+ */
+export async function createUsers(count: number, prefix: string, database?: string): Promise<LoadUser[]> {
+  const db = platformDb(database);
+  try {
+    const hash = await bcrypt.hash('load-password', 10);
+    for (let from = 0; from < count; from += 2000) {
+      const rows = Array.from({ length: Math.min(2000, count - from) }, (_, i) => ({ email: `${prefix}-${from + i}@load.local`, password_hash: hash, role: 'USER' }));
+      await db('users').insert(rows);
+    }
+    const ids: number[] = (await db('users').select('id').where('email', 'like', `${prefix}-%@load.local`).orderBy('id')).map((r) => Number(r.id));
+    const key = createTokenKey(process.env.JWT_SECRET!);
+    return ids.map((id) => ({ id, token: signAccessToken(key, id, 'USER', 1800, 'coupon-rush') }));
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function adminToken(gateway: string): Promise<string> {
+  return (await api(gateway, 'POST', '/api/users/login', { email: 'admin@coupon.local', password: process.env.ADMIN_PASSWORD ?? 'admin1234!' })).accessToken;
+}
+
+/** A coupon open from a minute ago for an hour; `quantity` null is unlimited. */
+export async function createCoupon(gateway: string, admin: string, title: string, quantity: number | null): Promise<{ id: number; totalQuantity: number | null }> {
+  const now = Date.now();
+  return api(gateway, 'POST', '/api/coupons', { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() }, admin);
+}
+
+/**
+ * 202s answered by every issue-coupon instance (found in Consul). A load generator may drop the
+ * responses still in flight at its deadline, so the servers' count is the one rows must equal.
+ */
+export async function acceptedByServers(): Promise<number> {
+  const instances = (await (await fetch('http://127.0.0.1:8500/v1/health/service/issue-coupon-service?passing=true')).json()) as Array<{ Service: { Address: string; Port: number } }>;
+  let total = 0;
+  for (const { Service } of instances) {
+    const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Port}/metrics`)).text();
+    total += Number(/^coupon_issue_requests_total\{code="ACCEPTED"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  return total;
+}
+
+/**
+ * Waits, bounded, until MySQL holds exactly the claims the servers accepted and the written-back
+ * issued quantity agrees. Requests still in flight when the load stops finish afterwards, so the
+ * accepted count is re-read too.
+ */
+export async function drain(gateway: string, admin: string, couponId: number, acceptedSince: () => Promise<number>, loadStarted: number, timeoutMs = 120_000): Promise<Reconciliation & { accepted: number; drainedAfterMs: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const accepted = await acceptedSince();
+    const r: Reconciliation = await api(gateway, 'GET', `/api/coupons/${couponId}/reconciliation`, undefined, admin);
+    if ((r.rows === accepted && r.issuedQuantity === r.rows) || Date.now() > deadline) return { ...r, accepted, drainedAfterMs: Date.now() - loadStarted };
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
