@@ -131,6 +131,22 @@ describe('observability: one trace per request, metrics on every process, Promet
     expect(inserts.length, `mysql insert among ${consumer.spans.map((s) => s.operationName)}`).to.be.greaterThan(0);
   });
 
+  it('when a request arrives with a traceparent flagged not sampled, then no process records it, although every request is sampled here', async () => {
+    const gateway = `http://127.0.0.1:${ports.gateway}`;
+    const traceId = 'ab'.repeat(16);
+    const res = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${traceId}-${'cd'.repeat(8)}-00` } });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('traceresponse')).to.equal(null);
+    // A sampled request sent after it: once its trace is in Jaeger, the first one would be too.
+    const sampled = await fetch(`${gateway}/api/coupons?page=0&size=1`);
+    const [, sampledId] = /^00-([0-9a-f]{32})-/.exec(sampled.headers.get('traceresponse') ?? '') ?? [];
+    await eventually(async () => {
+      const t = await jaegerTrace(sampledId);
+      return t?.spans.some((s) => serviceOf(t, s) === 'coupon-service');
+    }, 20_000, 300);
+    expect(await jaegerTrace(traceId)).to.equal(undefined);
+  });
+
   it('when traffic has flowed, then every /metrics shows the named metrics moving, and Prometheus scrapes every service it found in Consul', async () => {
     const gateway = `http://127.0.0.1:${ports.gateway}`;
     const before = { gateway: await scrape('gateway'), issue: await scrape('issue-coupon-service'), coupon: await scrape('coupon-service') };

@@ -67,7 +67,7 @@ export class UpstreamProxy {
     }
     headers['x-request-id'] = up.requestId;
     if (headers.traceparent === undefined) {
-      const unsampled = unsampledTraceparent();
+      const unsampled = unsampledTraceparent(req);
       if (unsampled) headers.traceparent = unsampled;
     }
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';

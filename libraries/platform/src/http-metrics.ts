@@ -8,7 +8,8 @@ export function labelRoute(res: http.ServerResponse, route: string): void {
   (res as unknown as Record<symbol, string>)[ROUTE] = route;
 }
 
-function routeOf(req: http.IncomingMessage, res: http.ServerResponse): string {
+/** The route pattern (or gateway route id) a request was served by, 'unmatched' when none. */
+export function routeOf(req: http.IncomingMessage, res: http.ServerResponse): string {
   const named = (res as unknown as Record<symbol, string | undefined>)[ROUTE];
   if (named) return named;
   // Express leaves the matched route on the request: its pattern, not the raw path, keeps the

@@ -7,10 +7,10 @@ import { ConfigReader } from './config-reader';
 import { registerInstance, type ConsulSettings } from './discovery';
 import { errorHandler, notFoundHandler } from './errors';
 import { listen } from './http-server';
-import { httpRequestTimer } from './http-metrics';
+import { httpRequestTimer, routeOf } from './http-metrics';
 import { createLogger, type Logger } from './logger';
 import { deepMerge } from './property-sources';
-import { shutdownTelemetry, traceSampler } from './tracing';
+import { shutdownTelemetry, traceSampler, tracedRequests } from './tracing';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
@@ -219,10 +219,10 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   const hot = parts.hotRoute;
   const timeRequest = httpRequestTimer(metrics);
   const server = await listen(
-    (req: http.IncomingMessage, res: http.ServerResponse) => {
+    tracedRequests((req: http.IncomingMessage, res: http.ServerResponse) => {
       timeRequest(req, res);
       if (!hot?.(req, res)) app(req, res);
-    },
+    }, routeOf),
     config.platform.port,
     config.platform.requestTimeoutMs,
     config.platform.host,

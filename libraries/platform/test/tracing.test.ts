@@ -29,4 +29,12 @@ describe('head sampling', () => {
     const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, { ...link.context, traceFlags: TraceFlags.NONE });
     expect(sampler.shouldSample(unsampledParent, 'a'.repeat(32), 'evalsha', SpanKind.CLIENT, {}, []).decision).to.equal(SamplingDecision.NOT_RECORD);
   });
+
+  it('when a span has no parent, then only a consumer batch may start a trace at the ratio; a call or record of a request the door turned away is not recorded', () => {
+    const sampler = new ConfigurableRatioSampler(1);
+    expect(sampler.shouldSample(ROOT_CONTEXT, 'c'.repeat(32), 'process', SpanKind.CONSUMER, {}, []).decision).to.equal(SamplingDecision.RECORD_AND_SAMPLED);
+    for (const kind of [SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.INTERNAL]) {
+      expect(sampler.shouldSample(ROOT_CONTEXT, 'c'.repeat(32), 'evalsha', kind, {}, []).decision, SpanKind[kind]).to.equal(SamplingDecision.NOT_RECORD);
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import { context, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -8,14 +8,17 @@ import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrum
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { onTelemetryShutdown, traceSampler } from '../tracing';
+import { onTelemetryShutdown, openTracingDoor, traceSampler } from '../tracing';
 
-// Probes and scrapes arrive every second from Consul and Prometheus: tracing them is only noise.
-const UNTRACED_PATHS = /^\/(health\/|metrics$|refresh$)/;
+/** Outgoing calls are traced only as part of a traced request or batch, never as roots of their own. */
+const untracedCaller = () => !trace.getSpan(context.active())?.isRecording();
 
 /**
  * Starts the OpenTelemetry SDK for this process. It must run before express, ioredis, mysql2 or
  * node:http are first required so that they are patched: `node -r .../register.js main.js`.
+ *
+ * Incoming requests are traced by our own door (tracing.ts, `tracedRequests`), not by the HTTP
+ * instrumentation's server side, so that a request not sampled costs nothing.
  *
  * Kafka is traced by our own code (see IssueEventPublisher and the issue-event consumer) instead
  * of the kafkajs instrumentation: that one starts each record's span when `send` runs and writes
@@ -39,12 +42,14 @@ export function startTelemetry(serviceName: string): void {
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }), { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 })],
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req: http.IncomingMessage) => UNTRACED_PATHS.test(req.url ?? '') || !traceSampler.admits(req.headers.traceparent),
+        disableIncomingRequestInstrumentation: true,
         // Consul blocking queries and registrations are the platform's plumbing, not requests.
-        ignoreOutgoingRequestHook: (opts) => plumbing(opts.port ?? undefined),
+        ignoreOutgoingRequestHook: (opts) => untracedCaller() || plumbing(opts.port ?? undefined),
       }),
-      // fetch(): calls between services (issue-coupon loading a policy), not the Consul watches.
-      new UndiciInstrumentation({ ignoreRequestHook: (req) => plumbing(new URL(req.origin).port) }),
+      // undici: the gateway's proxied calls and fetch() between services, not the Consul watches.
+      // The check comes first: the instrumentation parses the URL and headers of every request
+      // it does not ignore, even when it then records nothing.
+      new UndiciInstrumentation({ ignoreRequestHook: (req) => untracedCaller() || plumbing(new URL(req.origin).port) }),
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       new IORedisInstrumentation({ requireParentSpan: true }),
       // Statements keep their shape, not their values (emails, password hashes).
@@ -52,5 +57,6 @@ export function startTelemetry(serviceName: string): void {
     ],
   });
   sdk.start();
+  openTracingDoor();
   onTelemetryShutdown(() => sdk.shutdown());
 }
