@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { Pool } from 'undici';
-import { unsampledTraceparent, type ServiceDirectory, type ServiceInstance } from '@coupon-rush/platform';
+import { requestSpan, SpanKind, startChildSpan, unsampledTraceparent, type ServiceDirectory, type ServiceInstance, type Span } from '@coupon-rush/platform';
 
 export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'reset' | 'failed';
 
@@ -76,19 +76,27 @@ export class UpstreamProxy {
       headers['x-user-role'] = up.identity.role;
     }
     const attempts = Math.max(1, this.directory.known(up.service + this.serviceSuffix).length);
-    return this.attempt(req.method ?? 'GET', body, res, up, headers, attempts);
+    return this.attempt(req.method ?? 'GET', body, res, up, headers, attempts, requestSpan(req));
   }
 
-  private async attempt(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, left: number): Promise<ProxyOutcome | 'no-instance'> {
+  private async attempt(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, left: number, traced?: Span): Promise<ProxyOutcome | 'no-instance'> {
     const instance = this.directory.pick(up.service + this.serviceSuffix);
     if (!instance) return 'no-instance';
-    const outcome = await this.send(method, body, res, up, headers, instance);
+    // The gateway passes its trace context explicitly (no AsyncLocalStorage): each attempt is a
+    // CLIENT span under the request's, and its traceparent goes upstream.
+    const call = traced && startChildSpan(traced, method, SpanKind.CLIENT, { 'http.request.method': method, 'server.address': instance.address, 'server.port': instance.port, 'url.path': up.path });
+    if (call?.traceparent) headers.traceparent = call.traceparent;
+    const outcome = await this.send(method, body, res, up, headers, instance, call?.span);
+    if (call && outcome !== 'ok') {
+      call.span.setStatus({ code: 2, message: outcome });
+      call.span.end();
+    }
     if (outcome === 'refused') {
       this.directory.bench(instance);
-      if (left > 1) return this.attempt(method, body, res, up, headers, left - 1);
+      if (left > 1) return this.attempt(method, body, res, up, headers, left - 1, traced);
     }
     // A pooled connection the instance closed as we reused it: the documented keep-alive race.
-    if (outcome === 'reset' && IDEMPOTENT.has(method) && left > 1) return this.attempt(method, body, res, up, headers, left - 1);
+    if (outcome === 'reset' && IDEMPOTENT.has(method) && left > 1) return this.attempt(method, body, res, up, headers, left - 1, traced);
     return outcome === 'reset' ? 'failed' : outcome;
   }
 
@@ -96,7 +104,7 @@ export class UpstreamProxy {
    * One exchange through undici's dispatch API: callbacks, no response stream and no promise per
    * step (each is work on every proxied request, and more so under async context tracking).
    */
-  private send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance): Promise<ProxyOutcome> {
+  private send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance, span?: Span): Promise<ProxyOutcome> {
     return new Promise((resolve) => {
       let status = 502;
       let answerHeaders: Record<string, string | string[] | undefined> = {};
@@ -128,6 +136,11 @@ export class UpstreamProxy {
               if (!DROPPED_RESPONSE_HEADERS.has(name) && answerHeaders[name] !== undefined) out[name] = answerHeaders[name];
             }
             out['content-length'] = text.length;
+            if (span) {
+              span.setAttribute('http.response.status_code', status);
+              if (status >= 500) span.setStatus({ code: 2 });
+              span.end();
+            }
             res.writeHead(status, out);
             res.end(text, 'latin1');
             resolve('ok');

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AppError, activeTraceIds, createTokenKey, labelRoute, problem, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
+import { AppError, activeTraceIds, createTokenKey, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable } from '../domain/route-table';
@@ -33,7 +33,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 /** The access log line, written when the response is finished; never the query or headers. */
 function logAccess(logger: Logger, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, access: { route: string }): void {
   const started = performance.now();
-  const ids = activeTraceIds();
+  const ids = activeTraceIds(requestSpan(req));
   res.once('finish', () => {
     logger.info('access', {
       method: req.method,
@@ -90,7 +90,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
     // W3C trace-context `traceresponse`: the caller learns which trace to look up in Jaeger.
-    const traced = traceResponse();
+    const traced = traceResponse(requestSpan(req));
     if (traced) res.setHeader('traceresponse', traced);
     const access = { route: 'unmatched' };
     // winston formats a line before its transports filter by level: skip the work when it would be dropped.

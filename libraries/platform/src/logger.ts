@@ -3,7 +3,8 @@ import winston from 'winston';
 import { activeTraceIds } from './tracing';
 
 // Each line carries the trace and span of the work that wrote it, so a log line leads to its trace.
-const traceIds = winston.format((info) => Object.assign(info, activeTraceIds()));
+// Ids given with the line (the gateway's access line, written when the answer has gone) win.
+const traceIds = winston.format((info) => (info.trace_id ? info : Object.assign(info, activeTraceIds())));
 
 /**
  * Standard output, written once per turn of the event loop with every line logged in that turn.

@@ -1,6 +1,6 @@
 import {
   context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, SpanKind,
-  type Attributes, type Context, type Link, type Span, type TextMapGetter,
+  type Attributes, type Context, type ContextManager, type Link, type Span, type TextMapGetter,
 } from '@opentelemetry/api';
 import type http from 'node:http';
 import { suppressTracing } from '@opentelemetry/core';
@@ -109,9 +109,9 @@ export async function inSpan<T>(name: string, options: { kind?: SpanKind; attrib
   });
 }
 
-/** Trace and span id of the active span, for log lines; empty when nothing is traced. */
-export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
-  const span = trace.getActiveSpan()?.spanContext();
+/** Trace and span id of the active span (or of `span`), for log lines; empty when nothing is traced. */
+export function activeTraceIds(of: Span | undefined = trace.getActiveSpan()): { trace_id: string; span_id: string } | undefined {
+  const span = of?.spanContext();
   return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
 }
 
@@ -141,9 +141,9 @@ export function startRecordSpan(name: string, attributes: Attributes): { span: S
 
 export type { Span };
 
-/** The W3C `traceresponse` value for the active span, or undefined when nothing is traced. */
-export function traceResponse(): string | undefined {
-  const span = trace.getActiveSpan()?.spanContext();
+/** The W3C `traceresponse` value for the active span (or `span`), or undefined when nothing is traced. */
+export function traceResponse(of: Span | undefined = trace.getActiveSpan()): string | undefined {
+  const span = of?.spanContext();
   if (!span || !isSpanContextValid(span)) return undefined;
   return `00-${span.traceId}-${span.spanId}-0${span.traceFlags & TraceFlags.SAMPLED}`;
 }
@@ -152,12 +152,74 @@ export function traceResponse(): string | undefined {
 const UNTRACED_PATHS = /^\/(health\/|metrics$|refresh$)/;
 
 const UNSAMPLED = Symbol('coupon-rush.unsampled');
+const REQUEST_SPAN = Symbol('coupon-rush.request-span');
 
 let doorOpen = false;
+let activateRequestSpans = true;
 
-/** Called once the SDK runs (telemetry/start): from then on requests pass the door below. */
-export function openTracingDoor(): void {
+/**
+ * Called once the SDK runs (telemetry/start): from then on requests pass the door below. With an
+ * explicit context the door does not make a request's span active; the service reads it with
+ * `requestSpan(req)` and passes it on itself.
+ */
+export function openTracingDoor(options: { explicitContext: boolean }): void {
   doorOpen = true;
+  activateRequestSpans = !options.explicitContext;
+}
+
+/** The SERVER span the door started for this request; undefined when it was not sampled. */
+export function requestSpan(req: http.IncomingMessage): Span | undefined {
+  return (req as unknown as Record<symbol, Span | undefined>)[REQUEST_SPAN];
+}
+
+/**
+ * A span under `parent`, given explicitly rather than through the active context, with the
+ * traceparent that carries it to the next process.
+ */
+export function startChildSpan(parent: Span, name: string, kind: SpanKind, attributes: Attributes): { span: Span; traceparent?: string } {
+  const span = tracer.startSpan(name, { kind, attributes }, trace.setSpan(ROOT_CONTEXT, parent));
+  return { span, traceparent: traceHeaders(trace.setSpan(ROOT_CONTEXT, span)).traceparent };
+}
+
+/**
+ * A context manager without async_hooks, for a process that passes its trace context explicitly
+ * (the gateway): a context is active only for the synchronous extent of `with`. On Node 20,
+ * AsyncLocalStorage, once entered, runs a hook for every promise and async resource of the
+ * process for the rest of its life, sampled or not.
+ */
+export class SynchronousContextManager implements ContextManager {
+  private current: Context = ROOT_CONTEXT;
+
+  active(): Context {
+    return this.current;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    const previous = this.current;
+    this.current = ctx;
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this.current = previous;
+    }
+  }
+
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const manager = this;
+    return function (this: unknown, ...args: unknown[]) {
+      return manager.with(ctx, () => (target as (...a: unknown[]) => unknown).apply(this, args));
+    } as T;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.current = ROOT_CONTEXT;
+    return this;
+  }
 }
 
 /**
@@ -202,7 +264,9 @@ export function tracedRequests(handler: (req: http.IncomingMessage, res: http.Se
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'connection closed before the answer was sent' });
       span.end();
     });
-    context.with(trace.setSpan(parent, span), () => handler(req, res));
+    (req as unknown as Record<symbol, Span>)[REQUEST_SPAN] = span;
+    if (activateRequestSpans) context.with(trace.setSpan(parent, span), () => handler(req, res));
+    else handler(req, res);
   };
 }
 

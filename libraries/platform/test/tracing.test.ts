@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SpanKind, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
-import { ConfigurableRatioSampler } from '../src';
+import { ConfigurableRatioSampler, SynchronousContextManager } from '../src';
 
 describe('head sampling', () => {
   const traceparent = (flags: string) => `00-${'a'.repeat(32)}-${'b'.repeat(16)}-${flags}`;
@@ -36,5 +36,23 @@ describe('head sampling', () => {
     for (const kind of [SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.INTERNAL]) {
       expect(sampler.shouldSample(ROOT_CONTEXT, 'c'.repeat(32), 'evalsha', kind, {}, []).decision, SpanKind[kind]).to.equal(SamplingDecision.NOT_RECORD);
     }
+  });
+
+  it('when the synchronous context manager runs work in a context, then it is active exactly for that call, nested calls included, and a bound function brings it back', () => {
+    const manager = new SynchronousContextManager();
+    const key = Symbol('k');
+    const outer = ROOT_CONTEXT.setValue(key, 'outer');
+    const inner = ROOT_CONTEXT.setValue(key, 'inner');
+    const seen: unknown[] = [];
+    manager.with(outer, () => {
+      seen.push(manager.active().getValue(key));
+      expect(() => manager.with(inner, () => { throw new Error('boom'); })).to.throw('boom');
+      seen.push(manager.active().getValue(key));
+    });
+    seen.push(manager.active().getValue(key));
+    const bound = manager.bind(inner, (x: number) => [x, manager.active().getValue(key)]);
+    expect(seen).to.deep.equal(['outer', 'outer', undefined]);
+    expect(bound(7)).to.deep.equal([7, 'inner']);
+    expect(manager.active()).to.equal(ROOT_CONTEXT);
   });
 });

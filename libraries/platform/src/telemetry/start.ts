@@ -8,7 +8,7 @@ import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrum
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { onTelemetryShutdown, openTracingDoor, traceSampler } from '../tracing';
+import { onTelemetryShutdown, openTracingDoor, SynchronousContextManager, traceSampler } from '../tracing';
 
 /** Outgoing calls are traced only as part of a traced request or batch, never as roots of their own. */
 const untracedCaller = () => !trace.getSpan(context.active())?.isRecording();
@@ -25,7 +25,7 @@ const untracedCaller = () => !trace.getSpan(context.active())?.isRecording();
  * it over the record's traceparent, so with micro-batching every record would point at whichever
  * request happened to trigger the flush instead of the request that claimed it.
  */
-export function startTelemetry(serviceName: string): void {
+export function startTelemetry(serviceName: string, options: { explicitContext: boolean } = { explicitContext: false }): void {
   if (process.env.OTEL_SDK_DISABLED === 'true') return;
   // Traces only: metrics are prom-client's /metrics and logs are winston's JSON lines. Left to its
   // defaults the SDK would also build OTLP metric and log pipelines, and every instrumented request
@@ -39,6 +39,8 @@ export function startTelemetry(serviceName: string): void {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': serviceName, 'service.instance.id': `${serviceName}-${process.pid}` }),
     sampler: traceSampler,
+    // A process that passes its trace context explicitly needs no AsyncLocalStorage (see tracing.ts).
+    ...(options.explicitContext ? { contextManager: new SynchronousContextManager() } : {}),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }), { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 })],
     instrumentations: [
       new HttpInstrumentation({
@@ -49,7 +51,8 @@ export function startTelemetry(serviceName: string): void {
       // undici: the gateway's proxied calls and fetch() between services, not the Consul watches.
       // The check comes first: the instrumentation parses the URL and headers of every request
       // it does not ignore, even when it then records nothing.
-      new UndiciInstrumentation({ ignoreRequestHook: (req) => untracedCaller() || plumbing(new URL(req.origin).port) }),
+      // A process with an explicit context traces its own outgoing calls (the gateway's proxy).
+      ...(options.explicitContext ? [] : [new UndiciInstrumentation({ ignoreRequestHook: (req) => untracedCaller() || plumbing(new URL(req.origin).port) })]),
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       new IORedisInstrumentation({ requireParentSpan: true }),
       // Statements keep their shape, not their values (emails, password hashes).
@@ -57,6 +60,6 @@ export function startTelemetry(serviceName: string): void {
     ],
   });
   sdk.start();
-  openTracingDoor();
+  openTracingDoor(options);
   onTelemetryShutdown(() => sdk.shutdown());
 }
