@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { acceptedByServers, adminToken, createCoupon, createUsers, drain } from '@coupon-rush/loadkit';
+import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, platformDb, type LoadUser } from '@coupon-rush/loadkit';
+
+type Target = 'gateway' | 'direct' | 'redeem';
 
 interface Options {
   users: number;
@@ -12,7 +14,8 @@ interface Options {
   duration: number;
   threads: number;
   events: number;
-  targets: Array<'gateway' | 'direct'>;
+  codes: number;
+  targets: Target[];
   gateway: string;
   direct: string;
 }
@@ -29,25 +32,27 @@ interface LoadResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 20_000, quantity: 10_000, connections: 64, duration: 10, threads: 1, events: 50_000, targets: ['gateway', 'direct'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
+  const o: Options = { users: 20_000, quantity: 10_000, connections: 64, duration: 10, threads: 1, events: 50_000, codes: 20_000, targets: ['gateway', 'direct', 'redeem'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const n = Number(value);
-    if (flag === '--target') o.targets = value === 'both' ? ['gateway', 'direct'] : [value as 'gateway'];
-    else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--events'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
-    else throw new Error(`unknown or bad option ${flag} ${value ?? ''} (options: --users N --quantity N --connections N --duration S --threads N --events N --target gateway|direct|both)`);
+    if (flag === '--target') o.targets = value === 'all' ? ['gateway', 'direct', 'redeem'] : value === 'both' ? ['gateway', 'direct'] : [value as Target];
+    else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
+    else throw new Error(`unknown or bad option ${flag} ${value ?? ''} (options: --users N --quantity N --connections N --duration S --threads N --events N --codes N --target gateway|direct|redeem|both|all)`);
   }
-  if (o.targets.some((t) => t !== 'gateway' && t !== 'direct')) throw new Error('--target is gateway, direct or both');
+  if (o.targets.some((t) => !['gateway', 'direct', 'redeem'].includes(t))) throw new Error('--target is gateway, direct, redeem, both (gateway and direct) or all');
   // Every loop is bounded: the load by --duration, the drain wait below by a fixed deadline.
   if (o.duration > 600) throw new Error('--duration is at most 600 s');
   return o;
 }
 
-function runWrk(o: Options, target: 'gateway' | 'direct', couponId: number, tokenFile: string): Promise<LoadResult> {
+const LUA_DIR = path.join(__dirname, '../../src');
+
+/** wrk with one of the bench's Lua scripts (they share wrk-outcomes.lua: outcome counts, the result line). */
+function runWrk(o: Options, target: Target, url: string, script: string, env: Record<string, string>): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const url = target === 'gateway' ? o.gateway : o.direct;
-    const child = spawn('wrk', ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.duration}s`, '--timeout', '5s', '--latency', '-s', path.join(__dirname, '../../src/issue.lua'), url], {
-      env: { ...process.env, BENCH_TOKENS: tokenFile, BENCH_COUPON: String(couponId), BENCH_MODE: target, BENCH_THREADS: String(o.threads) },
+    const child = spawn('wrk', ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.duration}s`, '--timeout', '5s', '--latency', '-s', path.join(LUA_DIR, script), url], {
+      env: { ...process.env, ...env, BENCH_LUA_DIR: LUA_DIR, BENCH_THREADS: String(o.threads) },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -62,6 +67,54 @@ function runWrk(o: Options, target: 'gateway' | 'direct', couponId: number, toke
       resolve(JSON.parse(line.slice('BENCH_RESULT '.length)));
     });
   });
+}
+
+/**
+ * Campaign codes: generates `--codes` codes through the gateway (timed: codes/s), then each code is
+ * redeemed once by its own user at the bench's connections. Every 201 must be exactly one
+ * redemption row and nothing but 201 or CODE_ALREADY_REDEEMED (wrk wraps around) may come back.
+ */
+async function redeemPhase(o: Options, admin: string, runId: string, users: LoadUser[], problems: string[]): Promise<Record<string, unknown>> {
+  const campaign = await api(o.gateway, 'POST', '/api/campaigns', { name: `bench ${runId}`, description: 'npm run bench: redemptions' }, admin);
+  const started = performance.now();
+  const { generated } = await api(o.gateway, 'POST', `/api/campaigns/${campaign.id}/codes`, { count: o.codes, expiresAt: new Date(Date.now() + 86_400_000).toISOString() }, admin);
+  const generateMs = performance.now() - started;
+  const db = platformDb();
+  try {
+    const codes: string[] = (await db('coupon_codes').select('code').where('campaign_id', campaign.id)).map((r) => r.code);
+    const codeFile = path.join(REPO_ROOT, 'bench/results', `codes-${runId}.txt`);
+    fs.writeFileSync(codeFile, codes.map((code, i) => `${code} ${users[i % users.length].token}`).join('\n') + '\n');
+    const load = await runWrk(o, 'redeem', o.gateway, 'redeem.lua', { BENCH_CODES: codeFile }).finally(() => fs.rmSync(codeFile));
+    // Requests in flight when wrk stops still commit: wait (bounded) until the row count settles.
+    let rows = -1;
+    for (let deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const [{ n }] = await db('code_redemptions as r').join('coupon_codes as c', 'c.id', 'r.code_id').where('c.campaign_id', campaign.id).count({ n: '*' });
+      if (Number(n) === rows) break;
+      rows = Number(n);
+    }
+    const redeemed = load.outcomes['201'] ?? 0;
+    const unexpected = Object.keys(load.outcomes).filter((k) => !['201', 'CODE_ALREADY_REDEEMED'].includes(k));
+    const check = (ok: boolean, what: string) => ok || problems.push(`redeem: ${what}`);
+    check(generated === o.codes, `generated ${generated} != ${o.codes}`);
+    check(redeemed <= rows && rows <= redeemed + o.connections, `rows ${rows}, 201s seen ${redeemed} with ${o.connections} connections`);
+    check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
+    check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
+    return {
+      target: 'redeem',
+      generatedPerSec: Math.round(generated / (generateMs / 1000)),
+      reqPerSec: Math.round(load.requests / (load.durationUs / 1e6)),
+      p50Ms: load.p50Us / 1000,
+      p95Ms: load.p95Us / 1000,
+      p99Ms: load.p99Us / 1000,
+      maxMs: load.maxUs / 1000,
+      requests: load.requests,
+      outcomes: load.outcomes,
+      socketErrors: load.socketErrors,
+      rows,
+    };
+  } finally {
+    await db.destroy();
+  }
 }
 
 /**
@@ -101,11 +154,11 @@ async function main() {
 
   const results: Array<Record<string, unknown>> = [];
   const problems: string[] = [];
-  for (const target of o.targets) {
+  for (const target of o.targets.filter((t): t is 'gateway' | 'direct' => t !== 'redeem')) {
     const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target}`, o.quantity);
     const acceptedBefore = await acceptedByServers();
     const loadStarted = Date.now();
-    const load = await runWrk(o, target, coupon.id, tokenFile);
+    const load = await runWrk(o, target, target === 'gateway' ? o.gateway : o.direct, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target });
     const seen = load.outcomes['202'] ?? 0;
     const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
     const accepted: number = rec.accepted;
@@ -136,6 +189,7 @@ async function main() {
       drainMs: Math.max(0, rec.drainedAfterMs - Math.round(load.durationUs / 1000)),
     });
   }
+  if (o.targets.includes('redeem')) results.push(await redeemPhase(o, admin, runId, users, problems));
   results.push(await consumerPhase(o, admin, runId, problems));
   console.table(results.map((r) => ({ ...r, outcomes: r.outcomes ? JSON.stringify(r.outcomes) : '' })));
   const file = path.join(outDir, `bench-${runId}.json`);
