@@ -48,6 +48,20 @@ function parseOptions(argv: string[]): Options {
 
 const LUA_DIR = path.join(__dirname, '../../src');
 
+/** The columns every load target reports: rate, latency percentiles, outcomes. */
+function loadSummary(load: LoadResult) {
+  return {
+    reqPerSec: Math.round(load.requests / (load.durationUs / 1e6)),
+    p50Ms: load.p50Us / 1000,
+    p95Ms: load.p95Us / 1000,
+    p99Ms: load.p99Us / 1000,
+    maxMs: load.maxUs / 1000,
+    requests: load.requests,
+    outcomes: load.outcomes,
+    socketErrors: load.socketErrors,
+  };
+}
+
 /** wrk with one of the bench's Lua scripts (they share wrk-outcomes.lua: outcome counts, the result line). */
 function runWrk(o: Options, target: Target, url: string, script: string, env: Record<string, string>): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -99,19 +113,7 @@ async function redeemPhase(o: Options, admin: string, runId: string, users: Load
     check(redeemed <= rows && rows <= redeemed + o.connections, `rows ${rows}, 201s seen ${redeemed} with ${o.connections} connections`);
     check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
     check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
-    return {
-      target: 'redeem',
-      generatedPerSec: Math.round(generated / (generateMs / 1000)),
-      reqPerSec: Math.round(load.requests / (load.durationUs / 1e6)),
-      p50Ms: load.p50Us / 1000,
-      p95Ms: load.p95Us / 1000,
-      p99Ms: load.p99Us / 1000,
-      maxMs: load.maxUs / 1000,
-      requests: load.requests,
-      outcomes: load.outcomes,
-      socketErrors: load.socketErrors,
-      rows,
-    };
+    return { target: 'redeem', generatedPerSec: Math.round(generated / (generateMs / 1000)), ...loadSummary(load), rows };
   } finally {
     await db.destroy();
   }
@@ -175,15 +177,8 @@ async function main() {
     results.push({
       target,
       couponId: coupon.id,
-      reqPerSec: Math.round(load.requests / (load.durationUs / 1e6)),
-      p50Ms: load.p50Us / 1000,
-      p95Ms: load.p95Us / 1000,
-      p99Ms: load.p99Us / 1000,
-      maxMs: load.maxUs / 1000,
-      requests: load.requests,
-      outcomes: load.outcomes,
+      ...loadSummary(load),
       accepted,
-      socketErrors: load.socketErrors,
       rows: rec.rows,
       // Time from the end of the load until MySQL held every accepted claim.
       drainMs: Math.max(0, rec.drainedAfterMs - Math.round(load.durationUs / 1000)),
