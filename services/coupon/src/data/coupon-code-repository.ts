@@ -49,24 +49,13 @@ export async function insertCodes(trx: Knex.Transaction, campaignId: number, cod
 }
 
 /**
- * The redemption itself: one conditional UPDATE that only a redeemable code matches. Concurrent
- * attempts queue on the code's row lock; the first sets redeemed_by and every later one re-reads
- * the row and matches nothing. The campaign row is read under a shared lock, so a suspension or
- * deletion commits either before or after a redemption, never across it.
+ * The redemption itself, in one round trip: the `redeem_code` procedure (migration 005) runs the
+ * conditional UPDATE that only a redeemable code matches and inserts the redemption row in one
+ * transaction. True when this call redeemed the code; a duplicate key or a deadlock is thrown.
  */
-export async function claimCode(trx: Knex.Transaction, code: string, userId: number, at: Date): Promise<boolean> {
-  const [result] = await trx.raw(
-    `UPDATE coupon_codes c JOIN campaigns k ON k.id = c.campaign_id
-        SET c.redeemed_by = ?, c.redeemed_at = ?
-      WHERE c.code = ? AND c.redeemed_by IS NULL AND c.expires_at > ? AND k.active = 1 AND k.deleted_at IS NULL`,
-    [userId, at, code, at],
-  );
-  return Number(result.affectedRows) === 1;
-}
-
-/** The redemption row; its unique code_id is the second, independent guard of "once per code". */
-export async function insertRedemption(trx: Knex.Transaction, code: string, userId: number, at: Date): Promise<void> {
-  await trx.raw('INSERT INTO code_redemptions (code_id, user_id, redeemed_at) SELECT id, ?, ? FROM coupon_codes WHERE code = ?', [userId, at, code]);
+export async function redeem(db: Knex, code: string, userId: number, at: Date): Promise<boolean> {
+  const [resultSets] = await db.raw('CALL redeem_code(?, ?, ?)', [code, userId, at]);
+  return Number(resultSets[0][0].redeemed) === 1;
 }
 
 export async function codeState(db: Knex, code: string): Promise<CodeState | undefined> {

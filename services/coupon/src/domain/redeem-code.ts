@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AppError } from '@coupon-rush/platform';
-import { claimCode, codeState, insertRedemption, redemptionsOf, type CodeState, type Redemption } from '../data/coupon-code-repository';
+import { codeState, redeem, redemptionsOf, type CodeState, type Redemption } from '../data/coupon-code-repository';
 import { parseCode } from './coupon-code';
 
 const ER_DUP_ENTRY = 1062;
@@ -21,8 +21,9 @@ function refusal(code: string, state: CodeState | undefined, at: Date): AppError
 
 /**
  * Redeems a code for a user, exactly once across all users: the database decides (a conditional
- * UPDATE on the code row, plus the unique code_id of the redemption row, in one transaction), so
- * it holds across any number of instances and concurrent requests, with no process lock.
+ * UPDATE on the code row, plus the unique code_id of the redemption row, in one transaction run by
+ * a procedure), so it holds across any number of instances and concurrent requests, with no
+ * process lock.
  */
 export async function redeemCode(db: Knex, rawCode: unknown, userId: number): Promise<{ code: string; userId: number; redeemedAt: string }> {
   const code = parseCode(rawCode);
@@ -30,11 +31,7 @@ export async function redeemCode(db: Knex, rawCode: unknown, userId: number): Pr
     const at = new Date();
     let redeemed: boolean;
     try {
-      redeemed = await db.transaction(async (trx) => {
-        if (!(await claimCode(trx, code, userId, at))) return false;
-        await insertRedemption(trx, code, userId, at);
-        return true;
-      });
+      redeemed = await redeem(db, code, userId, at);
     } catch (err: any) {
       if (err?.errno === ER_DUP_ENTRY) throw alreadyRedeemed(code);
       // Only an archive batch that moves this very code's campaign can deadlock with us.
