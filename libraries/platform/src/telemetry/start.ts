@@ -48,10 +48,10 @@ export function startTelemetry(serviceName: string, options: { explicitContext: 
         // Consul blocking queries and registrations are the platform's plumbing, not requests.
         ignoreOutgoingRequestHook: (opts) => untracedCaller() || plumbing(opts.port ?? undefined),
       }),
-      // undici: the gateway's proxied calls and fetch() between services, not the Consul watches.
+      // undici: fetch() between services (issue-coupon loading a policy), not the Consul watches.
       // The check comes first: the instrumentation parses the URL and headers of every request
-      // it does not ignore, even when it then records nothing.
-      // A process with an explicit context traces its own outgoing calls (the gateway's proxy).
+      // it does not ignore, even when it then records nothing. A process with an explicit context
+      // traces its own outgoing calls (the gateway's proxy) and does without it.
       ...(options.explicitContext ? [] : [new UndiciInstrumentation({ ignoreRequestHook: (req) => untracedCaller() || plumbing(new URL(req.origin).port) })]),
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       new IORedisInstrumentation({ requireParentSpan: true }),
