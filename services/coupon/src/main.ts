@@ -10,6 +10,7 @@ import { CampaignArchiveSchedule } from './domain/archive-campaigns';
 import { IssuedQuantityWriteBack } from './domain/write-back';
 import { campaignRoutes } from './routes/campaign-routes';
 import { couponRoutes } from './routes/coupon-routes';
+import { redemptionHotRoute } from './routes/redemption-routes';
 import { runIssueEventConsumer } from './routes/issue-event-consumer';
 
 export const NAME = 'coupon-service';
@@ -90,11 +91,11 @@ export function start(opts: StartOptions = {}) {
             db,
             archive,
             codeBatchSize: () => ctx.config().codes.batchSize,
-            redemptionOutcome: (code) => redemptions.inc({ code }),
           }),
         );
         return {
           router,
+          hotRoute: redemptionHotRoute(db, (code) => redemptions.inc({ code }), ctx.logger),
           // Redis serves only reconciliation and the consumer's confirmations (which retry on their
           // own), Kafka only the consumer; campaigns and code redemptions are MySQL only and must
           // stay routable without either: both are reported, neither takes the instance out.

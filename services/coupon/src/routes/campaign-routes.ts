@@ -5,17 +5,16 @@ import type { CampaignArchiveSchedule } from '../domain/archive-campaigns';
 import { changeCampaign, createCampaign, deleteCampaign, getCampaign } from '../domain/campaigns';
 import { listCodes } from '../domain/code-search';
 import { generateCodes } from '../domain/generate-codes';
-import { myRedemptions, redeemCode } from '../domain/redeem-code';
+import { myRedemptions } from '../domain/redeem-code';
 
 export interface CampaignRouteDeps {
   db: Knex;
   archive: CampaignArchiveSchedule;
   codeBatchSize: () => number;
-  /** Counts redemption answers by outcome code ('REDEEMED' or the refusal's code). */
-  redemptionOutcome: (code: string) => void;
 }
 
-export function campaignRoutes({ db, archive, codeBatchSize, redemptionOutcome }: CampaignRouteDeps): Router {
+/** Campaign administration and a user's redemptions; the redemption itself is a hot route (redemption-routes). */
+export function campaignRoutes({ db, archive, codeBatchSize }: CampaignRouteDeps): Router {
   const router = Router();
   router.post('/campaigns', async (req, res) => {
     requireAdmin(req);
@@ -45,16 +44,6 @@ export function campaignRoutes({ db, archive, codeBatchSize, redemptionOutcome }
   router.get('/codes', async (req, res) => {
     requireAdmin(req);
     res.json(await listCodes(db, req.query as Record<string, unknown>));
-  });
-  router.post('/codes/:code/redemptions', async (req, res) => {
-    const { userId } = callerOf(req);
-    try {
-      res.status(201).json(await redeemCode(db, req.params.code, userId));
-      redemptionOutcome('REDEEMED');
-    } catch (err: any) {
-      redemptionOutcome(typeof err?.code === 'string' ? err.code : 'ERROR');
-      throw err;
-    }
   });
   // The caller's redeemed codes; the gateway routes /api/users/me/codes here.
   router.get('/users/me/codes', async (req, res) => {
