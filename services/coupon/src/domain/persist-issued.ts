@@ -22,14 +22,16 @@ export interface PersistResult {
  */
 export async function persistIssued(db: Knex, ledger: ClaimLedger, events: IssueEvent[]): Promise<PersistResult> {
   const result: PersistResult = { persisted: 0, duplicates: 0, revoked: 0, rejected: [], touchedCoupons: [] };
-  const byCoupon = new Map<number, IssueEvent[]>();
+  // Per coupon, the batch's events by user: a redelivered event of the same user is a duplicate.
+  const byCoupon = new Map<number, Map<number, IssueEvent>>();
   for (const e of events) {
-    const list = byCoupon.get(e.couponId) ?? [];
-    if (list.some((x) => x.userId === e.userId)) result.duplicates++;
-    else list.push(e);
-    byCoupon.set(e.couponId, list);
+    let users = byCoupon.get(e.couponId);
+    if (!users) byCoupon.set(e.couponId, (users = new Map()));
+    if (users.has(e.userId)) result.duplicates++;
+    else users.set(e.userId, e);
   }
-  for (const [couponId, list] of byCoupon) {
+  for (const [couponId, users] of byCoupon) {
+    const list = [...users.values()];
     const allowed = await ledger.confirm(couponId, list.map((e) => e.userId));
     const confirmed = list.filter((_, i) => allowed[i]);
     result.revoked += list.length - confirmed.length;
