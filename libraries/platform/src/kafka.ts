@@ -14,6 +14,24 @@ export function readKafkaSettings(r: ConfigReader): KafkaSettings {
   };
 }
 
+/**
+ * kafkajs 2.2.4 (the latest release): with no request pending, RequestQueue re-arms its pending
+ * check with a negative delay, for ever, on every broker connection (tulios/kafkajs#1556; the fix,
+ * #1667, is not released). That is a 1 ms timer loop per connection in every process, idle or not.
+ * A check is only needed while something is pending: a request queued later schedules its own.
+ */
+function stopIdlePendingChecks(): void {
+  const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: { pending: unknown[]; scheduleCheckPendingRequests(): void; __idleChecksStopped?: boolean } };
+  const proto = RequestQueue.prototype;
+  if (proto.__idleChecksStopped) return;
+  const schedule = proto.scheduleCheckPendingRequests;
+  proto.scheduleCheckPendingRequests = function (this: typeof proto) {
+    if (this.pending.length > 0) schedule.call(this);
+  };
+  proto.__idleChecksStopped = true;
+}
+stopIdlePendingChecks();
+
 export function kafkaClient(s: KafkaSettings, clientId: string): Kafka {
   return new Kafka({ clientId, brokers: s.brokers, logLevel: logLevel.WARN, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } });
 }
