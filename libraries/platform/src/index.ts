@@ -15,3 +15,4 @@ export * from './claims/claim-ledger';
 export * from './issue-events';
 export * from './tracing';
 export * from './http-metrics';
+export * from './hot-route';
