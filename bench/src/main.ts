@@ -125,7 +125,7 @@ async function redeemPhase(o: Options, admin: string, runId: string, users: Load
  */
 async function consumerPhase(o: Options, admin: string, runId: string, problems: string[]): Promise<Record<string, unknown>> {
   const coupon = await createCoupon(o.gateway, admin, `bench ${runId} consumer`, null);
-  const kafka = new Kafka({ clientId: 'bench', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'bench', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const started = Date.now();

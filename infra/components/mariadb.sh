@@ -1,5 +1,7 @@
 # MariaDB 10.11 from Debian, run as our own mariadbd with its data under .run/ (not the system one).
 MARIADB_SOCKET="$RUN_DIR/mariadb.sock"
+# Another port (with another COUPON_RUSH_RUN) runs a second server, e.g. the fault suite's own.
+MARIADB_PORT="${MARIADB_PORT:-3306}"
 DB_USER="${DB_USER:-coupon}"
 DB_PASSWORD="${DB_PASSWORD:-coupon}"
 
@@ -8,7 +10,7 @@ mariadb_install() { apt_install mariadb-server mariadb-client; }
 mariadb_sql() { mariadb --protocol=socket --socket="$MARIADB_SOCKET" -uroot "$@"; }
 
 mariadb_start() {
-  if port_open 3306; then say "mariadb already listening on 3306"; return 0; fi
+  if port_open "$MARIADB_PORT"; then say "mariadb already listening on $MARIADB_PORT"; return 0; fi
   local dir="$DATA_DIR/mariadb" log="$LOG_DIR/mariadb.log"
   if [ ! -d "$dir/mysql" ]; then
     mkdir -p "$dir"
@@ -18,7 +20,7 @@ mariadb_start() {
   # Durable on commit: the redo log is flushed to disk at every commit (a committed row survives a
   # crash), and so would the binary log be if it were turned on (it is off: no replica reads it).
   start_bg mariadb "$log" mariadbd --no-defaults --user=root --datadir="$dir" \
-    --bind-address=127.0.0.1 --port=3306 --socket="$MARIADB_SOCKET" --pid-file="$dir/mariadbd.pid" \
+    --bind-address=127.0.0.1 --port="$MARIADB_PORT" --socket="$MARIADB_SOCKET" --pid-file="$dir/mariadbd.pid" \
     --log-error="$log" --max-connections=1000 --innodb-buffer-pool-size=512M \
     --innodb-log-file-size=256M --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
     --skip-name-resolve --innodb-flush-log-at-trx-commit=1 --sync-binlog=1
@@ -39,7 +41,7 @@ mariadb_stop() { stop_pid mariadb; }
 
 mariadb_status() {
   local v
-  v=$(mariadb -h127.0.0.1 -P3306 -u"$DB_USER" -p"$DB_PASSWORD" -N -e 'SELECT VERSION()' 2>/dev/null)
+  v=$(mariadb -h127.0.0.1 -P"$MARIADB_PORT" -u"$DB_USER" -p"$DB_PASSWORD" -N -e 'SELECT VERSION()' 2>/dev/null)
   local up=1; [ -n "$v" ] && up=0
-  status_line mariadb 3306 "${v:-$(mariadbd --version 2>/dev/null | awk '{print $3}')}" $up
+  status_line mariadb "$MARIADB_PORT" "${v:-$(mariadbd --version 2>/dev/null | awk '{print $3}')}" $up
 }

@@ -3,6 +3,8 @@ import type { ConfigReader } from './config-reader';
 
 export interface KafkaSettings {
   brokers: string[];
+  /** Copies of each partition the project creates (the cluster's min.insync.replicas is below it). */
+  replicationFactor: number;
   /** Prepended to every topic name; tests use their own so runs never see each other's events. */
   topicPrefix: string;
 }
@@ -10,6 +12,7 @@ export interface KafkaSettings {
 export function readKafkaSettings(r: ConfigReader): KafkaSettings {
   return {
     brokers: r.list('kafka.brokers', (v) => (typeof v === 'string' && /^[\w.-]+:\d+$/.test(v) ? v : undefined)),
+    replicationFactor: r.number('kafka.replicationFactor', 3, { min: 1, max: 5 }),
     topicPrefix: r.optionalString('kafka.topicPrefix') ?? '',
   };
 }
@@ -41,17 +44,44 @@ export interface TopicSpec {
   numPartitions: number;
 }
 
-/** Creates missing topics (existing ones are left alone); the broker never auto-creates them. */
-export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<void> {
-  const admin: Admin = kafka.admin();
+/**
+ * Creates missing topics (existing ones are left alone; the broker never auto-creates them) and
+ * returns once every broker knows every partition's leader. On a cluster, a new topic's metadata
+ * reaches each broker some milliseconds apart; a consumer starting in between fails with "This
+ * server does not host this topic-partition" (kafkajs' own `waitForLeaders` asks only one broker).
+ */
+export async function ensureTopics(s: KafkaSettings, clientId: string, topics: TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const admin: Admin = kafkaClient(s, clientId).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: s.replicationFactor })), waitForLeaders: false });
   } finally {
     await admin.disconnect();
   }
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(
+    s.brokers.map(async (broker) => {
+      // A client seeded with one broker asks that broker for metadata.
+      const one = new Kafka({ clientId, brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      await one.connect();
+      try {
+        for (;;) {
+          const known = await one.fetchTopicMetadata({ topics: topics.map((t) => t.topic) }).catch(() => undefined);
+          const ready = known && topics.every((t) => {
+            const meta = known.topics.find((m) => m.name === t.topic);
+            return meta && meta.partitions.length >= t.numPartitions && meta.partitions.every((p) => p.leader >= 0);
+          });
+          if (ready) return;
+          if (Date.now() > deadline) throw new Error(`broker ${broker} does not know the leaders of ${topics.map((t) => t.topic).join(', ')} after ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        await one.disconnect();
+      }
+    }),
+  );
 }
 
 /**

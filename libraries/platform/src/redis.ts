@@ -5,6 +5,14 @@ export interface RedisSettings {
   masterName: string;
   sentinels: Array<{ host: string; port: number }>;
   keyPrefix: string;
+  /**
+   * Replicas that must hold a claim, a revocation or a confirmation before it counts (Redis WAIT).
+   * Sentinel promotes the most up-to-date replica, so with one replica an acknowledged claim
+   * survives the master's loss. 0 turns the wait off (and with it the failover guarantee).
+   */
+  durableReplicas: number;
+  /** How long a write waits for those replicas before it is treated as not durable. */
+  replicaAckTimeoutMs: number;
 }
 
 export function readRedisSettings(r: ConfigReader): RedisSettings {
@@ -15,6 +23,8 @@ export function readRedisSettings(r: ConfigReader): RedisSettings {
       return m ? { host: m[1], port: Number(m[2]) } : undefined;
     }),
     keyPrefix: r.string('redis.keyPrefix', 'cr:'),
+    durableReplicas: r.number('redis.durableReplicas', 1, { min: 0, max: 5 }),
+    replicaAckTimeoutMs: r.number('redis.replicaAckTimeoutMs', 500, { min: 10, max: 10_000 }),
   };
 }
 

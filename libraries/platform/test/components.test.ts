@@ -2,16 +2,46 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import knex from 'knex';
+import { ConfigResourceTypes } from 'kafkajs';
 import { ensureTopics, kafkaClient } from '../src';
+
+const BROKERS = ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'];
 
 // Proof that each component npm test starts is the real thing, not a stand-in.
 describe('real components', () => {
   const id = crypto.randomBytes(4).toString('hex');
 
+  it('when the Kafka cluster is asked, then three brokers hold every partition three times and never elect an unclean leader', async () => {
+    const settings = { brokers: BROKERS, replicationFactor: 3, topicPrefix: '' };
+    const kafka = kafkaClient(settings, `component-test-${id}`);
+    const topic = `component-replicas-${id}`;
+    await ensureTopics(settings, `component-test-${id}`, [{ topic, numPartitions: 3 }]);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const cluster = await admin.describeCluster();
+      expect(cluster.brokers.map((b) => b.port).sort()).to.deep.equal([9092, 9094, 9096]);
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      expect(meta.partitions).to.have.length(3);
+      for (const p of meta.partitions) expect(p.replicas).to.have.length(3);
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas', 'unclean.leader.election.enable'] }],
+      });
+      const value = (name: string) => resources[0].configEntries.find((e) => e.configName === name)?.configValue;
+      expect(value('min.insync.replicas')).to.equal('2');
+      expect(value('unclean.leader.election.enable')).to.equal('false');
+      await admin.deleteTopics({ topics: [topic] });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('when a record is produced to Kafka, then a consumer reads it back', async () => {
-    const kafka = kafkaClient({ brokers: ['127.0.0.1:9092'], topicPrefix: '' }, `component-test-${id}`);
+    const settings = { brokers: BROKERS, replicationFactor: 3, topicPrefix: '' };
+    const kafka = kafkaClient(settings, `component-test-${id}`);
     const topic = `component-test-${id}`;
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    await ensureTopics(settings, `component-test-${id}`, [{ topic, numPartitions: 1 }]);
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: `hello-${id}` }] });

@@ -2,6 +2,7 @@ import {
   type ConfigReader, type KafkaSettings, type MysqlSettings, type PlatformSettings, type RedisSettings,
   readKafkaSettings, readMysqlSettings, readPlatformSettings, readRedisSettings,
 } from '@coupon-rush/platform';
+import type { StrandedClaimSettings } from './domain/stranded-claims';
 
 export interface CouponServiceConfig {
   platform: PlatformSettings;
@@ -10,6 +11,7 @@ export interface CouponServiceConfig {
   kafka: KafkaSettings;
   consumer: { groupId: string; retries: number };
   writeBack: { intervalMs: number };
+  strandedClaims: StrandedClaimSettings;
   codes: { batchSize: number };
   archive: ArchiveSettings;
 }
@@ -35,6 +37,11 @@ export function parseConfig(r: ConfigReader): CouponServiceConfig {
       retries: r.number('coupon.consumer.retries', 5, { min: 0 }),
     },
     writeBack: { intervalMs: r.number('coupon.writeBack.intervalMs', 1000, { min: 50 }) },
+    strandedClaims: {
+      intervalMs: r.number('coupon.strandedClaims.intervalMs', 5000, { min: 100 }),
+      // Ten times the publisher's 3 s timeout: only a claim whose process is gone gets this old.
+      staleAfterMs: r.number('coupon.strandedClaims.staleAfterMs', 30_000, { min: 1000 }),
+    },
     // Rows per INSERT when generating codes: 3 placeholders each, far below MariaDB's 65,535.
     codes: { batchSize: r.number('coupon.codes.batchSize', 5000, { min: 1, max: 20_000 }) },
     archive: {

@@ -7,6 +7,7 @@ import {
 } from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
 import { CampaignArchiveSchedule } from './domain/archive-campaigns';
+import { StrandedClaimSweep } from './domain/stranded-claims';
 import { IssuedQuantityWriteBack } from './domain/write-back';
 import { campaignRoutes } from './routes/campaign-routes';
 import { couponRoutes } from './routes/coupon-routes';
@@ -27,10 +28,10 @@ export function start(opts: StartOptions = {}) {
         const db = await openDatabase(cfg.mysql, { directory: path.join(__dirname, 'data/migrations'), ledger: 'knex_migrations_coupon' });
         const redis = connectRedis(cfg.redis);
         redis.on('error', (err) => ctx.logger.warn('redis unavailable', { err: String(err) }));
-        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix);
+        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs });
         const kafka = kafkaClient(cfg.kafka, NAME);
         const { issued: topic, deadLetter: deadLetterTopic, specs } = issueTopics(cfg.kafka.topicPrefix);
-        await ensureTopics(kafka, specs);
+        await ensureTopics(cfg.kafka, NAME, specs);
 
         const writeBack = new IssuedQuantityWriteBack(db, ctx.logger);
         await writeBack.start(() => ctx.config().writeBack.intervalMs);
@@ -40,7 +41,16 @@ export function start(opts: StartOptions = {}) {
         await deadLetters.connect();
         // The broker holds a fetch until 16 kB (~150 events) or 100 ms have gathered: under a crowd
         // a batch then carries a hundred rows instead of a dozen, and each batch is a transaction.
-        const consumer = kafka.consumer({ groupId: cfg.consumer.groupId, maxBytesPerPartition: 4 * 1024 * 1024, minBytes: 16 * 1024, maxWaitTimeInMs: 100 });
+        // A killed consumer holds its partitions until its session expires, and the restarted one
+        // joins only then: 10 s instead of kafkajs' 30 s (heartbeats every second keep it alive).
+        const consumer = kafka.consumer({
+          groupId: cfg.consumer.groupId,
+          maxBytesPerPartition: 4 * 1024 * 1024,
+          minBytes: 16 * 1024,
+          maxWaitTimeInMs: 100,
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+        });
         await consumer.connect();
         const kafkaProbe = new KafkaProbe(kafka);
         // Read from the broker when Prometheus scrapes: the committed offsets against the log end.
@@ -70,6 +80,16 @@ export function start(opts: StartOptions = {}) {
             rowsPersisted.inc(rows);
           },
         });
+
+        const strandedReleased = new Counter({ name: 'coupon_stranded_claims_released_total', help: 'Claims released because their process died before publishing them', registers: [ctx.metrics] });
+        const strandedSweep = new StrandedClaimSweep(
+          db,
+          ledger,
+          () => ctx.config().strandedClaims,
+          ctx.logger,
+          (n) => strandedReleased.inc(n),
+        );
+        strandedSweep.start();
 
         const archiveRuns = new Counter({ name: 'coupon_campaign_archive_runs_total', help: 'Campaign archive runs by trigger and outcome', labelNames: ['trigger', 'outcome'], registers: [ctx.metrics] });
         const archivedRows = new Counter({ name: 'coupon_campaign_archived_rows_total', help: 'Rows moved to the archive tables', labelNames: ['table'], registers: [ctx.metrics] });
@@ -103,6 +123,7 @@ export function start(opts: StartOptions = {}) {
           reported: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
             await archive.stop();
+            await strandedSweep.stop();
             await consumer.disconnect();
             await kafkaProbe.close();
             await deadLetters.disconnect();

@@ -25,7 +25,7 @@ export function start(opts: StartOptions = {}) {
         const redis = connectRedis(cfg.redis);
         const kafka = kafkaClient(cfg.kafka, NAME);
         const { issued: topic, specs } = issueTopics(cfg.kafka.topicPrefix);
-        await ensureTopics(kafka, specs);
+        await ensureTopics(cfg.kafka, NAME, specs);
         // Idempotent: a retried batch is written once. acks=all is set per send.
         const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } });
         await producer.connect();
@@ -47,7 +47,7 @@ export function start(opts: StartOptions = {}) {
           policyLoads.inc();
           return fetchPolicy(directory, couponService, id);
         }, (tier) => cacheServed.inc({ tier }));
-        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix);
+        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs });
         // Read from Redis when Prometheus scrapes: the live stock of the coupons being rushed here.
         new Gauge({
           name: 'coupon_stock_remaining',

@@ -11,6 +11,8 @@ interface Pending {
   headers: Record<string, string>;
   done: (outcome: PublishOutcome) => void;
   settled: boolean;
+  /** Past this instant an acknowledgement no longer counts: the claim may already be released. */
+  deadline: number;
 }
 
 export interface PublisherMetrics {
@@ -42,6 +44,11 @@ export class IssueEventPublisher {
     private readonly metrics?: PublisherMetrics,
   ) {}
 
+  /** How long a publish may take before it counts as timed out (the current setting). */
+  get timeoutMs(): number {
+    return this.settings().timeoutMs;
+  }
+
   /** Resolves once the outcome is known; TIMED_OUT means the record may still be written later. */
   publish(event: IssueEvent): Promise<PublishOutcome> {
     return new Promise((resolve) => {
@@ -53,8 +60,9 @@ export class IssueEventPublisher {
         'messaging.operation.type': 'create',
         'coupon.id': event.couponId,
       });
-      const pending: Pending = { event, span, headers, settled: false, done: resolve };
-      const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), this.settings().timeoutMs);
+      const timeoutMs = this.settings().timeoutMs;
+      const pending: Pending = { event, span, headers, settled: false, done: resolve, deadline: Date.now() + timeoutMs };
+      const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), timeoutMs);
       pending.done = (outcome) => {
         clearTimeout(timer);
         resolve(outcome);
@@ -99,9 +107,12 @@ export class IssueEventPublisher {
         messages: batch.map((p) => ({ key: String(p.event.couponId), value: JSON.stringify(p.event), headers: p.headers })),
       });
       timer?.({ result: 'acked' });
+      const now = Date.now();
       for (const p of batch) {
         p.span.setAttribute('messaging.batch.message_count', batch.length);
-        this.settle(p, 'ACKED');
+        // An ack that arrives after the deadline (a process frozen past it, whose timer has not
+        // fired yet) is treated as a timeout: the caller will not answer 202 that late.
+        this.settle(p, now > p.deadline ? 'TIMED_OUT' : 'ACKED');
       }
     } catch {
       timer?.({ result: 'failed' });

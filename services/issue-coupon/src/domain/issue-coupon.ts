@@ -36,6 +36,8 @@ export class SoldOutFlags {
   }
 }
 
+const outcomeUnknown = () =>
+  new AppError('ISSUE_OUTCOME_UNKNOWN', 504, 'The issue could be neither confirmed nor undone; asking again answers ALREADY_ISSUED if it was issued');
 const unavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`);
 
 function reject(deps: IssueDependencies, error: AppError): never {
@@ -64,6 +66,10 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   try {
     claim = await deps.ledger.claim(couponId, userId, policy.totalQuantity);
   } catch {
+    // The claim may stand on the master without being durable (ClaimNotReplicated) or its reply
+    // was lost. Nothing was published, so releasing it is safe; if that fails too, a slot stays
+    // taken (an under-issue that reconciliation reports), never a coupon without a 202.
+    await deps.ledger.revoke(couponId, userId).catch(() => {});
     reject(deps, unavailable('claim store'));
   }
   if (claim === 'ALREADY_ISSUED') reject(deps, new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon'));
@@ -72,17 +78,37 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     reject(deps, new AppError('SOLD_OUT', 409, 'All coupons have been issued'));
   }
 
+  // Past this instant no 202 is answered: an unmarked claim older than it may be released as stranded.
+  const deadline = Date.now() + deps.publisher.timeoutMs;
   const outcome = await deps.publisher.publish({ eventId: crypto.randomUUID(), couponId, userId, issuedAt: new Date(now).toISOString() });
-  if (outcome !== 'ACKED') {
-    let released = true;
-    try {
-      released = await deps.ledger.revoke(couponId, userId);
-    } catch {
-      // The claim could not be released; reconciliation reports it. The answer stays 503.
-    }
+  // The claim is marked published before the 202, so no sweep can release it from then on.
+  const published = outcome === 'ACKED' && (await deps.ledger.markPublished(couponId, userId).catch(() => false)) && Date.now() <= deadline;
+  if (!published) {
+    // The record may be in Kafka or may still reach it: only a durable tombstone keeps it from
+    // becoming a row.
+    const released = await releaseDurably(deps.ledger, couponId, userId);
+    if (released === undefined) reject(deps, outcomeUnknown());
     // Not released means the consumer already persisted the event: the coupon is issued.
-    if (released) reject(deps, unavailable(outcome === 'TIMED_OUT' ? 'event log timed out' : 'event log failed'));
+    if (released) reject(deps, unavailable(outcome === 'TIMED_OUT' ? 'event log timed out' : outcome === 'FAILED' ? 'event log failed' : 'claim store'));
   }
   deps.outcome('ACCEPTED');
   return { couponId, userId, status: 'ACCEPTED' as const };
+}
+
+const RELEASE_BACKOFF_MS = [100, 200, 400, 800, 1600];
+
+/**
+ * Revokes a claim whose record may have been written, retrying through a Sentinel failover (a few
+ * seconds here): true when released, false when the consumer had already confirmed it, undefined
+ * when neither could be made durable, so the caller must not promise either outcome.
+ */
+async function releaseDurably(ledger: ClaimLedger, couponId: number, userId: number): Promise<boolean | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ledger.revoke(couponId, userId);
+    } catch {
+      if (attempt >= RELEASE_BACKOFF_MS.length) return undefined;
+      await new Promise((r) => setTimeout(r, RELEASE_BACKOFF_MS[attempt]));
+    }
+  }
 }

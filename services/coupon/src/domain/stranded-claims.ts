@@ -1,0 +1,75 @@
+import type { Knex } from 'knex';
+import { untraced, type ClaimLedger, type Logger } from '@coupon-rush/platform';
+import { couponsIssuing } from '../data/issued-coupon-repository';
+
+export interface StrandedClaimSettings {
+  intervalMs: number;
+  /** An unmarked claim pending longer than this is stranded; far beyond the publisher's timeout. */
+  staleAfterMs: number;
+}
+
+/**
+ * Releases claims stranded by an issue-coupon process that died between its Redis claim and the
+ * 202: the user got a broken connection, yet the claim held a slot for ever and the coupon
+ * under-issued. Before it answers 202, the issue service marks the claim published (after Kafka's
+ * acknowledgement, within its publish deadline); only unmarked claims pending far longer than that
+ * deadline are released, so no user told 202 is ever released. A record of a released claim that
+ * is in the log or reaches it late meets the tombstone; the revoke script keeps any claim the
+ * consumer confirmed in between.
+ *
+ * The consumer's lag is no guide here: while a partition's in-sync replicas are short, its high
+ * watermark stalls below acknowledged records, and a consumer "caught up" to it has not read them
+ * (the fault suite's broker kills showed a 202 released that way).
+ */
+export class StrandedClaimSweep {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly ledger: ClaimLedger,
+    private readonly settings: () => StrandedClaimSettings,
+    private readonly logger: Logger,
+    private readonly released: (count: number) => void,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        this.running = untraced(() => this.sweep())
+          .then(
+            () => undefined,
+            (err) => {
+              this.logger.warn('stranded-claim sweep failed, will retry', { err: String(err) });
+            },
+          )
+          .finally(tick);
+      }, this.settings().intervalMs);
+    };
+    tick();
+  }
+
+  /** One pass; returns the claims released. */
+  async sweep(): Promise<number> {
+    const { staleAfterMs } = this.settings();
+    const stale: Array<{ couponId: number; users: number[] }> = [];
+    for (const couponId of await couponsIssuing(this.db, new Date(), staleAfterMs * 2)) {
+      const users = await this.ledger.stalePending(couponId, staleAfterMs);
+      if (users.length > 0) stale.push({ couponId, users });
+    }
+    let count = 0;
+    for (const { couponId, users } of stale) {
+      for (const user of users) if (await this.ledger.revoke(couponId, user)) count++;
+    }
+    if (count > 0) {
+      this.released(count);
+      this.logger.warn('released stranded claims', { count, coupons: stale.map((s) => s.couponId) });
+    }
+    return count;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
