@@ -1,0 +1,124 @@
+import type { OwnComponents } from './own-components';
+import type { PlatformUnderTest } from './platform-under-test';
+
+export interface FaultContext {
+  components: OwnComponents;
+  platform: PlatformUnderTest;
+  /** The issue topic and the record key of the coupon being rushed. */
+  topic: string;
+  couponKey: string;
+  /** Short variants (npm test) keep pauses to the minimum that still makes the fault real. */
+  short: boolean;
+  log(line: string): void;
+}
+
+export interface Fault {
+  name: string;
+  what: string;
+  /** The rush lasts this many times the base duration, so load stays on through the whole fault. */
+  rushScale: number;
+  /** Injects the fault and brings the faulted part back the documented way; resolves when done. */
+  inject(ctx: FaultContext): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** Every partition of the topic back to three in-sync replicas: the cluster is whole again. */
+const kafkaWhole = (ctx: FaultContext) => until('all Kafka replicas in sync', async () => (await ctx.components.minInSync(ctx.topic)) === 3, 60_000);
+
+export const FAULTS: Fault[] = [
+  {
+    name: 'consumer-kill',
+    what: 'coupon-service (the consumer) SIGKILLed mid-rush; restarted by its supervisor, resumes from committed offsets',
+    rushScale: 1,
+    async inject(ctx) {
+      ctx.platform.coupon.kill('SIGKILL');
+      ctx.log('coupon-service SIGKILLed');
+    },
+  },
+  {
+    name: 'broker-kill-x5',
+    what: "the Kafka broker leading the coupon's partition SIGKILLed and restarted, five times",
+    rushScale: 4,
+    async inject(ctx) {
+      for (let round = 1; round <= 5; round++) {
+        const leader = await ctx.components.kafkaLeader(ctx.topic, ctx.couponKey);
+        const name = `kafka-${leader}`;
+        ctx.components.signal(name, 'SIGKILL');
+        await ctx.components.gone(name);
+        ctx.log(`round ${round}: leader broker ${leader} SIGKILLed`);
+        // Down long enough to be fenced (broker.session.timeout.ms 3 s) and lose leadership.
+        await sleep(ctx.short ? 3500 : 5000);
+        await ctx.components.infra('up', 'kafka');
+        await kafkaWhole(ctx);
+        ctx.log(`round ${round}: broker ${leader} back, replicas in sync`);
+      }
+    },
+  },
+  {
+    name: 'redis-failover',
+    what: 'the Redis master SIGKILLed; Sentinel promotes a replica; the old master comes back as a replica',
+    rushScale: 2,
+    async inject(ctx) {
+      const c = ctx.components;
+      const old = await c.redisMaster();
+      c.signal(`redis-${old}`, 'SIGKILL');
+      await c.gone(`redis-${old}`);
+      ctx.log(`redis master ${old} SIGKILLed`);
+      let elected = old;
+      await until('Sentinel failover', async () => (elected = await c.redisMaster()) !== old, 30_000);
+      ctx.log(`Sentinels promoted ${elected}`);
+      await c.infra('up', 'redis');
+      await until('old master rejoined as a replica', async () => (await c.connectedReplicas(elected)) === 2, 30_000);
+      ctx.log(`${old} is a replica of ${elected}`);
+    },
+  },
+  {
+    name: 'mariadb-kill',
+    what: 'MariaDB SIGKILLed mid-rush and started again (crash recovery of committed rows)',
+    rushScale: 1.5,
+    async inject(ctx) {
+      ctx.components.signal('mariadb', 'SIGKILL');
+      await ctx.components.gone('mariadb');
+      ctx.log('mariadb SIGKILLed');
+      await sleep(ctx.short ? 500 : 2000);
+      await ctx.components.infra('up', 'mariadb');
+      ctx.log('mariadb back');
+    },
+  },
+  {
+    name: 'kafka-freeze',
+    what: 'every Kafka broker SIGSTOPped for 10 s, then resumed (publishes time out; their claims are revoked)',
+    rushScale: 2,
+    async inject(ctx) {
+      const nodes = ctx.components.kafkaPorts.map((_, i) => `kafka-${i + 1}`);
+      for (const n of nodes) ctx.components.signal(n, 'SIGSTOP');
+      ctx.log('all brokers frozen');
+      try {
+        await sleep(ctx.short ? 5000 : 10_000);
+      } finally {
+        for (const n of nodes) ctx.components.signal(n, 'SIGCONT');
+      }
+      ctx.log('brokers resumed');
+      await kafkaWhole(ctx);
+    },
+  },
+  {
+    name: 'issue-coupon-kill',
+    what: 'one of two issue-coupon instances SIGKILLed with requests in flight; restarted by its supervisor',
+    rushScale: 1,
+    async inject(ctx) {
+      ctx.platform.issue[0].kill('SIGKILL');
+      ctx.log('issue-coupon-1 SIGKILLed');
+    },
+  },
+];

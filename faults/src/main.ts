@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '@coupon-rush/platform';
+import { FAULTS, runFaults, violationsOf, type FaultRow } from './index';
+
+const USAGE = `npm run faults [-- --quantity 500 --users 2000 --rush-seconds 20 --concurrency 64 --rounds 1 --only a,b --short]
+faults: ${FAULTS.map((f) => f.name).join(', ')}`;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quantity: { type: 'string', default: '500' },
+      users: { type: 'string', default: '2000' },
+      'rush-seconds': { type: 'string', default: '20' },
+      concurrency: { type: 'string', default: '64' },
+      rounds: { type: 'string', default: '1' },
+      only: { type: 'string', default: '' },
+      short: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: keyof typeof values, min: number) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}\n${USAGE}`);
+    return n;
+  };
+  const quantity = int('quantity', 1);
+  const users = int('users', 1);
+  if (users <= quantity) throw new Error('--users must exceed --quantity: the rush must sell out');
+  return { quantity, users, rushSeconds: int('rush-seconds', 2), concurrency: int('concurrency', 1), rounds: int('rounds', 1), only: String(values.only).split(',').filter(Boolean), short: Boolean(values.short) };
+}
+
+const COLUMNS: Array<[string, (r: FaultRow) => string | number]> = [
+  ['fault', (r) => r.fault],
+  ['requests', (r) => r.requests],
+  ['202', (r) => r.accepted],
+  ['409', (r) => r.refused],
+  ['503', (r) => r.unavailable],
+  ['unknown', (r) => `${r.indeterminate} (${r.indeterminateIssued} issued)`],
+  ['rows', (r) => r.rows],
+  ['lost', (r) => r.lost],
+  ['invented', (r) => r.invented],
+  ['over', (r) => r.overIssued],
+  ['dlt 202', (r) => r.deadLettered202],
+  ['recovery s', (r) => r.recoverySeconds.toFixed(1)],
+  ['restarts', (r) => r.restarts],
+  ['fresh', (r) => r.freshCoupon],
+];
+
+function table(rows: FaultRow[]): string {
+  const cells = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => String(f(r))))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((c) => c[i].length)));
+  return cells.map((c) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const started = new Date();
+  const rows = await runFaults({ ...o, log: (l) => console.log(l) });
+  console.log(`\n${table(rows)}\n`);
+  const dir = path.join(REPO_ROOT, 'faults/results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `faults-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify({ startedAt: started.toISOString(), options: o, rows }, null, 2));
+  console.log(`results: ${path.relative(REPO_ROOT, file)}`);
+  const failed = rows.filter((r) => violationsOf(r).length > 0);
+  for (const r of failed) console.log(`VIOLATION ${r.fault}: ${violationsOf(r).join('; ')}`);
+  process.exitCode = failed.length > 0 ? 1 : 0;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 2;
+});

@@ -1,0 +1,226 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import Redis from 'ioredis';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { REPO_ROOT } from '@coupon-rush/platform';
+
+const INFRA = path.join(REPO_ROOT, 'infra/infra.sh');
+/** Below Linux's ephemeral range (32768+), so services on port 0 never take a slot's port. */
+const FIRST_SLOT_BASE = 30_000;
+const SLOTS = 20;
+
+export type ComponentName = 'mariadb' | 'redis' | 'kafka';
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * MariaDB, Redis (master, two replicas, three Sentinels) and a three-node Kafka cluster of this
+ * run's own, started by the project's infra scripts under their own run directory and ports. A
+ * fault suite kills, freezes and restarts these processes, never the ones `npm start` or another
+ * checkout runs.
+ */
+export class OwnComponents {
+  readonly mariadbPort: number;
+  readonly redisPorts: number[];
+  readonly sentinelPorts: number[];
+  readonly kafkaPorts: number[];
+  readonly masterName = 'coupon-faults';
+  private readonly pidDir: string;
+
+  private constructor(readonly base: number, readonly runDir: string) {
+    this.mariadbPort = base + 6;
+    this.redisPorts = [base + 10, base + 11, base + 12];
+    this.sentinelPorts = [base + 20, base + 21, base + 22];
+    this.kafkaPorts = [base + 30, base + 32, base + 34];
+    this.pidDir = path.join(runDir, 'pids');
+  }
+
+  /** Takes the first slot of ports nothing listens on, and starts every component in it. */
+  static async start(log: (line: string) => void = () => {}): Promise<OwnComponents> {
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const base = FIRST_SLOT_BASE + 100 * slot;
+      const candidate = new OwnComponents(base, path.join(REPO_ROOT, '.run', 'faults', `slot-${slot}`));
+      await candidate.stopIfAbandoned(log);
+      const ports = [candidate.mariadbPort, ...candidate.redisPorts, ...candidate.sentinelPorts, ...candidate.kafkaPorts.flatMap((p) => [p, p + 1])];
+      if ((await Promise.all(ports.map(portOpen))).some(Boolean)) continue;
+      // A fresh cluster every run: a previous run's data would carry its offsets and claims.
+      fs.rmSync(candidate.runDir, { recursive: true, force: true });
+      fs.mkdirSync(candidate.runDir, { recursive: true });
+      fs.writeFileSync(candidate.ownerFile, String(process.pid));
+      log(`own components in ${candidate.runDir} (ports ${base}-${base + 35})`);
+      await candidate.infra('up', 'mariadb', 'redis', 'kafka');
+      return candidate;
+    }
+    throw new Error(`no free slot of ports between ${FIRST_SLOT_BASE} and ${FIRST_SLOT_BASE + 100 * SLOTS}`);
+  }
+
+  private get ownerFile(): string {
+    return path.join(this.runDir, 'owner.pid');
+  }
+
+  /** A run that was killed before it could stop its components left them running: stop them. */
+  private async stopIfAbandoned(log: (line: string) => void): Promise<void> {
+    let owner: number;
+    try {
+      owner = Number(fs.readFileSync(this.ownerFile, 'utf8'));
+    } catch {
+      return;
+    }
+    try {
+      process.kill(owner, 0);
+      return;
+    } catch {
+      /* the owner is gone */
+    }
+    log(`stopping components abandoned by run ${owner} in ${this.runDir}`);
+    await this.stop();
+    fs.rmSync(this.runDir, { recursive: true, force: true });
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      COUPON_RUSH_RUN: this.runDir,
+      MARIADB_PORT: String(this.mariadbPort),
+      REDIS_PORT: String(this.redisPorts[0]),
+      SENTINEL_PORT: String(this.sentinelPorts[0]),
+      REDIS_MASTER_NAME: this.masterName,
+      KAFKA_PORT: String(this.kafkaPorts[0]),
+      KAFKA_NODES: String(this.kafkaPorts.length),
+      // Six JVMs may share this box with the platform's own cluster: smaller heaps here.
+      KAFKA_HEAP: process.env.FAULTS_KAFKA_HEAP ?? '256m',
+    };
+  }
+
+  /** `infra.sh up|down` on this run's components; `up` starts only what is not running. */
+  infra(command: 'up' | 'down', ...components: ComponentName[]): Promise<void> {
+    const logFile = path.join(this.runDir, 'infra.log');
+    return new Promise((resolve, reject) => {
+      const out = fs.openSync(logFile, 'a');
+      const child = spawn('bash', [INFRA, command, ...components], { env: this.env, stdio: ['ignore', out, out] });
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        fs.closeSync(out);
+        if (code === 0) resolve();
+        else reject(new Error(`infra.sh ${command} ${components.join(' ')} exited ${code}; see ${logFile}`));
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.infra('down', 'mariadb', 'redis', 'kafka').catch(() => {});
+  }
+
+  /** The pid infra.sh recorded for one process, e.g. `kafka-2`, `redis-30010`, `mariadb`. */
+  pid(process: string): number {
+    const file = path.join(this.pidDir, `${process}.pid`);
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid in ${file}`);
+    return pid;
+  }
+
+  signal(processName: string, signal: NodeJS.Signals): void {
+    process.kill(this.pid(processName), signal);
+  }
+
+  /** Waits until the recorded process is gone (after a SIGKILL the kernel reaps it quickly). */
+  async gone(processName: string, timeoutMs = 10_000): Promise<void> {
+    const pid = this.pid(processName);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`${processName} (${pid}) still runs`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Config overrides that point a service at these components. */
+  serviceOverrides(): Record<string, unknown> {
+    return {
+      mysql: { port: this.mariadbPort },
+      redis: { masterName: this.masterName, sentinels: this.sentinelPorts.map((p) => `127.0.0.1:${p}`) },
+      kafka: { brokers: this.kafkaPorts.map((p) => `127.0.0.1:${p}`), replicationFactor: 3 },
+    };
+  }
+
+  kafka(clientId: string): Kafka {
+    return new Kafka({ clientId, brokers: this.kafkaPorts.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
+  }
+
+  kafkaNodeOfPort(port: number): number {
+    const i = this.kafkaPorts.indexOf(port);
+    if (i < 0) throw new Error(`port ${port} is not one of this run's brokers`);
+    return i + 1;
+  }
+
+  /**
+   * The node (1-based, as infra names `kafka-<n>`) leading the partition that holds `key`'s
+   * records, found with the producers' own partitioner.
+   */
+  async kafkaLeader(topic: string, key: string): Promise<number> {
+    const admin = this.kafka('faults-admin').admin();
+    await admin.connect();
+    try {
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      const partition = Partitioners.DefaultPartitioner()({ topic, partitionMetadata: meta.partitions, message: { key, value: null } });
+      const leader = meta.partitions.find((p) => p.partitionId === partition)?.leader;
+      if (leader === undefined || leader < 0) throw new Error(`partition ${partition} of ${topic} has no leader`);
+      return leader;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Brokers in the in-sync replica set of every partition of `topic`. */
+  async minInSync(topic: string): Promise<number> {
+    const admin = this.kafka('faults-admin').admin();
+    await admin.connect();
+    try {
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      return Math.min(...meta.partitions.map((p) => p.isr.length));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** The Redis port the Sentinels currently name master (asking each until one answers). */
+  async redisMaster(): Promise<number> {
+    for (const port of this.sentinelPorts) {
+      const sentinel = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await sentinel.connect();
+        const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', this.masterName)) as [string, string] | null;
+        if (addr) return Number(addr[1]);
+      } catch {
+        /* this Sentinel is not answering: ask the next */
+      } finally {
+        sentinel.disconnect();
+      }
+    }
+    throw new Error('no Sentinel names a master');
+  }
+
+  /** Replicas the Redis on `port` reports as connected (INFO replication). */
+  async connectedReplicas(port: number): Promise<number> {
+    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await redis.connect();
+      const info = await redis.info('replication');
+      return /^role:master/m.test(info) ? Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0) : -1;
+    } finally {
+      redis.disconnect();
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { FAULTS, FaultSuite, violationsOf } from '../src';
+
+// The short version of npm run faults: every fault, seconds each, on components of this run's
+// own (its own MariaDB, Redis with Sentinels and Kafka cluster), never the shared ones.
+describe('faults mid-rush: nothing lost, nothing invented', function () {
+  this.timeout(180_000);
+  let suite: FaultSuite;
+  const lines: string[] = [];
+
+  before(async function () {
+    this.timeout(240_000);
+    suite = await FaultSuite.start({ quantity: 40, users: 160, rushSeconds: 5, concurrency: 16, only: [], rounds: 1, short: true, log: (l) => lines.push(l) });
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await suite?.stop();
+  });
+
+  for (const fault of FAULTS) {
+    it(`when ${fault.what}, then every 202 is one row and no refusal is one`, async () => {
+      const row = await suite.inject(fault);
+      const summary = `${fault.name}: 202=${row.accepted} 409=${row.refused} 503=${row.unavailable} unknown=${row.indeterminate} rows=${row.rows} recovery=${row.recoverySeconds}s`;
+      console.log(`      ${summary}`);
+      expect(violationsOf(row), `${summary}\n${lines.slice(-12).join('\n')}`).to.deep.equal([]);
+      expect(row.accepted, 'coupons were issued during the fault run').to.be.greaterThan(0);
+      expect(row.recoverySeconds).to.be.below(60);
+    });
+  }
+});
