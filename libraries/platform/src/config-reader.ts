@@ -32,6 +32,12 @@ export class ConfigReader {
     return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(path, `a number in [${min}, ${max}]`, 0);
   }
 
+  /** A duration in Go's syntax (`500ms`, `5s`, `1m30s`), the form Consul reads. */
+  duration(path: string, fallback?: string): string {
+    const v = this.get(path) ?? fallback;
+    return typeof v === 'string' && /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v) ? v : this.fail(path, 'a duration such as 500ms, 5s or 1m', '');
+  }
+
   boolean(path: string, fallback?: boolean): boolean {
     const v = this.get(path) ?? fallback;
     if (v === 'true' || v === 'false') return v === 'true';

@@ -8,8 +8,13 @@ export interface ConsulSettings {
   port: number;
   /** The address registered for this instance and probed by its health check. */
   advertiseAddress?: string;
-  /** How often Consul probes each instance's health endpoint. */
+  /** How often Consul probes each instance's health endpoint (a Go duration: 1s, 500ms). */
   checkInterval: string;
+  /**
+   * How long a probe may take before the instance counts as failing. A process that is busy but
+   * alive must fit in it: a surge can delay the answer by whole seconds.
+   */
+  checkTimeout: string;
   deregisterCriticalAfter: string;
 }
 
@@ -52,7 +57,7 @@ export async function registerInstance(
         name: `${name} ready`,
         http: `http://${address}:${port}${healthPath}`,
         interval: settings.checkInterval,
-        timeout: '1s',
+        timeout: settings.checkTimeout,
         // Registration happens once the instance is ready; starting "critical" would hide it for a
         // whole check interval.
         status: 'passing',
