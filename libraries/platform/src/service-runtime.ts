@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type LoadedConfig } from './config-client';
-import { ConfigReader } from './config-reader';
+import { ConfigReader, durationMillis } from './config-reader';
 import { registerInstance, type ConsulSettings } from './discovery';
 import { errorHandler, notFoundHandler } from './errors';
 import { listen } from './http-server';
@@ -199,8 +199,12 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
   const probe = async (check: () => Promise<unknown>) => {
     let timer: NodeJS.Timeout | undefined;
+    // 80% of Consul's check timeout, the rest for the answer to travel. Not shorter: after an
+    // event loop stalled past the deadline, its timer runs before the dependency's answer is read
+    // (timers come before I/O in a loop turn), so a healthy dependency would count as down.
+    const deadlineMs = Math.max(100, 0.8 * durationMillis(config.platform.consul.checkTimeout));
     try {
-      await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 800)))]);
+      await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), deadlineMs)))]);
       return 'UP';
     } catch {
       return 'DOWN';
