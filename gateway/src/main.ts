@@ -45,6 +45,16 @@ export function start(opts: StartOptions = {}) {
             }
           },
         });
+        new Gauge({
+          name: 'gateway_discovery_panic',
+          help: 'Per upstream service: 1 while every registered instance fails its health check and traffic goes to all of them anyway (panic mode), else 0',
+          labelNames: ['service'],
+          registers: [ctx.metrics],
+          collect() {
+            this.reset();
+            for (const r of directory.rotation()) this.set({ service: r.service }, r.panic ? 1 : 0);
+          },
+        });
         const { hotRoute, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
         });

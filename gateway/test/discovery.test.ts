@@ -53,6 +53,57 @@ describe('discovery, timeouts and refresh at the gateway', function () {
     expect(survivors.size).to.equal(1);
   });
 
+  it('when the only instance fails its check (SIGSTOPped past the check timeout), then the gateway keeps routing to it in panic mode until it passes again; once it is deregistered, 503', async () => {
+    // A set of its own: other tests of this file leave user-service instances of this run behind.
+    const suffix = `-panic-test-${RUN_ID}`;
+    const service = `user-service${suffix}`;
+    const health = async (): Promise<Array<{ id: string; port: number; passing: boolean }>> => {
+      const body = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${service}`)).json()) as Array<{ Service: { ID: string; Port: number }; Checks: Array<{ Status: string }> }>;
+      return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port, passing: e.Checks.every((c) => c.Status === 'passing') }));
+    };
+    // The real registration path, with a check timeout short enough to fail within the test.
+    const child = spawnService('services/user', { overrides: { consul: { serviceSuffix: suffix, checkInterval: '1s', checkTimeout: '1s', registrationCheckMs: 600_000 } } });
+    stops.push(() => {
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    });
+    const [instance] = await eventually(async () => {
+      const all = await health();
+      return all.length === 1 && all[0].passing && all;
+    }, 30_000, 200);
+    const gateway = await startGateway({ port: 0, configServerUrl: null, overrides: isolatedOverrides({ consul: { serviceSuffix: suffix } }) });
+    stops.push(() => gateway.stop());
+    const login = () => call('POST', `${gateway.url}/api/users/login`, { body: { email: 'admin@coupon.local', password: 'admin1234!' } });
+    const panicGauge = async () => {
+      const text = (await call('GET', `${gateway.url}/metrics`)).body as string;
+      return Number(new RegExp(`^gateway_discovery_panic\\{service="${service}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1]);
+    };
+    expect((await login()).status).to.equal(200);
+    expect(await panicGauge()).to.equal(0);
+
+    child.kill('SIGSTOP');
+    await eventually(async () => (await health()).every((i) => !i.passing), 10_000, 200);
+    await eventually(async () => (await panicGauge()) === 1, 5_000, 100);
+    // Sent while Consul holds the only instance critical: without panic mode this is a 503 at once.
+    const duringPanic = login();
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGCONT');
+    const answer = await duringPanic;
+    expect([answer.status, answer.headers.get('x-served-by')]).to.deep.equal([200, instance.id]);
+    await eventually(async () => (await health()).every((i) => i.passing), 10_000, 200);
+    await eventually(async () => (await panicGauge()) === 0, 5_000, 100);
+
+    // Deregistered while the process still runs and answers: gone from Consul means gone from the gateway.
+    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${encodeURIComponent(instance.id)}`, { method: 'PUT' });
+    expect((await call('GET', `http://127.0.0.1:${instance.port}/health/live`)).status).to.equal(200);
+    const gone = await eventually(async () => {
+      const res = await login();
+      return res.status === 503 && res;
+    }, 5_000, 100);
+    expect(gone.body.code).to.equal('SERVICE_UNAVAILABLE');
+    expect(await panicGauge()).to.equal(0);
+  });
+
   it('when an upstream is slower than its route timeout, then 504 GATEWAY_TIMEOUT', async () => {
     const slow = http.createServer((req, res) => {
       if (req.url === '/health') res.end('ok');

@@ -1,3 +1,12 @@
+const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds in a duration of Go's syntax, as `ConfigReader.duration` accepts it. */
+export function durationMillis(duration: string): number {
+  let total = 0;
+  for (const [, amount, unit] of duration.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * DURATION_UNITS_MS[unit];
+  return total;
+}
+
 /**
  * Typed access to a raw config object that collects every problem and fails once, at boot, with
  * the full list: bad config stops a service before it takes traffic.
@@ -30,6 +39,12 @@ export class ConfigReader {
     const raw = this.get(path) ?? fallback;
     const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(path, `a number in [${min}, ${max}]`, 0);
+  }
+
+  /** A duration in Go's syntax (`500ms`, `5s`, `1m30s`), the form Consul reads. */
+  duration(path: string, fallback?: string): string {
+    const v = this.get(path) ?? fallback;
+    return typeof v === 'string' && /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v) ? v : this.fail(path, 'a duration such as 500ms, 5s or 1m', '');
   }
 
   boolean(path: string, fallback?: boolean): boolean {

@@ -8,8 +8,13 @@ export interface ConsulSettings {
   port: number;
   /** The address registered for this instance and probed by its health check. */
   advertiseAddress?: string;
-  /** How often Consul probes each instance's health endpoint. */
+  /** How often Consul probes each instance's health endpoint (a Go duration: 1s, 500ms). */
   checkInterval: string;
+  /**
+   * How long a probe may take before the instance counts as failing. A process that is busy but
+   * alive must fit in it: a surge can delay the answer by whole seconds.
+   */
+  checkTimeout: string;
   deregisterCriticalAfter: string;
 }
 
@@ -52,7 +57,7 @@ export async function registerInstance(
         name: `${name} ready`,
         http: `http://${address}:${port}${healthPath}`,
         interval: settings.checkInterval,
-        timeout: '1s',
+        timeout: settings.checkTimeout,
         // Registration happens once the instance is ready; starting "critical" would hide it for a
         // whole check interval.
         status: 'passing',
@@ -87,13 +92,30 @@ export async function registerInstance(
   };
 }
 
+interface HealthEntry {
+  Service: { ID: string; Address: string; Port: number };
+  Checks: Array<{ Status: string }>;
+}
+
+/** Where a service's traffic goes: its passing instances, or in panic every registered one. */
+interface Membership {
+  instances: ServiceInstance[];
+  panic: boolean;
+}
+
 /**
- * The passing instances of a set of services, kept current by Consul blocking queries, so a
- * request never waits on Consul. Round-robin over passing instances; an instance that refused a
- * connection is skipped until Consul reports it again (a later index) or the pause expires.
+ * The instances of a set of services, kept current by Consul blocking queries, so a request never
+ * waits on Consul. Round-robin over passing instances; an instance that refused a connection is
+ * skipped until Consul reports it again (a later index) or the pause expires.
+ *
+ * Panic mode, like Envoy's panic threshold: when every registered instance of a service fails its
+ * check at once, the checks are more likely wrong about the instances (a surge delaying every
+ * answer past the timeout) than every instance dead, so traffic goes to all registered instances
+ * instead of a 503 to everyone. A deregistered instance leaves at once; panic ends as soon as any
+ * instance passes again.
  */
 export class ServiceDirectory {
-  private readonly instances = new Map<string, ServiceInstance[]>();
+  private readonly members = new Map<string, Membership>();
   private readonly cursors = new Map<string, number>();
   private readonly benched = new Map<string, number>();
   private readonly watches = new Map<string, AbortController>();
@@ -121,16 +143,16 @@ export class ServiceDirectory {
     let failures = 0;
     while (!this.stopped && !signal.aborted) {
       try {
-        const url = `http://${this.consul.host}:${this.consul.port}/v1/health/service/${encodeURIComponent(service)}?passing=true&index=${index}&wait=30s`;
+        // Every registered instance with its checks, not `?passing`: panic mode needs the failing ones too.
+        const url = `http://${this.consul.host}:${this.consul.port}/v1/health/service/${encodeURIComponent(service)}?index=${index}&wait=30s`;
         const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(40_000)]) });
         if (!res.ok) throw new Error(`consul answered ${res.status}`);
         const next = res.headers.get('x-consul-index') ?? '0';
-        const body = (await res.json()) as Array<{ Service: { ID: string; Address: string; Port: number } }>;
+        const body = (await res.json()) as HealthEntry[];
         // A reset index (Consul restarted) must not turn into a busy loop of immediate answers.
         index = Number(next) < Number(index) ? '0' : next;
-        const list = body.map((e) => ({ id: e.Service.ID, address: e.Service.Address || '127.0.0.1', port: e.Service.Port }));
-        this.instances.set(service, list);
-        for (const inst of list) this.benched.delete(inst.id);
+        // An instance Consul finds passing is worth another try; one that refused in panic is not.
+        for (const inst of this.update(service, body)) this.benched.delete(inst.id);
         failures = 0;
         first();
       } catch (err) {
@@ -143,9 +165,23 @@ export class ServiceDirectory {
     }
   }
 
-  /** All passing instances currently known, including those benched after a refusal. */
+  /** Applies one answer from Consul; returns the passing instances. */
+  private update(service: string, entries: HealthEntry[]): ServiceInstance[] {
+    const toInstance = (e: HealthEntry) => ({ id: e.Service.ID, address: e.Service.Address || '127.0.0.1', port: e.Service.Port });
+    // What Consul's `?passing` means: every check of the instance, its node's included, passes.
+    const passing = entries.filter((e) => e.Checks.every((c) => c.Status === 'passing')).map(toInstance);
+    const panic = passing.length === 0 && entries.length > 0;
+    const instances = panic ? entries.map(toInstance) : passing;
+    const was = this.members.get(service)?.panic ?? false;
+    this.members.set(service, { instances, panic });
+    if (panic && !was) this.logger.warn('every instance fails its health check: routing to all registered instances (panic mode)', { service, registered: entries.length });
+    if (!panic && was) this.logger.info(passing.length > 0 ? 'an instance passes its health check again: panic mode over' : 'no instance registered any more: panic mode over', { service, passing: passing.length, registered: entries.length });
+    return passing;
+  }
+
+  /** The instances traffic goes to (passing ones, or all registered in panic), including benched ones. */
   known(service: string): ServiceInstance[] {
-    return this.instances.get(service) ?? [];
+    return this.members.get(service)?.instances ?? [];
   }
 
   pick(service: string): ServiceInstance | undefined {
@@ -163,13 +199,13 @@ export class ServiceDirectory {
     return undefined;
   }
 
-  /** Per watched service: instances in rotation and instances benched after a refusal. */
-  rotation(): Array<{ service: string; inRotation: number; benched: number }> {
+  /** Per watched service: instances in rotation, instances benched after a refusal, and whether it is in panic. */
+  rotation(): Array<{ service: string; inRotation: number; benched: number; panic: boolean }> {
     const now = Date.now();
     return [...this.watches.keys()].map((service) => {
       const all = this.known(service);
       const benched = all.filter((i) => (this.benched.get(i.id) ?? 0) > now).length;
-      return { service, inRotation: all.length - benched, benched };
+      return { service, inRotation: all.length - benched, benched, panic: this.members.get(service)?.panic ?? false };
     });
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type LoadedConfig } from './config-client';
-import { ConfigReader } from './config-reader';
+import { ConfigReader, durationMillis } from './config-reader';
 import { registerInstance, type ConsulSettings } from './discovery';
 import { errorHandler, notFoundHandler } from './errors';
 import { listen } from './http-server';
@@ -26,6 +26,30 @@ export interface PlatformSettings {
   traceSampleRatio: number;
 }
 
+/**
+ * Consul's check of every instance, Prometheus and compose's healthcheck all ask /health/ready;
+ * one round of dependency probes answers every ask within this window (and every ask made while
+ * it runs), so readiness costs one query per dependency a second however often it is asked.
+ */
+const READINESS_REUSE_MS = 1000;
+
+/** The last result of `produce`, reused while it runs and for `reuseMs` after it settled. */
+function sharedFor<T>(reuseMs: number, produce: () => Promise<T>): () => Promise<T> {
+  let current: Promise<T> | undefined;
+  let staleAt = Infinity;
+  return () => {
+    if (!current || Date.now() >= staleAt) {
+      const next = produce();
+      current = next;
+      staleAt = Infinity;
+      void next.finally(() => {
+        if (current === next) staleAt = Date.now() + reuseMs;
+      }).catch(() => {});
+    }
+    return current;
+  };
+}
+
 export function readPlatformSettings(r: ConfigReader): PlatformSettings {
   return {
     port: r.number('server.port', undefined, { min: 0, max: 65535 }),
@@ -35,8 +59,10 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
     consul: {
       host: r.string('consul.host', '127.0.0.1'),
       port: r.number('consul.port', 8500),
-      checkInterval: r.string('consul.checkInterval', '1s'),
-      deregisterCriticalAfter: r.string('consul.deregisterCriticalAfter', '30s'),
+      // No fallbacks here: application.yml holds these defaults, the one place to read them.
+      checkInterval: r.duration('consul.checkInterval'),
+      checkTimeout: r.duration('consul.checkTimeout'),
+      deregisterCriticalAfter: r.duration('consul.deregisterCriticalAfter'),
       register: r.boolean('consul.register', true),
       // The address other processes reach this instance at (a container's name under compose).
       advertiseAddress: r.string('consul.advertiseAddress', '127.0.0.1'),
@@ -172,23 +198,33 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   app.set('etag', false);
   app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
   const probe = async (check: () => Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    // 80% of Consul's check timeout, the rest for the answer to travel. Not shorter: after an
+    // event loop stalled past the deadline, its timer runs before the dependency's answer is read
+    // (timers come before I/O in a loop turn), so a healthy dependency would count as down.
+    const deadlineMs = Math.max(100, 0.8 * durationMillis(config.platform.consul.checkTimeout));
     try {
-      await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 800))]);
+      await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), deadlineMs)))]);
       return 'UP';
     } catch {
       return 'DOWN';
+    } finally {
+      clearTimeout(timer);
     }
   };
-  app.get('/health/ready', async (_req, res) => {
-    const gating = Object.entries(parts.readiness ?? {});
-    const reported = Object.entries(parts.reported ?? {});
+  const gating = Object.entries(parts.readiness ?? {});
+  const reported = Object.entries(parts.reported ?? {});
+  const readiness = sharedFor(READINESS_REUSE_MS, async () => {
     const states = await Promise.all([...gating, ...reported].map(([, check]) => probe(check)));
     const checks: Record<string, string> = {};
     [...gating, ...reported].forEach(([name], i) => (checks[name] = states[i]));
     // A config that loaded and validated is what `config` means here: once booted, a service
     // keeps serving with it when the config server goes away.
     checks.config = 'UP';
-    const up = states.slice(0, gating.length).every((s) => s === 'UP');
+    return { up: states.slice(0, gating.length).every((s) => s === 'UP'), checks };
+  });
+  app.get('/health/ready', async (_req, res) => {
+    const { up, checks } = await readiness();
     res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN', checks, config: loaded.origin });
   });
   app.get('/metrics', async (_req, res) => {
