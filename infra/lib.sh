@@ -26,16 +26,22 @@ start_bg() {
   echo $! > "$PID_DIR/$name.pid"
 }
 
-# stop_pid NAME — TERM then KILL the process recorded by start_bg, if it is still ours.
+# stop_pid NAME — TERM then KILL the process recorded by start_bg, if it is still ours. setsid made
+# it the leader of its own process group, so the group is it and whatever it started (a supervisor's
+# service): only the leader gets the TERM (a supervisor forwards it once; a second TERM would cut a
+# service's graceful stop short), then the group is waited for and what remains is killed. A leader
+# that is already gone may have left members behind (a supervisor killed -9 leaves its service).
 stop_pid() {
   local name=$1 pidfile="$PID_DIR/$1.pid" pid i
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  else
+    kill -- "-$pid" 2>/dev/null || true
   fi
+  for i in $(seq 1 100); do kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -9 -- "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
   rm -f "$pidfile"
 }
 
