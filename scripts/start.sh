@@ -8,7 +8,11 @@ prepare
 
 for entry in "${SERVICES[@]}"; do
   IFS=: read -r name dir port <<<"$entry"
-  if service_ready "$port"; then say "$name already running on $port"; continue; fi
+  if service_ready "$port"; then
+    supervised "$name" && say "$name already running on $port" \
+      || say "$name already answers on $port, but no supervisor of this checkout restarts it"
+    continue
+  fi
   log="$LOG_DIR/$name.log"
   # A supervisor still alive is bringing its service back (or backing off): wait for it instead.
   if supervised "$name"; then
