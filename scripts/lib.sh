@@ -41,7 +41,7 @@ prepare() {
 service_ready() { curl -sf --max-time 1 "http://127.0.0.1:$1/health/ready" >/dev/null; }
 
 # supervised NAME — its supervisor (started by start_supervised) is alive.
-supervised() { [ -f "$PID_DIR/$1.pid" ] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
+supervised() { [ -f "$PID_DIR/$1.pid" ] && running "$(cat "$PID_DIR/$1.pid")"; }
 
 # start_supervised NAME PORT LOGFILE CMD... — CMD under scripts/supervise.js, which starts it again
 # when it dies. The pid file holds the supervisor's pid, so stop_pid stops it and with it the

@@ -22,7 +22,7 @@ for entry in "${SERVICES[@]}"; do
     restarts=$(state_of "$file" restarts)
     pid=$(state_of "$file" child_pid)
     state=$(state_of "$file" state)
-    if [ "$state" = running ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    if [ "$state" = running ] && [ -n "$pid" ] && running "$pid"; then
       state=up
       uptime=$(duration $(($(date +%s) - $(state_of "$file" child_started_at))))
     else

@@ -19,10 +19,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Running, not merely a zombie: this machine's init reaps orphans only every second or two. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
@@ -97,12 +98,17 @@ class Supervised {
 
   /** Whatever is left of the process group start_bg created (setsid: its id is the supervisor's pid). */
   groupAlive(): boolean {
-    try {
-      process.kill(-this.supervisorPid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return fs.readdirSync('/proc').some((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // After "pid (comm)": state, ppid, pgrp.
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(pgrp) === this.supervisorPid && state !== 'Z';
+      } catch {
+        return false;
+      }
+    });
   }
 
   kill() {
