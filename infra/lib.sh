@@ -26,16 +26,30 @@ start_bg() {
   echo $! > "$PID_DIR/$name.pid"
 }
 
-# stop_pid NAME — TERM then KILL the process recorded by start_bg, if it is still ours.
+# running PID — the process exists and is not a zombie (this machine's init reaps orphans only
+# every second or two, and kill -0 succeeds on a zombie).
+running() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }
+
+# group_running PGID — some live process is in that process group.
+group_running() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }
+
+# stop_pid NAME — TERM then KILL the process recorded by start_bg, if it is still ours. setsid made
+# it the leader of its own process group, so the group is it and whatever it started (a supervisor's
+# service): only the leader gets the TERM (a supervisor forwards it once; a second TERM would cut a
+# service's graceful stop short), then the group is waited for and what remains is killed. A leader
+# that is already gone may have left members behind (a supervisor killed -9 leaves its service).
 stop_pid() {
   local name=$1 pidfile="$PID_DIR/$1.pid" pid i
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
+  if running "$pid"; then
+    kill "$pid" 2>/dev/null || true
+  elif group_running "$pid"; then
+    kill -- "-$pid" 2>/dev/null || true
   fi
+  for i in $(seq 1 100); do group_running "$pid" || running "$pid" || break; sleep 0.2; done
+  if group_running "$pid"; then kill -9 -- "-$pid" 2>/dev/null || true; fi
+  if running "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   rm -f "$pidfile"
 }
 

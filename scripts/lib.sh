@@ -39,3 +39,15 @@ prepare() {
 }
 
 service_ready() { curl -sf --max-time 1 "http://127.0.0.1:$1/health/ready" >/dev/null; }
+
+# supervised NAME — its supervisor (started by start_supervised) is alive.
+supervised() { [ -f "$PID_DIR/$1.pid" ] && running "$(cat "$PID_DIR/$1.pid")"; }
+
+# start_supervised NAME PORT LOGFILE CMD... — CMD under scripts/supervise.js, which starts it again
+# when it dies. The pid file holds the supervisor's pid, so stop_pid stops it and with it the
+# service; the supervisor's state (child pid, restarts, start time) is in $PID_DIR/NAME.state.
+start_supervised() {
+  local name=$1 port=$2 logfile=$3; shift 3
+  start_bg "$name" "$logfile" node "$ROOT_DIR/scripts/supervise.js" --name "$name" --port "$port" \
+    --state "$PID_DIR/$name.state" -- "$@"
+}

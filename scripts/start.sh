@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm start: components, then config-server, services and gateway, then the demo data.
+# npm start: components, then config-server, services and gateway (each under a supervisor that
+# restarts it when it dies), then the demo data.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=$SECONDS
@@ -7,10 +8,19 @@ prepare
 
 for entry in "${SERVICES[@]}"; do
   IFS=: read -r name dir port <<<"$entry"
-  if service_ready "$port"; then say "$name already running on $port"; continue; fi
+  if service_ready "$port"; then
+    supervised "$name" && say "$name already running on $port" \
+      || say "$name already answers on $port, but no supervisor of this checkout restarts it"
+    continue
+  fi
   log="$LOG_DIR/$name.log"
-  [ -f "$log" ] && mv "$log" "$log.1"
-  start_bg "$name" "$log" node --require "./$TELEMETRY_PRELOAD" "$dir/dist/src/main.js"
+  # A supervisor still alive is bringing its service back (or backing off): wait for it instead.
+  if supervised "$name"; then
+    say "$name is being restarted by its supervisor"
+  else
+    [ -f "$log" ] && mv "$log" "$log.1"
+    start_supervised "$name" "$port" "$log" node --require "./$TELEMETRY_PRELOAD" "$dir/dist/src/main.js"
+  fi
   wait_until "$name" "$log" 60 service_ready "$port"
 done
 

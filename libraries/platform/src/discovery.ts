@@ -64,6 +64,14 @@ export async function registerInstance(
         deregistercriticalserviceafter: settings.deregisterCriticalAfter,
       },
     });
+  // An instance killed without deregistering (kill -9, a crash) stays registered; once a restarted
+  // one holds its port, the dead one's check probes the new one and passes, so it would never be
+  // reaped. The port is ours now: whatever was registered on it under this name is dead.
+  const stale = Object.values(await consul.agent.service.list()).filter((s) => s.Service === name && s.Address === address && s.Port === port);
+  for (const s of stale) {
+    await consul.agent.service.deregister(s.ID);
+    logger.warn('removed the registration of a dead instance on this port', { id: s.ID, port });
+  }
   await register();
   logger.info('registered in consul', { id, port });
 
