@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { deepMerge } from '@coupon-rush/platform';
-import { spawnService } from '@coupon-rush/testkit';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { REPO_ROOT, deepMerge } from '@coupon-rush/platform';
+import { isolatedOverrides } from '@coupon-rush/testkit';
 import type { OwnComponents } from './own-components';
 
 export function freePort(): Promise<number> {
@@ -27,13 +27,11 @@ async function answersReady(port: number): Promise<boolean> {
 }
 
 /**
- * One service process on a fixed port, brought back after it dies, with the backoff and restart
- * count a supervisor keeps (`npm start` runs services the same way). A stop is not a crash.
+ * One service on a fixed port under the project's supervisor (scripts/supervise.js, as `npm start`
+ * runs every service): a killed service is started again by it, with its backoff and restart count.
  */
 export class ServiceProcess {
-  restarts = 0;
-  private child?: ChildProcess;
-  private stopping = false;
+  private supervisor?: ChildProcess;
 
   constructor(
     readonly name: string,
@@ -41,36 +39,61 @@ export class ServiceProcess {
     readonly port: number,
     private readonly overrides: Record<string, unknown>,
     private readonly logLines: string[],
-    /** The whole output, kept for the post-mortem of a violation. */
+    /** The whole output (supervisor and service), kept for the post-mortem of a violation. */
     private readonly logFile: string,
+    private readonly stateFile: string,
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
+  private state(): Record<string, string> {
+    try {
+      return Object.fromEntries(
+        fs
+          .readFileSync(this.stateFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+    } catch {
+      return {};
+    }
+  }
+
+  get restarts(): number {
+    return Number(this.state().restarts ?? 0);
   }
 
   start(): void {
-    const child = spawnService(this.dir, { overrides: this.overrides, env: { PORT: String(this.port) }, logLines: this.logLines });
-    this.child = child;
+    const supervisor = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'scripts/supervise.js'), '--name', this.name, '--state', this.stateFile, '--port', String(this.port), '--', process.execPath, path.join(REPO_ROOT, this.dir, 'dist/src/main.js')],
+      {
+        env: { ...process.env, PORT: String(this.port), CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides(this.overrides)) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.supervisor = supervisor;
     const file = fs.createWriteStream(this.logFile, { flags: 'a' });
-    child.stdout!.pipe(file);
-    child.stderr!.pipe(file);
-    child.once('exit', (code, signal) => {
-      if (this.stopping || this.child !== child) return;
-      this.logLines.push(`[faults] ${this.name} exited (${signal ?? code}); restarting`);
-      this.restarts++;
-      // Restarted at once the first time, then slower if it keeps dying.
-      setTimeout(() => !this.stopping && this.start(), Math.min(5000, 250 * 2 ** (this.restarts - 1)));
-    });
+    let rest = '';
+    const collect = (chunk: Buffer) => {
+      file.write(chunk);
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      this.logLines.push(...parts.filter(Boolean));
+      if (this.logLines.length > 5000) this.logLines.splice(0, this.logLines.length - 5000);
+    };
+    supervisor.stdout!.on('data', collect);
+    supervisor.stderr!.on('data', collect);
   }
 
+  /** Signals the service itself (not its supervisor). */
   kill(signal: NodeJS.Signals): void {
-    if (!this.child?.pid) throw new Error(`${this.name} is not running`);
-    process.kill(this.child.pid, signal);
+    const pid = Number(this.state().child_pid);
+    if (!pid) throw new Error(`${this.name} has no running child`);
+    process.kill(pid, signal);
   }
 
   ready(): Promise<boolean> {
@@ -86,15 +109,13 @@ export class ServiceProcess {
     return Date.now() - started;
   }
 
+  /** TERM to the supervisor: it stops the service (which deregisters) and restarts nothing. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    // A frozen process ignores TERM until it runs again.
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const supervisor = this.supervisor;
+    if (!supervisor || supervisor.exitCode !== null || supervisor.signalCode !== null) return;
+    const exited = new Promise<void>((r) => supervisor.once('exit', () => r()));
+    supervisor.kill('SIGTERM');
+    const timer = setTimeout(() => supervisor.kill('SIGKILL'), 20_000);
     await exited;
     clearTimeout(timer);
   }
@@ -125,7 +146,8 @@ export class PlatformUnderTest {
       isolation,
     );
     const logDir = path.join(components.runDir, 'logs');
-    const make = async (name: string, dir: string) => new ServiceProcess(name, dir, await freePort(), overrides, lines, path.join(logDir, `${name}.log`));
+    const make = async (name: string, dir: string) =>
+      new ServiceProcess(name, dir, await freePort(), overrides, lines, path.join(logDir, `${name}.log`), path.join(components.runDir, 'pids', `${name}.state`));
     const platform = new PlatformUnderTest(
       await make('coupon-service', 'services/coupon'),
       [await make('issue-coupon-1', 'services/issue-coupon'), await make('issue-coupon-2', 'services/issue-coupon')],
