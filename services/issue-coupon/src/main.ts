@@ -26,9 +26,6 @@ export function start(opts: StartOptions = {}) {
         const kafka = kafkaClient(cfg.kafka, NAME);
         const { issued: topic, specs } = issueTopics(cfg.kafka.topicPrefix);
         await ensureTopics(cfg.kafka, NAME, specs);
-        // Idempotent: a retried batch is written once. acks=all is set per send.
-        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } });
-        await producer.connect();
         const kafkaProbe = new KafkaProbe(kafka);
 
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger);
@@ -63,7 +60,14 @@ export function start(opts: StartOptions = {}) {
             });
           },
         });
-        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, sendMetrics);
+        // Idempotent: a retried batch is written once. acks=all is set per send.
+        const publisher = new IssueEventPublisher(
+          () => kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } }),
+          topic,
+          () => ctx.config().publisher,
+          sendMetrics,
+        );
+        await publisher.connect();
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
         const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;
@@ -82,9 +86,8 @@ export function start(opts: StartOptions = {}) {
           }, ctx.logger),
           readiness: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
-            await publisher.drain();
+            await publisher.close();
             directory.stop();
-            await producer.disconnect();
             await kafkaProbe.close();
             subscriber.disconnect();
             redis.disconnect();
