@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import type { ConfigReader } from './config-reader';
 
 export interface KafkaSettings {
@@ -124,5 +124,50 @@ export class KafkaProbe {
 
   async close(): Promise<void> {
     await this.admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * An idempotent producer that is replaced by a fresh one after any failed send. kafkajs rolls a
+ * failed request's sequence numbers back even when the broker did write it (the connection died
+ * after the write, a leader was killed): the next batch then reuses those numbers, the broker
+ * takes it for a duplicate and answers success without writing it. npm run faults lost a 202's
+ * record that way after a broker kill. A new producer has a new producer id, so its numbers
+ * collide with nothing. A send still in flight on the replaced producer fails (its caller retries).
+ */
+export class RenewingProducer {
+  private producer?: Producer;
+  private renew = true;
+
+  constructor(private readonly newProducer: () => Producer) {}
+
+  private async current(): Promise<Producer> {
+    if (this.renew || !this.producer) {
+      const fresh = this.newProducer();
+      await fresh.connect();
+      const old = this.producer;
+      this.producer = fresh;
+      this.renew = false;
+      void old?.disconnect().catch(() => {});
+    }
+    return this.producer;
+  }
+
+  async connect(): Promise<void> {
+    await this.current();
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    const producer = await this.current();
+    try {
+      return await producer.send(record);
+    } catch (err) {
+      this.renew = true;
+      throw err;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer?.disconnect();
   }
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
 import {
-  ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
+  ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, RenewingProducer, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
   runFromCommandLine, startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
@@ -37,7 +37,7 @@ export function start(opts: StartOptions = {}) {
         await writeBack.start(() => ctx.config().writeBack.intervalMs);
         const rowsPersisted = new Counter({ name: 'coupon_rows_persisted_total', help: 'Issued-coupon rows inserted by the consumer', registers: [ctx.metrics] });
         const deadLettered = new Counter({ name: 'coupon_events_dead_lettered_total', help: 'Issue events sent to the dead-letter topic', registers: [ctx.metrics] });
-        const deadLetters = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        const deadLetters = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
         await deadLetters.connect();
         // The broker holds a fetch until 16 kB (~150 events) or 100 ms have gathered: under a crowd
         // a batch then carries a hundred rows instead of a dozen, and each batch is a transaction.

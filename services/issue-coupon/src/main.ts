@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
-  ClaimLedger, KafkaProbe, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
+  ClaimLedger, KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
   startService, type StartOptions,
 } from '@coupon-rush/platform';
 import { parseConfig, type IssueCouponConfig } from './config';
@@ -61,13 +61,9 @@ export function start(opts: StartOptions = {}) {
           },
         });
         // Idempotent: a retried batch is written once. acks=all is set per send.
-        const publisher = new IssueEventPublisher(
-          () => kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } }),
-          topic,
-          () => ctx.config().publisher,
-          sendMetrics,
-        );
-        await publisher.connect();
+        const producer = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } }));
+        await producer.connect();
+        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, sendMetrics);
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
         const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;

@@ -1,12 +1,12 @@
-import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { Counter } from 'prom-client';
-import { SpanKind, inSpan, linksFromRecords, parseIssueEvent, type ClaimLedger, type IssueEvent, type Logger } from '@coupon-rush/platform';
+import { SpanKind, inSpan, linksFromRecords, parseIssueEvent, type ClaimLedger, type IssueEvent, type Logger, type RenewingProducer } from '@coupon-rush/platform';
 import { persistIssued } from '../domain/persist-issued';
 
 export interface ConsumerDeps {
   consumer: Consumer;
-  deadLetters: Producer;
+  deadLetters: RenewingProducer;
   topic: string;
   deadLetterTopic: string;
   db: Knex;

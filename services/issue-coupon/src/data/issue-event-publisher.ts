@@ -1,6 +1,5 @@
-import type { Producer } from 'kafkajs';
 import type { Histogram } from 'prom-client';
-import { startRecordSpan, type IssueEvent, type Span } from '@coupon-rush/platform';
+import { startRecordSpan, type IssueEvent, type RenewingProducer, type Span } from '@coupon-rush/platform';
 
 export type PublishOutcome = 'ACKED' | 'FAILED' | 'TIMED_OUT';
 
@@ -36,19 +35,8 @@ export class IssueEventPublisher {
   private queue: Pending[] = [];
   private sending = false;
   private scheduled = false;
-  private producer?: Producer;
-  private replaceProducer = true;
-
-  /**
-   * `newProducer` makes an idempotent producer; a fresh one replaces the current after any failed
-   * send. kafkajs rolls a failed request's sequence numbers back even when the broker did write it
-   * (the connection died after the write, a leader was killed): the next batch then reuses those
-   * numbers, the broker takes it for a duplicate and answers success without writing it. The fault
-   * suite lost a 202's record that way after a broker kill. A new producer has a new producer id,
-   * so its numbers collide with nothing.
-   */
   constructor(
-    private readonly newProducer: () => Producer,
+    private readonly producer: RenewingProducer,
     private readonly topic: string,
     private readonly settings: () => PublisherSettings,
     private readonly metrics?: PublisherMetrics,
@@ -111,8 +99,7 @@ export class IssueEventPublisher {
     this.metrics?.batchSize.observe(batch.length);
     const timer = this.metrics?.sendSeconds.startTimer();
     try {
-      const producer = await this.currentProducer();
-      await producer.send({
+      await this.producer.send({
         topic: this.topic,
         acks: -1,
         messages: batch.map((p) => ({ key: String(p.event.couponId), value: JSON.stringify(p.event), headers: p.headers })),
@@ -127,7 +114,6 @@ export class IssueEventPublisher {
       }
     } catch {
       timer?.({ result: 'failed' });
-      this.replaceProducer = true;
       for (const p of batch) this.settle(p, 'FAILED');
     } finally {
       this.sending = false;
@@ -135,26 +121,9 @@ export class IssueEventPublisher {
     }
   }
 
-  private async currentProducer(): Promise<Producer> {
-    if (this.replaceProducer || !this.producer) {
-      const fresh = this.newProducer();
-      await fresh.connect();
-      const old = this.producer;
-      this.producer = fresh;
-      this.replaceProducer = false;
-      void old?.disconnect().catch(() => {});
-    }
-    return this.producer;
-  }
-
-  /** Connects the first producer (a failure here fails the service's start). */
-  async connect(): Promise<void> {
-    await this.currentProducer();
-  }
-
   async close(): Promise<void> {
     await this.drain();
-    await this.producer?.disconnect();
+    await this.producer.disconnect();
   }
 
   /** Waits for queued events to be sent or timed out; used on shutdown. */
