@@ -24,6 +24,7 @@ export interface StrandedClaimSettings {
 export class StrandedClaimSweep {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private stopped = false;
 
   constructor(
     private readonly db: Knex,
@@ -35,6 +36,7 @@ export class StrandedClaimSweep {
 
   start(): void {
     const tick = () => {
+      if (this.stopped) return;
       this.timer = setTimeout(() => {
         this.running = untraced(() => this.sweep())
           .then(
@@ -68,8 +70,12 @@ export class StrandedClaimSweep {
     return count;
   }
 
+  /** A pass stuck on an unreachable Redis is not waited for: it releases nothing it has not checked. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((r) => (timeout = setTimeout(r, 2000)))]);
+    clearTimeout(timeout);
   }
 }
