@@ -93,8 +93,10 @@ class Run {
     await sleep(Math.min(durationMs * 0.2, 3000));
     await fault.inject({ components: this.components, platform: this.platform, topic: this.topics.issued, couponKey: String(couponId), short: this.opts.short, log: (l) => this.opts.log(`  ${fault.name}: ${l}`) });
     const injected = Date.now();
+    // Probed while the rush goes on: the time from the end of the injection, not of the rush.
+    const recovery = this.recovered(injected);
     const answers = await rushing;
-    const recoverySeconds = (await this.recovered(injected)) / 1000;
+    const recoverySeconds = (await recovery) / 1000;
     const freshCoupon = await this.freshCoupon(fault.name);
     const held = await this.settle(couponId, quantity);
     const verdict = check(answers, held);
