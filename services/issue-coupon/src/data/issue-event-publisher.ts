@@ -10,8 +10,6 @@ interface Pending {
   headers: Record<string, string>;
   done: (outcome: PublishOutcome) => void;
   settled: boolean;
-  /** Past this instant an acknowledgement no longer counts: the claim may already be released. */
-  deadline: number;
 }
 
 export interface PublisherMetrics {
@@ -58,9 +56,8 @@ export class IssueEventPublisher {
         'messaging.operation.type': 'create',
         'coupon.id': event.couponId,
       });
-      const timeoutMs = this.settings().timeoutMs;
-      const pending: Pending = { event, span, headers, settled: false, done: resolve, deadline: Date.now() + timeoutMs };
-      const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), timeoutMs);
+      const pending: Pending = { event, span, headers, settled: false, done: resolve };
+      const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), this.settings().timeoutMs);
       pending.done = (outcome) => {
         clearTimeout(timer);
         resolve(outcome);
@@ -105,12 +102,9 @@ export class IssueEventPublisher {
         messages: batch.map((p) => ({ key: String(p.event.couponId), value: JSON.stringify(p.event), headers: p.headers })),
       });
       timer?.({ result: 'acked' });
-      const now = Date.now();
       for (const p of batch) {
         p.span.setAttribute('messaging.batch.message_count', batch.length);
-        // An ack that arrives after the deadline (a process frozen past it, whose timer has not
-        // fired yet) is treated as a timeout: the caller will not answer 202 that late.
-        this.settle(p, now > p.deadline ? 'TIMED_OUT' : 'ACKED');
+        this.settle(p, 'ACKED');
       }
     } catch {
       timer?.({ result: 'failed' });

@@ -81,15 +81,17 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   // Past this instant no 202 is answered: an unmarked claim older than it may be released as stranded.
   const deadline = Date.now() + deps.publisher.timeoutMs;
   const outcome = await deps.publisher.publish({ eventId: crypto.randomUUID(), couponId, userId, issuedAt: new Date(now).toISOString() });
-  // The claim is marked published before the 202, so no sweep can release it from then on.
-  const published = outcome === 'ACKED' && (await deps.ledger.markPublished(couponId, userId).catch(() => false)) && Date.now() <= deadline;
-  if (!published) {
+  // The claim is marked published before the 202, so no sweep can release it from then on. An
+  // ack or a mark that comes after the deadline (a process frozen past it) counts as a timeout.
+  const marked = outcome === 'ACKED' && Date.now() <= deadline && (await deps.ledger.markPublished(couponId, userId).catch(() => false));
+  const late = Date.now() > deadline;
+  if (!marked || late) {
     // The record may be in Kafka or may still reach it: only a durable tombstone keeps it from
     // becoming a row.
     const released = await releaseDurably(deps.ledger, couponId, userId);
     if (released === undefined) reject(deps, outcomeUnknown());
     // Not released means the consumer already persisted the event: the coupon is issued.
-    if (released) reject(deps, unavailable(outcome === 'TIMED_OUT' ? 'event log timed out' : outcome === 'FAILED' ? 'event log failed' : 'claim store'));
+    if (released) reject(deps, unavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' || late ? 'event log timed out' : 'claim store'));
   }
   deps.outcome('ACCEPTED');
   return { couponId, userId, status: 'ACCEPTED' as const };
