@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import knex, { type Knex } from 'knex';
-import { issueTopics } from '@coupon-rush/platform';
-import { RUN_ID, tokenFor } from '@coupon-rush/testkit';
+import { KafkaProbe, issueTopics } from '@coupon-rush/platform';
+import { RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
 import { FAULTS, type Fault } from './catalogue';
 import { OwnComponents } from './own-components';
 import { PlatformUnderTest } from './platform-under-test';
@@ -110,9 +110,8 @@ class Run {
   }
 
   private report(answers: Answer[]): void {
-    const by = new Map<string, number>();
-    for (const a of answers) by.set(a.code ?? String(a.status), (by.get(a.code ?? String(a.status)) ?? 0) + 1);
-    this.opts.log(`  answers: ${[...by].map(([k, n]) => `${k}=${n}`).join(' ')}`);
+    const by = tally(answers.map((a) => a.code ?? String(a.status)));
+    this.opts.log(`  answers: ${Object.entries(by).map(([k, n]) => `${k}=${n}`).join(' ')}`);
   }
 
   /** Milliseconds from `since` until every service is ready and a fresh user's claim is accepted. */
@@ -143,15 +142,17 @@ class Run {
 
   /** Waits until the consumer has caught up and rows and issuedQuantity hold still, then reads them. */
   private async settle(couponId: number, quantity: number) {
-    const admin = this.components.kafka('faults-settle').admin();
-    await admin.connect();
+    const probe = new KafkaProbe(this.components.kafka('faults-settle'));
     try {
       const deadline = Date.now() + 120_000;
       let last = '';
       let stableSince = Date.now();
       for (;;) {
         const rec = await this.api('GET', `/api/coupons/${couponId}/reconciliation`).catch(() => undefined);
-        const lag = await this.lag(admin).catch(() => Number.NaN);
+        const lag = await probe
+          .lag(this.groupId, this.topics.issued)
+          .then((parts) => parts.reduce((n, p) => n + p.lag, 0))
+          .catch(() => Number.NaN);
         const state = rec ? `${rec.rows}/${rec.issuedQuantity}/${rec.redisClaims}` : '?';
         if (state !== last) (last = state), (stableSince = Date.now());
         const settled = rec && lag === 0 && rec.issuedQuantity === rec.rows && Date.now() - stableSince >= 2000;
@@ -164,14 +165,8 @@ class Run {
         await sleep(500);
       }
     } finally {
-      await admin.disconnect();
+      await probe.close();
     }
-  }
-
-  private async lag(admin: ReturnType<ReturnType<OwnComponents['kafka']>['admin']>): Promise<number> {
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(this.topics.issued), admin.fetchOffsets({ groupId: this.groupId, topics: [this.topics.issued] })]);
-    const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
-    return ends.reduce((sum, e) => sum + Math.max(0, Number(e.high) - Math.max(0, at.get(e.partition) ?? 0)), 0);
   }
 
   /** For a violation's post-mortem: where each lost user's record and claim state are. */
@@ -194,7 +189,10 @@ class Run {
     }
   }
 
-  /** Every record of `couponId` in `topic`, by user: "partition@offset". */
+  /**
+   * Every record of `couponId` in `topic`, by user ("partition@offset"), read from the beginning
+   * up to the high watermarks of the moment.
+   */
   private async recordsOf(topic: string, couponId: number): Promise<Map<number, string[]>> {
     const kafka = this.components.kafka('faults-records');
     const admin = kafka.admin();
@@ -207,15 +205,15 @@ class Run {
     const consumer = kafka.consumer({ groupId: `faults-records-${RUN_ID}-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 30_000);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${topic} not read within 30 s`)), 30_000);
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
           try {
             const e = JSON.parse(String(message.value)) as { couponId?: number; userId?: number };
             if (e.couponId === couponId && typeof e.userId === 'number') byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), `${partition}@${message.offset}`]);
           } catch {
-            /* not an event */
+            /* a poison record: not one of this rush's users */
           }
           if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
           if (remaining.size === 0) clearTimeout(timer), resolve();
@@ -225,35 +223,9 @@ class Run {
     return byUser;
   }
 
-  /** Users of `couponId` whose events sit in the dead-letter topic, read from its beginning. */
+  /** Users of `couponId` whose events sit in the dead-letter topic. */
   private async deadLettered(couponId: number): Promise<Set<number>> {
-    const kafka = this.components.kafka('faults-dlt');
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.topics.deadLetter);
-    await admin.disconnect();
-    const users = new Set<number>();
-    const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]));
-    if (remaining.size === 0) return users;
-    const consumer = kafka.consumer({ groupId: `faults-dlt-${RUN_ID}-${Date.now()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topics.deadLetter, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('dead-letter topic not read within 30 s')), 30_000);
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          try {
-            const e = JSON.parse(String(message.value)) as { couponId?: number; userId?: number };
-            if (e.couponId === couponId && typeof e.userId === 'number') users.add(e.userId);
-          } catch {
-            /* a poison record: not one of this rush's users */
-          }
-          if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-          if (remaining.size === 0) clearTimeout(timer), resolve();
-        },
-      });
-    }).finally(() => consumer.disconnect());
-    return users;
+    return new Set((await this.recordsOf(this.topics.deadLetter, couponId)).keys());
   }
 }
 
