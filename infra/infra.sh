@@ -5,7 +5,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL_COMPONENTS=(mariadb redis kafka consul jaeger prometheus)
-for c in "${ALL_COMPONENTS[@]}"; do
+# Started only when named: the fault suite's network proxy.
+ON_REQUEST_COMPONENTS=(toxiproxy)
+for c in "${ALL_COMPONENTS[@]}" "${ON_REQUEST_COMPONENTS[@]}"; do
   [ -f "$INFRA_DIR/components/$c.sh" ] && source "$INFRA_DIR/components/$c.sh"
 done
 
@@ -16,10 +18,10 @@ install_all() {
   # apt and Maven first (they share the network and dpkg lock), the two Go builds side by side.
   local c pids=() failed=0
   for c in "${components[@]}"; do
-    case $c in consul|jaeger) ( "${c}_install" ) & pids+=($!) ;; esac
+    case $c in consul|jaeger|toxiproxy) ( "${c}_install" ) & pids+=($!) ;; esac
   done
   for c in "${components[@]}"; do
-    case $c in consul|jaeger) ;; *) "${c}_install" ;; esac
+    case $c in consul|jaeger|toxiproxy) ;; *) "${c}_install" ;; esac
   done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [ $failed = 0 ] || die "a component failed to install (see above)"

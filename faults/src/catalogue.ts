@@ -113,6 +113,42 @@ export const FAULTS: Fault[] = [
     },
   },
   {
+    name: 'network-delay',
+    what: "issue-coupon's links to Redis, its Sentinels and Kafka slowed by 150 ms ± 50 each way for 10 s",
+    rushScale: 2,
+    async inject(ctx) {
+      const links = ctx.components.network;
+      await links.delay(['redis', 'sentinel', 'kafka'], 150, 50);
+      ctx.log('links slowed');
+      try {
+        await sleep(ctx.short ? 4000 : 10_000);
+      } finally {
+        await links.undelay(['redis', 'sentinel', 'kafka']);
+      }
+      ctx.log('links back to full speed');
+    },
+  },
+  {
+    name: 'network-cut',
+    what: "issue-coupon's links cut (bytes dropped, connections left open): to Kafka, then to Redis and its Sentinels, then to both, 8 s each",
+    rushScale: 3,
+    async inject(ctx) {
+      const links = ctx.components.network;
+      const phases: Array<Array<'redis' | 'sentinel' | 'kafka'>> = [['kafka'], ['redis', 'sentinel'], ['redis', 'sentinel', 'kafka']];
+      for (const kinds of phases) {
+        await links.cut(kinds);
+        ctx.log(`cut: ${kinds.join(', ')}`);
+        try {
+          await sleep(ctx.short ? 3000 : 8000);
+        } finally {
+          await links.heal(kinds);
+        }
+        ctx.log(`healed: ${kinds.join(', ')}`);
+        await sleep(ctx.short ? 1000 : 2000);
+      }
+    },
+  },
+  {
     name: 'issue-coupon-kill',
     what: 'one of two issue-coupon instances SIGKILLed with requests in flight; restarted by its supervisor',
     rushScale: 1,

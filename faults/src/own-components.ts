@@ -5,13 +5,15 @@ import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
+import { NetworkLinks, type Link } from './network';
 
 const INFRA = path.join(REPO_ROOT, 'infra/infra.sh');
 /** Below Linux's ephemeral range (32768+), so services on port 0 never take a slot's port. */
 const FIRST_SLOT_BASE = 30_000;
 const SLOTS = 20;
 
-export type ComponentName = 'mariadb' | 'redis' | 'kafka';
+export type ComponentName = 'mariadb' | 'redis' | 'kafka' | 'toxiproxy';
+const ALL: ComponentName[] = ['mariadb', 'redis', 'kafka', 'toxiproxy'];
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -22,16 +24,19 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 /**
- * MariaDB, Redis (master, two replicas, three Sentinels) and a three-node Kafka cluster of this
- * run's own, started by the project's infra scripts under their own run directory and ports. A
- * fault suite kills, freezes and restarts these processes, never the ones `npm start` or another
- * checkout runs.
+ * MariaDB, Redis (master, two replicas, three Sentinels), a three-node Kafka cluster and a
+ * toxiproxy of this run's own, started by the project's infra scripts under their own run
+ * directory and ports. A fault suite kills, freezes, slows and cuts these, never the ones
+ * `npm start` or another checkout runs.
  */
 export class OwnComponents {
   readonly mariadbPort: number;
   readonly redisPorts: number[];
   readonly sentinelPorts: number[];
   readonly kafkaPorts: number[];
+  readonly toxiproxyPort: number;
+  /** The issue-coupon instances' way to Redis, its Sentinels and Kafka. */
+  readonly network: NetworkLinks;
   readonly masterName = 'coupon-faults';
   private readonly pidDir: string;
 
@@ -40,6 +45,13 @@ export class OwnComponents {
     this.redisPorts = [base + 10, base + 11, base + 12];
     this.sentinelPorts = [base + 20, base + 21, base + 22];
     this.kafkaPorts = [base + 30, base + 32, base + 34];
+    this.toxiproxyPort = base + 40;
+    const link = (kind: Link['kind'], upstream: number, i: number, offset: number): Link => ({ name: `${kind}-${i + 1}`, kind, upstream, listen: base + offset + i });
+    this.network = new NetworkLinks(`http://127.0.0.1:${this.toxiproxyPort}`, [
+      ...this.redisPorts.map((p, i) => link('redis', p, i, 50)),
+      ...this.sentinelPorts.map((p, i) => link('sentinel', p, i, 60)),
+      ...this.kafkaPorts.map((p, i) => link('kafka', p, i, 70)),
+    ]);
     this.pidDir = path.join(runDir, 'pids');
   }
 
@@ -49,14 +61,22 @@ export class OwnComponents {
       const base = FIRST_SLOT_BASE + 100 * slot;
       const candidate = new OwnComponents(base, path.join(REPO_ROOT, '.run', 'faults', `slot-${slot}`));
       await candidate.stopIfAbandoned(log);
-      const ports = [candidate.mariadbPort, ...candidate.redisPorts, ...candidate.sentinelPorts, ...candidate.kafkaPorts.flatMap((p) => [p, p + 1])];
+      const ports = [
+        candidate.mariadbPort,
+        ...candidate.redisPorts,
+        ...candidate.sentinelPorts,
+        ...candidate.kafkaPorts.flatMap((p) => [p, p + 1]),
+        candidate.toxiproxyPort,
+        ...candidate.network.links.map((l) => l.listen),
+      ];
       if ((await Promise.all(ports.map(portOpen))).some(Boolean)) continue;
       // A fresh cluster every run: a previous run's data would carry its offsets and claims.
       fs.rmSync(candidate.runDir, { recursive: true, force: true });
       fs.mkdirSync(candidate.runDir, { recursive: true });
       fs.writeFileSync(candidate.ownerFile, String(process.pid));
-      log(`own components in ${candidate.runDir} (ports ${base}-${base + 35})`);
-      await candidate.infra('up', 'mariadb', 'redis', 'kafka');
+      log(`own components in ${candidate.runDir} (ports ${base}-${base + 72})`);
+      await candidate.infra('up', ...ALL);
+      await candidate.network.create();
       return candidate;
     }
     throw new Error(`no free slot of ports between ${FIRST_SLOT_BASE} and ${FIRST_SLOT_BASE + 100 * SLOTS}`);
@@ -95,6 +115,7 @@ export class OwnComponents {
       REDIS_MASTER_NAME: this.masterName,
       KAFKA_PORT: String(this.kafkaPorts[0]),
       KAFKA_NODES: String(this.kafkaPorts.length),
+      TOXIPROXY_PORT: String(this.toxiproxyPort),
       // Six JVMs may share this box with the platform's own cluster: smaller heaps here.
       KAFKA_HEAP: process.env.FAULTS_KAFKA_HEAP ?? '256m',
     };
@@ -116,7 +137,7 @@ export class OwnComponents {
   }
 
   async stop(): Promise<void> {
-    await this.infra('down', 'mariadb', 'redis', 'kafka').catch(() => {});
+    await this.infra('down', ...ALL).catch(() => {});
   }
 
   /** The pid infra.sh recorded for one process, e.g. `kafka-2`, `redis-30010`, `mariadb`. */
@@ -153,6 +174,11 @@ export class OwnComponents {
       redis: { masterName: this.masterName, sentinels: this.sentinelPorts.map((p) => `127.0.0.1:${p}`) },
       kafka: { brokers: this.kafkaPorts.map((p) => `127.0.0.1:${p}`), replicationFactor: 3 },
     };
+  }
+
+  /** For issue-coupon only: Redis, Sentinels and brokers reached through this run's toxiproxy. */
+  issueCouponOverrides(): Record<string, unknown> {
+    return { redis: { addressMap: this.network.addressMap(['redis', 'sentinel']) }, kafka: { addressMap: this.network.addressMap(['kafka']) } };
   }
 
   kafka(clientId: string): Kafka {

@@ -146,11 +146,13 @@ export class PlatformUnderTest {
       isolation,
     );
     const logDir = path.join(components.runDir, 'logs');
-    const make = async (name: string, dir: string) =>
-      new ServiceProcess(name, dir, await freePort(), overrides, lines, path.join(logDir, `${name}.log`), path.join(components.runDir, 'pids', `${name}.state`));
+    const make = async (name: string, dir: string, own: Record<string, unknown> = {}) =>
+      new ServiceProcess(name, dir, await freePort(), deepMerge(overrides, own), lines, path.join(logDir, `${name}.log`), path.join(components.runDir, 'pids', `${name}.state`));
+    // Only issue-coupon reaches Redis and Kafka through the run's toxiproxy: the network faults are its own.
+    const issue = components.issueCouponOverrides();
     const platform = new PlatformUnderTest(
       await make('coupon-service', 'services/coupon'),
-      [await make('issue-coupon-1', 'services/issue-coupon'), await make('issue-coupon-2', 'services/issue-coupon')],
+      [await make('issue-coupon-1', 'services/issue-coupon', issue), await make('issue-coupon-2', 'services/issue-coupon', issue)],
       await make('gateway', 'gateway'),
     );
     (platform as { logLines: string[] }).logLines = lines;

@@ -66,6 +66,11 @@ export class ConfigReader {
     });
   }
 
+  /** Like `list`, but an absent value is an empty list. */
+  optionalList<T>(path: string, item: (value: unknown, at: string) => T | undefined): T[] {
+    return this.get(path) === undefined ? [] : this.list(path, item);
+  }
+
   /** Throws with every problem found, or returns the value built from this reader. */
   done<T>(value: T): T {
     if (this.problems.length > 0) throw new Error(`invalid configuration (${this.source}):\n  - ${this.problems.join('\n  - ')}`);

@@ -1,5 +1,6 @@
 export * from './config-client';
 export * from './config-reader';
+export * from './address-map';
 export * from './discovery';
 export * from './errors';
 export * from './http-server';

@@ -1,5 +1,7 @@
-import { Kafka, logLevel, type Admin, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
+import net from 'node:net';
+import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import type { ConfigReader } from './config-reader';
+import { reach, readAddressMap, type AddressMap } from './address-map';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -7,6 +9,8 @@ export interface KafkaSettings {
   replicationFactor: number;
   /** Prepended to every topic name; tests use their own so runs never see each other's events. */
   topicPrefix: string;
+  /** Where to connect for the bootstrap brokers and the listeners brokers advertise. */
+  addressMap: AddressMap;
 }
 
 export function readKafkaSettings(r: ConfigReader): KafkaSettings {
@@ -14,6 +18,7 @@ export function readKafkaSettings(r: ConfigReader): KafkaSettings {
     brokers: r.list('kafka.brokers', (v) => (typeof v === 'string' && /^[\w.-]+:\d+$/.test(v) ? v : undefined)),
     replicationFactor: r.number('kafka.replicationFactor', 3, { min: 1, max: 5 }),
     topicPrefix: r.optionalString('kafka.topicPrefix') ?? '',
+    addressMap: readAddressMap(r, 'kafka.addressMap'),
   };
 }
 
@@ -35,8 +40,21 @@ function stopIdlePendingChecks(): void {
 }
 stopIdlePendingChecks();
 
+/** kafkajs' own socket factory (plain TCP, keep-alive after 60 s), connecting where the map says. */
+function mappedSockets(map: AddressMap): ISocketFactory {
+  return ({ host, port, onConnect }) => {
+    const socket = net.connect(reach(map, host, port), onConnect);
+    socket.setKeepAlive(true, 60_000);
+    return socket;
+  };
+}
+
+function newKafka(s: KafkaSettings, config: Omit<KafkaConfig, 'brokers'>): Kafka {
+  return new Kafka({ ...config, brokers: s.brokers, ...(s.addressMap.size > 0 ? { socketFactory: mappedSockets(s.addressMap) } : {}) });
+}
+
 export function kafkaClient(s: KafkaSettings, clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: s.brokers, logLevel: logLevel.WARN, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } });
+  return newKafka(s, { clientId, logLevel: logLevel.WARN, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 } });
 }
 
 export interface TopicSpec {
@@ -64,7 +82,7 @@ export async function ensureTopics(s: KafkaSettings, clientId: string, topics: T
   await Promise.all(
     s.brokers.map(async (broker) => {
       // A client seeded with one broker asks that broker for metadata.
-      const one = new Kafka({ clientId, brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      const one = newKafka({ ...s, brokers: [broker] }, { clientId, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
       await one.connect();
       try {
         for (;;) {

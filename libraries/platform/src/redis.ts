@@ -1,9 +1,12 @@
 import Redis from 'ioredis';
 import type { ConfigReader } from './config-reader';
+import { parseHostPort, reach, readAddressMap, type AddressMap } from './address-map';
 
 export interface RedisSettings {
   masterName: string;
   sentinels: Array<{ host: string; port: number }>;
+  /** Where to connect for the addresses Sentinels name (masters, replicas, other Sentinels). */
+  addressMap: AddressMap;
   keyPrefix: string;
   /**
    * Replicas that must hold a claim, a revocation or a confirmation before it counts (Redis WAIT).
@@ -18,10 +21,8 @@ export interface RedisSettings {
 export function readRedisSettings(r: ConfigReader): RedisSettings {
   return {
     masterName: r.string('redis.masterName'),
-    sentinels: r.list('redis.sentinels', (v) => {
-      const m = typeof v === 'string' ? /^([\w.-]+):(\d+)$/.exec(v) : null;
-      return m ? { host: m[1], port: Number(m[2]) } : undefined;
-    }),
+    sentinels: r.list('redis.sentinels', parseHostPort),
+    addressMap: readAddressMap(r, 'redis.addressMap'),
     keyPrefix: r.string('redis.keyPrefix', 'cr:'),
     durableReplicas: r.number('redis.durableReplicas', 1, { min: 0, max: 5 }),
     replicaAckTimeoutMs: r.number('redis.replicaAckTimeoutMs', 500, { min: 10, max: 10_000 }),
@@ -31,8 +32,9 @@ export function readRedisSettings(r: ConfigReader): RedisSettings {
 /** A client that always talks to the current master as the Sentinels name it, across failovers. */
 export function connectRedis(s: RedisSettings): Redis {
   return new Redis({
-    sentinels: s.sentinels,
+    sentinels: s.sentinels.map((a) => reach(s.addressMap, a.host, a.port)),
     name: s.masterName,
+    ...(s.addressMap.size > 0 ? { natMap: Object.fromEntries(s.addressMap) } : {}),
     role: 'master',
     enableAutoPipelining: true,
     maxRetriesPerRequest: 2,
