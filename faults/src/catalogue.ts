@@ -131,7 +131,7 @@ export const FAULTS: Fault[] = [
   {
     name: 'network-cut',
     what: "issue-coupon's links cut (bytes dropped, connections left open): to Kafka, then to Redis and its Sentinels, then to both, 8 s each",
-    rushScale: 3,
+    rushScale: 4,
     async inject(ctx) {
       const links = ctx.components.network;
       const phases: Array<Array<'redis' | 'sentinel' | 'kafka'>> = [['kafka'], ['redis', 'sentinel'], ['redis', 'sentinel', 'kafka']];
@@ -139,7 +139,8 @@ export const FAULTS: Fault[] = [
         await links.cut(kinds);
         ctx.log(`cut: ${kinds.join(', ')}`);
         try {
-          await sleep(ctx.short ? 3000 : 8000);
+          // Longer than the publish deadline (3 s) even in the short variant: publishes time out.
+          await sleep(ctx.short ? 5000 : 8000);
         } finally {
           await links.heal(kinds);
         }

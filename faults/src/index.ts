@@ -88,7 +88,7 @@ class Run {
     const couponId = await this.newCoupon(`faults ${fault.name}`, quantity);
     const restartsBefore = this.restarts();
     const durationMs = rushSeconds * 1000 * fault.rushScale;
-    const rushing = rush({ gateway: this.platform.gateway.url, couponId, users: this.users(userCount), durationMs, concurrency, requestTimeoutMs: 10_000 });
+    const rushing = rush({ gateway: this.platform.gateway.url, couponId, quantity, users: this.users(userCount), durationMs, concurrency, requestTimeoutMs: 10_000 });
     // The fault lands once the rush is well under way and stock is still left.
     await sleep(Math.min(durationMs * 0.2, 3000));
     await fault.inject({ components: this.components, platform: this.platform, topic: this.topics.issued, couponKey: String(couponId), short: this.opts.short, log: (l) => this.opts.log(`  ${fault.name}: ${l}`) });
