@@ -1,5 +1,4 @@
-import type crypto from 'node:crypto';
-import { verifyAccessToken } from '@coupon-rush/platform';
+import type { TokenVerifier } from '@coupon-rush/platform';
 
 export interface Identity {
   userId: string;
@@ -7,8 +6,8 @@ export interface Identity {
 }
 
 /** The identity in a `Bearer` Authorization header, or undefined when it is missing or invalid. */
-export function authenticate(header: string | undefined, key: crypto.KeyObject, issuer: string): Identity | undefined {
+export function authenticate(header: string | undefined, verify: TokenVerifier): Identity | undefined {
   if (!header || !header.startsWith('Bearer ')) return undefined;
-  const claims = verifyAccessToken(key, header.slice(7).trim(), issuer);
+  const claims = verify(header.slice(7).trim());
   return claims && { userId: claims.sub, role: claims.role };
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AppError, activeTraceIds, createTokenKey, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
+import { AppError, activeTraceIds, createTokenKey, createTokenVerifier, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable } from '../domain/route-table';
@@ -73,20 +73,21 @@ export interface GatewayMetrics {
 
 export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
   let table = new RouteTable(config().routes);
-  let key = createTokenKey(config().jwt.secret);
+  const verifierOf = (cfg: GatewayConfig) => createTokenVerifier(createTokenKey(cfg.jwt.secret), cfg.jwt.issuer);
+  let verifier = verifierOf(config());
   let seen = config();
   const current = () => {
     // Rebuilt only when a refresh replaced the configuration object.
     if (seen !== config()) {
       seen = config();
       table = new RouteTable(seen.routes);
-      key = createTokenKey(seen.jwt.secret);
+      verifier = verifierOf(seen);
     }
-    return { table, key, cfg: seen };
+    return { table, verifier, cfg: seen };
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const { table, key, cfg } = current();
+    const { table, verifier, cfg } = current();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
     // W3C trace-context `traceresponse`: the caller learns which trace to look up in Jaeger.
@@ -101,7 +102,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     if (!match) return send(res, 404, 'NOT_FOUND', `No route for ${method} ${(req.url ?? '/').split('?')[0]}`);
     labelRoute(res, match.route.id);
     access.route = match.route.id;
-    const identity = authenticate(req.headers.authorization, key, cfg.jwt.issuer);
+    const identity = authenticate(req.headers.authorization, verifier);
     if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
     let body: Buffer = NO_BODY;
     try {

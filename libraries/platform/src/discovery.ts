@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
-import Consul from 'consul';
 import type { Logger } from 'winston';
 
 export interface ConsulSettings {
@@ -24,8 +23,33 @@ export interface ServiceInstance {
   port: number;
 }
 
-export function consulClient(s: Pick<ConsulSettings, 'host' | 'port'>): Consul {
-  return new Consul({ host: s.host, port: s.port });
+/** The three calls of Consul's agent API an instance makes: register, list, deregister. */
+export class ConsulAgent {
+  constructor(private readonly s: Pick<ConsulSettings, 'host' | 'port'>) {}
+
+  private async call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`http://${this.s.host}:${this.s.port}/v1/agent/${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`consul ${method} /v1/agent/${path} -> ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  register(definition: Record<string, unknown>): Promise<void> {
+    return this.call('PUT', 'service/register', definition);
+  }
+
+  services(): Promise<Record<string, { ID: string; Service: string; Address: string; Port: number }>> {
+    return this.call('GET', 'services');
+  }
+
+  deregister(id: string): Promise<void> {
+    return this.call('PUT', `service/deregister/${encodeURIComponent(id)}`);
+  }
 }
 
 /**
@@ -41,35 +65,35 @@ export async function registerInstance(
   logger: Logger,
   recheckMs = 10_000,
 ): Promise<{ id: string; deregister: () => Promise<void> }> {
-  const consul = consulClient(settings);
+  const consul = new ConsulAgent(settings);
   const id = `${name}-${os.hostname()}-${port}-${crypto.randomBytes(3).toString('hex')}`;
   const address = settings.advertiseAddress ?? '127.0.0.1';
   const register = () =>
-    consul.agent.service.register({
-      name,
-      id,
-      address,
-      port,
+    consul.register({
+      Name: name,
+      ID: id,
+      Address: address,
+      Port: port,
       // Prometheus finds what to scrape through Consul: every instance of the platform carries the tag.
-      tags: ['coupon-rush'],
-      meta: { pid: String(process.pid), metrics_path: '/metrics' },
-      check: {
-        name: `${name} ready`,
-        http: `http://${address}:${port}${healthPath}`,
-        interval: settings.checkInterval,
-        timeout: settings.checkTimeout,
+      Tags: ['coupon-rush'],
+      Meta: { pid: String(process.pid), metrics_path: '/metrics' },
+      Check: {
+        Name: `${name} ready`,
+        HTTP: `http://${address}:${port}${healthPath}`,
+        Interval: settings.checkInterval,
+        Timeout: settings.checkTimeout,
         // Registration happens once the instance is ready; starting "critical" would hide it for a
         // whole check interval.
-        status: 'passing',
-        deregistercriticalserviceafter: settings.deregisterCriticalAfter,
+        Status: 'passing',
+        DeregisterCriticalServiceAfter: settings.deregisterCriticalAfter,
       },
     });
   // An instance killed without deregistering (kill -9, a crash) stays registered; once a restarted
   // one holds its port, the dead one's check probes the new one and passes, so it would never be
   // reaped. The port is ours now: whatever was registered on it under this name is dead.
-  const stale = Object.values(await consul.agent.service.list()).filter((s) => s.Service === name && s.Address === address && s.Port === port);
+  const stale = Object.values(await consul.services()).filter((s) => s.Service === name && s.Address === address && s.Port === port);
   for (const s of stale) {
-    await consul.agent.service.deregister(s.ID);
+    await consul.deregister(s.ID);
     logger.warn('removed the registration of a dead instance on this port', { id: s.ID, port });
   }
   await register();
@@ -95,7 +119,7 @@ export async function registerInstance(
     deregister: async () => {
       stopped = true;
       clearTimeout(timer);
-      await consul.agent.service.deregister(id).catch((err: unknown) => logger.warn('consul deregister failed', { id, err: String(err) }));
+      await consul.deregister(id).catch((err: unknown) => logger.warn('consul deregister failed', { id, err: String(err) }));
     },
   };
 }

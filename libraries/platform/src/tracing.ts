@@ -4,7 +4,7 @@ import {
 } from '@opentelemetry/api';
 import type http from 'node:http';
 import { suppressTracing } from '@opentelemetry/core';
-import { RandomIdGenerator, SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { RandomIdGenerator, SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace';
 
 // What every process uses to trace: the OpenTelemetry API only. When no SDK was started (tests
 // run services in-process, or OTEL_SDK_DISABLED=true) every call here is a cheap no-op.

@@ -1,10 +1,14 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { createTokenKey, signAccessToken, verifyAccessToken } from '../src';
+import { createTokenKey, createTokenVerifier, signAccessToken } from '../src';
+
+// A 32-byte HMAC is 43 characters: the last one's two low bits are padding, ignored by lenient decoders.
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 describe('access tokens (HS256)', () => {
   const key = createTokenKey('k'.repeat(40));
+  const verifyAccessToken = (k: crypto.KeyObject, token: string, issuer: string) => createTokenVerifier(k, issuer)(token);
   const other = createTokenKey('o'.repeat(40));
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const signed = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }, k = key) => {
@@ -40,8 +44,16 @@ describe('access tokens (HS256)', () => {
       'unknown role': signed({ ...good, role: 'ROOT' }),
       'non-numeric subject': signed({ ...good, sub: '1 OR 1=1' }),
       'payload not an object': signed([1, 2] as unknown as Record<string, unknown>),
+      'crit header': signed(good, { alg: 'HS256', typ: 'JWT', crit: ['exp'] }),
+      'crit header with an extension': signed(good, { alg: 'HS256', typ: 'JWT', crit: ['x-bound'], 'x-bound': true }),
+      'non-canonical signature (same bytes)': `${h}.${p}.${s.slice(0, -1)}${B64URL[B64URL.indexOf(s[s.length - 1]) ^ 1]}`,
+      'typ other than JWT': signed(good, { alg: 'HS256', typ: 'JWE' }),
       empty: '',
     };
-    for (const [why, t] of Object.entries(refused)) expect(verifyAccessToken(key, t, 'coupon-rush'), why).to.equal(undefined);
+    const verify = createTokenVerifier(key, 'coupon-rush');
+    for (const [why, t] of Object.entries(refused)) expect(verify(t), why).to.equal(undefined);
+    // A verified token is cached; a cached good token must not make its forgeries pass.
+    expect(verify(token)).to.include({ sub: '42' });
+    for (const [why, t] of Object.entries(refused)) expect(verify(t), `${why} after the good token was cached`).to.equal(undefined);
   });
 });

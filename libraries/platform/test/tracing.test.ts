@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SpanKind, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
-import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { ConfigurableRatioSampler, SynchronousContextManager } from '../src';
 
 describe('head sampling', () => {

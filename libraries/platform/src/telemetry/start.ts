@@ -1,7 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
@@ -41,7 +41,7 @@ export function startTelemetry(serviceName: string, options: { explicitContext: 
     sampler: traceSampler,
     // A process that passes its trace context explicitly needs no AsyncLocalStorage (see tracing.ts).
     ...(options.explicitContext ? { contextManager: new SynchronousContextManager() } : {}),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }), { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 })],
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }), maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 })],
     instrumentations: [
       new HttpInstrumentation({
         disableIncomingRequestInstrumentation: true,
