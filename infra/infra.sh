@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(mariadb redis kafka consul jaeger prometheus)
+ALL_COMPONENTS=(mariadb redis kafka consul zipkin jaeger prometheus)
 for c in "${ALL_COMPONENTS[@]}"; do
   [ -f "$INFRA_DIR/components/$c.sh" ] && source "$INFRA_DIR/components/$c.sh"
 done
