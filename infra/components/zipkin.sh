@@ -41,6 +41,8 @@ zipkin_start() {
   local log="$LOG_DIR/zipkin.log"
   [ -f "$log" ] && mv "$log" "$log.1"
   # The armeria.ports list is replaced whole by these arguments: the default binds every address.
+  # C1 only (TieredStopAtLevel=1): up in 7-9 s instead of 11-12 s and 307 MB RSS instead of 345 MB
+  # (measured here, load 2-3); a UI's few queries and the span intake do not need C2's code.
   start_bg zipkin "$log" java -Xms"$ZIPKIN_HEAP" -Xmx"$ZIPKIN_HEAP" -XX:+ExitOnOutOfMemoryError \
     -XX:TieredStopAtLevel=1 -Djava.awt.headless=true -Dlog4j2.disable.jmx=true -jar "$ZIPKIN_JAR" \
     --armeria.ports[0].ip=127.0.0.1 --armeria.ports[0].port="$ZIPKIN_PORT" \
