@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(mariadb redis kafka consul jaeger prometheus)
+ALL_COMPONENTS=(mariadb redis kafka consul zipkin jaeger prometheus)
 # Started only when named: the fault suite's network proxy.
 ON_REQUEST_COMPONENTS=(toxiproxy)
 for c in "${ALL_COMPONENTS[@]}" "${ON_REQUEST_COMPONENTS[@]}"; do

@@ -31,7 +31,8 @@ cat <<EOF2
   Gateway         http://127.0.0.1:8080   (e.g. curl http://127.0.0.1:8080/api/coupons)
   Config server   http://127.0.0.1:8888/gateway/dev
   Consul          http://127.0.0.1:8500/v1/health/state/any
-  Jaeger (API)    http://127.0.0.1:16686/api/services
+  Traces (UI)     http://127.0.0.1:${ZIPKIN_PORT:-9411}/zipkin/   (Zipkin Lens, fed by Jaeger; README: Observability)
+  Jaeger (API)    http://127.0.0.1:${JAEGER_QUERY_PORT:-16686}/api/services
   Prometheus      http://127.0.0.1:9090/api/v1/targets
   Admin login     admin@coupon.local / admin1234!
   Logs            $LOG_DIR

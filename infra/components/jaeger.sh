@@ -1,8 +1,18 @@
-# Jaeger v2 (an OpenTelemetry Collector distribution) with in-memory trace storage.
-# Sourced after lib.sh. Ports: 4318 OTLP/HTTP in, 4317 OTLP/gRPC in, 16686 query HTTP API, 16685 query
-# gRPC, 13133 health check, 8889 its own Prometheus metrics (the collector default 8888 is the
+# Jaeger v2 (an OpenTelemetry Collector distribution) with in-memory trace storage, which also
+# forwards every span to Zipkin (components/zipkin.sh), whose Lens UI is the trace page an operator
+# opens. Sourced after lib.sh. Ports, each overridable so a second instance can run beside the
+# default one: JAEGER_OTLP_HTTP_PORT 4318 and JAEGER_OTLP_GRPC_PORT 4317 OTLP in, JAEGER_QUERY_PORT
+# 16686 query HTTP API (the tests read traces there), JAEGER_QUERY_GRPC_PORT 16685, JAEGER_HEALTH_PORT
+# 13133, JAEGER_METRICS_PORT 8889 its own Prometheus metrics (the collector default 8888 is the
 # config-server's port). The web UI assets are not part of the Go module: the query API works,
-# the UI page is a placeholder.
+# the UI page at the query port is a placeholder.
+JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-4317}"
+JAEGER_OTLP_HTTP_PORT="${JAEGER_OTLP_HTTP_PORT:-4318}"
+JAEGER_QUERY_PORT="${JAEGER_QUERY_PORT:-16686}"
+JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}"
+JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13133}"
+JAEGER_METRICS_PORT="${JAEGER_METRICS_PORT:-8889}"
+ZIPKIN_PORT="${ZIPKIN_PORT:-9411}"
 
 # Jaeger's v2.x tags are not usable by the go command (the module path has no /v2 suffix), so a
 # release is pinned by its Go module version, which points at the release's commit. v1.76.0 is
@@ -13,7 +23,11 @@ JAEGER_VERSION=2.13.0
 JAEGER_MODULE_VERSION=v1.76.0
 JAEGER_COMMIT=63b27e1810a710ac54dc4522da0538e540bdc545
 JAEGER_COMMIT_DATE=2025-12-03T16:07:08Z
-JAEGER_BIN="$CACHE_DIR/bin/jaeger-$JAEGER_VERSION"
+# The release's own components have no Zipkin exporter; infra/jaeger/zipkin-exporter.patch adds the
+# contrib one at the contrib version Jaeger's go.mod already uses. The binary has its own name so
+# the plain jaeger-$JAEGER_VERSION other checkouts built stays valid in the shared cache.
+JAEGER_CONTRIB_VERSION=v0.140.1
+JAEGER_BIN="$CACHE_DIR/bin/jaeger-$JAEGER_VERSION-zipkin"
 
 jaeger_install() {
   [ -x "$JAEGER_BIN" ] && return 0
@@ -28,11 +42,20 @@ jaeger_install() {
   build=$(mktemp -d "$CACHE_DIR/build/jaeger-$JAEGER_VERSION.XXXXXX")
   mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
     || die "jaeger: cannot copy the source to $build"
+  # The patch fails loudly (no fuzz) if a new release moved the components list.
+  if ! (
+    cd "$build/src" && patch -p1 -F0 <"$INFRA_DIR/jaeger/zipkin-exporter.patch" &&
+      go mod edit -require="github.com/open-telemetry/opentelemetry-collector-contrib/exporter/zipkinexporter@$JAEGER_CONTRIB_VERSION"
+  ) >>"$log" 2>&1; then
+    rm -rf "$build"
+    die "jaeger: adding the Zipkin exporter failed, see $log"
+  fi
   # Built as the main module rather than with `go install pkg@version`, which refuses modules
   # with replace directives (releases up to v2.13 pin sarama with one); this way they apply.
+  # -mod=mod lets go.sum take the exporter's few dependencies that Jaeger itself has not.
   if ! (
     cd "$build/src" &&
-      GOTMPDIR="$build/tmp" CGO_ENABLED=0 nice go build -trimpath -o "$JAEGER_BIN.tmp" -ldflags "-s -w \
+      GOTMPDIR="$build/tmp" CGO_ENABLED=0 nice go build -mod=mod -trimpath -o "$JAEGER_BIN.tmp" -ldflags "-s -w \
         -X $pkg.latestVersion=v$JAEGER_VERSION -X $pkg.commitSHA=$JAEGER_COMMIT \
         -X $pkg.date=$JAEGER_COMMIT_DATE" ./cmd/jaeger
   ) >>"$log" 2>&1; then
@@ -44,26 +67,27 @@ jaeger_install() {
   say "jaeger: built $JAEGER_BIN"
 }
 
-jaeger_up() { curl -sf --max-time 1 http://127.0.0.1:16686/api/services >/dev/null; }
+jaeger_up() { curl -sf --max-time 1 "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" >/dev/null; }
 
 jaeger_start() {
-  if port_open 16686; then
-    say "jaeger: port 16686 already serving, using it"
+  if port_open "$JAEGER_QUERY_PORT"; then
+    say "jaeger: port $JAEGER_QUERY_PORT already serving, using it"
     return 0
   fi
   jaeger_install
   local dir="$DATA_DIR/jaeger" log="$LOG_DIR/jaeger.log"
   mkdir -p "$dir"
   # Derived from cmd/jaeger/internal/all-in-one.yaml: OTLP receiver only, memory storage, every
-  # listener on 127.0.0.1, and no sampling/zpages/expvar/pprof extensions.
-  cat >"$dir/config.yaml" <<'EOF'
+  # listener on 127.0.0.1, and no sampling/zpages/expvar/pprof extensions. The zipkin exporter has
+  # its own queue and retries: while Zipkin is down or starting, spans still reach memstore.
+  cat >"$dir/config.yaml" <<EOF
 service:
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
   pipelines:
     traces:
       receivers: [otlp]
       processors: [batch]
-      exporters: [jaeger_storage_exporter]
+      exporters: [jaeger_storage_exporter, zipkin]
   telemetry:
     resource:
       service.name: jaeger
@@ -74,7 +98,7 @@ service:
             exporter:
               prometheus:
                 host: 127.0.0.1
-                port: 8889
+                port: $JAEGER_METRICS_PORT
     logs:
       level: info
 
@@ -89,21 +113,21 @@ extensions:
       traces: memstore
     enable_tracing: false
     http:
-      endpoint: 127.0.0.1:16686
+      endpoint: 127.0.0.1:$JAEGER_QUERY_PORT
     grpc:
-      endpoint: 127.0.0.1:16685
+      endpoint: 127.0.0.1:$JAEGER_QUERY_GRPC_PORT
   healthcheckv2:
     use_v2: true
     http:
-      endpoint: 127.0.0.1:13133
+      endpoint: 127.0.0.1:$JAEGER_HEALTH_PORT
 
 receivers:
   otlp:
     protocols:
       grpc:
-        endpoint: 127.0.0.1:4317
+        endpoint: 127.0.0.1:$JAEGER_OTLP_GRPC_PORT
       http:
-        endpoint: 127.0.0.1:4318
+        endpoint: 127.0.0.1:$JAEGER_OTLP_HTTP_PORT
 
 processors:
   batch:
@@ -111,10 +135,13 @@ processors:
 exporters:
   jaeger_storage_exporter:
     trace_storage: memstore
+  zipkin:
+    endpoint: http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans
+    format: proto
 EOF
   start_bg jaeger "$log" "$JAEGER_BIN" --config "$dir/config.yaml"
   wait_until jaeger "$log" 60 jaeger_up
-  say "jaeger: up, OTLP on 127.0.0.1:4318 (http) and :4317 (grpc), query API on http://127.0.0.1:16686"
+  say "jaeger: up, OTLP on 127.0.0.1:$JAEGER_OTLP_HTTP_PORT (http) and :$JAEGER_OTLP_GRPC_PORT (grpc), query API on http://127.0.0.1:$JAEGER_QUERY_PORT, spans also to Zipkin on :$ZIPKIN_PORT"
 }
 
 jaeger_stop() { stop_pid jaeger; }
@@ -123,7 +150,7 @@ jaeger_status() {
   local version up=1
   jaeger_up && up=0
   # The collector's own metrics carry the running build's version.
-  version=$(curl -sf --max-time 1 http://127.0.0.1:8889/metrics \
+  version=$(curl -sf --max-time 1 "http://127.0.0.1:$JAEGER_METRICS_PORT/metrics" \
     | sed -n 's/^target_info{.*service_version="\([^"]*\)".*/\1/p' | head -n1)
-  status_line jaeger "4317,4318,16686" "${version:-v$JAEGER_VERSION}" $up
+  status_line jaeger "$JAEGER_OTLP_GRPC_PORT,$JAEGER_OTLP_HTTP_PORT,$JAEGER_QUERY_PORT" "${version:-v$JAEGER_VERSION}" $up
 }
