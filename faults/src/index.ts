@@ -69,10 +69,24 @@ class Run {
     return json;
   }
 
-  private async newCoupon(title: string, quantity: number): Promise<number> {
-    const now = Date.now();
-    const c = await this.api('POST', '/api/coupons', { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() });
-    return c.id as number;
+  /**
+   * A coupon created through the gateway. A coupon-service that was just restarted answers ready
+   * before it is registered again and the gateway has heard of it from Consul (the old instance
+   * is critical or refused, the new one not yet known): 503 SERVICE_UNAVAILABLE for a few seconds,
+   * asked again until `withinMs`.
+   */
+  private async newCoupon(title: string, quantity: number, withinMs = 60_000): Promise<number> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const now = Date.now();
+      try {
+        const c = await this.api('POST', '/api/coupons', { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() });
+        return c.id as number;
+      } catch (err) {
+        if (!/-> 503 .*SERVICE_UNAVAILABLE/.test(String(err)) || Date.now() > deadline) throw err;
+        await sleep(250);
+      }
+    }
   }
 
   private users(n: number) {
