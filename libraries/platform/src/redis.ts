@@ -16,6 +16,8 @@ export interface RedisSettings {
   durableReplicas: number;
   /** How long a write waits for those replicas before it is treated as not durable. */
   replicaAckTimeoutMs: number;
+  /** RESP version spoken to the servers (ioredis 6 defaults to 3). */
+  protocol: 2 | 3;
 }
 
 export function readRedisSettings(r: ConfigReader): RedisSettings {
@@ -26,6 +28,7 @@ export function readRedisSettings(r: ConfigReader): RedisSettings {
     keyPrefix: r.string('redis.keyPrefix', 'cr:'),
     durableReplicas: r.number('redis.durableReplicas', 1, { min: 0, max: 5 }),
     replicaAckTimeoutMs: r.number('redis.replicaAckTimeoutMs', 500, { min: 10, max: 10_000 }),
+    protocol: r.number('redis.protocol', 3, { min: 2, max: 3 }) === 2 ? 2 : 3,
   };
 }
 
@@ -36,6 +39,7 @@ export function connectRedis(s: RedisSettings): Redis {
     name: s.masterName,
     ...(s.addressMap.size > 0 ? { natMap: Object.fromEntries(s.addressMap) } : {}),
     role: 'master',
+    protocol: s.protocol,
     enableAutoPipelining: true,
     maxRetriesPerRequest: 2,
     // After a failover the old master turns read-only; reconnect to the newly elected one.

@@ -142,7 +142,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
 
   it('when a claim is left without its event (its process died before publishing), then it is released and the slot is issued again', async () => {
     const id = await newCoupon(1);
-    const redis = connectRedis({ masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: '', durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map() });
+    const redis = connectRedis({ masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: '', durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map(), protocol: 3 });
     try {
       // Exactly what an issue-coupon process leaves when it is killed between claim and publish.
       const ledger = new ClaimLedger(redis, (overrides.redis as { keyPrefix: string }).keyPrefix, { replicas: 1, timeoutMs: 500 });
