@@ -154,7 +154,10 @@ class Run {
     return 'ok';
   }
 
-  /** Waits until the consumer has caught up and rows and issuedQuantity hold still, then reads them. */
+  /**
+   * Waits until the consumer has caught up, rows and issuedQuantity hold still and reconciliation
+   * agrees (or 120 s have passed: then the verdict reports what disagrees), then reads them.
+   */
   private async settle(couponId: number, quantity: number) {
     const probe = new KafkaProbe(this.components.kafka('faults-settle'));
     try {
@@ -169,7 +172,10 @@ class Run {
           .catch(() => Number.NaN);
         const state = rec ? `${rec.rows}/${rec.issuedQuantity}/${rec.redisClaims}` : '?';
         if (state !== last) (last = state), (stableSince = Date.now());
-        const settled = rec && lag === 0 && rec.issuedQuantity === rec.rows && Date.now() - stableSince >= 2000;
+        // Consistent too: a claim stranded by a killed issue-coupon holds a slot until the sweep
+        // releases it (coupon.strandedClaims.staleAfterMs after the claim), which may be after
+        // rows and issuedQuantity have held still.
+        const settled = rec && lag === 0 && rec.issuedQuantity === rec.rows && rec.consistent && Date.now() - stableSince >= 2000;
         if (settled || Date.now() > deadline) {
           const rows = new Map<number, number>();
           const counted: Array<{ user_id: number; n: number }> = await this.db('issued_coupons').select('user_id').count({ n: '*' }).where('coupon_id', couponId).groupBy('user_id');
