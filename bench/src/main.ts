@@ -5,7 +5,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, platformDb, type LoadUser } from '@coupon-rush/loadkit';
 
-type Target = 'gateway' | 'direct' | 'redeem';
+type Target = 'gateway' | 'floor' | 'direct' | 'redeem';
+type IssueTarget = Exclude<Target, 'redeem'>;
+/** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
+type Workload = 'claims' | 'refusals';
+const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'redeem'];
 
 interface Options {
   users: number;
@@ -16,6 +20,7 @@ interface Options {
   events: number;
   codes: number;
   targets: Target[];
+  workloads: Workload[];
   gateway: string;
   direct: string;
 }
@@ -32,15 +37,20 @@ interface LoadResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 20_000, quantity: 10_000, connections: 64, duration: 10, threads: 1, events: 50_000, codes: 20_000, targets: ['gateway', 'direct', 'redeem'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
+  const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
+  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --events N --codes N --target gateway,floor,direct,redeem|both|all --workload claims,refusals)';
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const n = Number(value);
-    if (flag === '--target') o.targets = value === 'all' ? ['gateway', 'direct', 'redeem'] : value === 'both' ? ['gateway', 'direct'] : [value as Target];
+    if (flag === '--target') o.targets = value === 'all' ? TARGETS : value === 'both' ? ['gateway', 'direct'] : (String(value).split(',') as Target[]);
+    else if (flag === '--workload') o.workloads = String(value).split(',') as Workload[];
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
-    else throw new Error(`unknown or bad option ${flag} ${value ?? ''} (options: --users N --quantity N --connections N --duration S --threads N --events N --codes N --target gateway|direct|redeem|both|all)`);
+    else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);
   }
-  if (o.targets.some((t) => !['gateway', 'direct', 'redeem'].includes(t))) throw new Error('--target is gateway, direct, redeem, both (gateway and direct) or all');
+  if (o.targets.length === 0 || o.targets.some((t) => !TARGETS.includes(t))) throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all`);
+  if (o.workloads.length === 0 || o.workloads.some((w) => w !== 'claims' && w !== 'refusals')) throw new Error('--workload is claims, refusals or both, comma-separated');
+  // The claims coupon holds one per user unless told otherwise, so it cannot sell out mid-run.
+  if (o.quantity === 0) o.quantity = o.users;
   // Every loop is bounded: the load by --duration, the drain wait below by a fixed deadline.
   if (o.duration > 600) throw new Error('--duration is at most 600 s');
   return o;
@@ -143,52 +153,107 @@ async function consumerPhase(o: Options, admin: string, runId: string, problems:
   return { target: 'consumer', couponId: coupon.id, requests: o.events, rows: rec.rows, drainMs: rec.drainedAfterMs - producedMs, rowsPerSec: Math.round(rec.rows / (rec.drainedAfterMs / 1000)) };
 }
 
+/** Starts the floor proxy (bench/src/floor.ts) in front of the issue-coupon instance the bench targets directly. */
+async function startFloor(o: Options): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'floor.js')], {
+    env: { ...process.env, FLOOR_UPSTREAM: o.direct, FLOOR_CONNECTIONS: String(o.connections) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the floor proxy did not start within 10 s')), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /FLOOR_LISTENING (\d+)/.exec(String(d));
+      if (m) clearTimeout(timer), resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the floor proxy exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * One target under one workload, with exact counts: every 202 the servers answered is one row and
+ * one Redis claim. claims: a coupon of --quantity (by default one per user, so it never sells out)
+ * and every request a user's first; refusals: a coupon of one, claimed before the load, so every
+ * timed request is refused (the instances' in-process sold-out flag after the first few).
+ */
+async function issuePhase(o: Options, admin: string, runId: string, target: IssueTarget, workload: Workload, url: string, tokenFile: string, first: LoadUser, problems: string[]): Promise<Record<string, unknown>> {
+  const quantity = workload === 'claims' ? o.quantity : 1;
+  const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target} ${workload}`, quantity);
+  const acceptedBefore = await acceptedByServers();
+  if (workload === 'refusals') {
+    const res = await fetch(`${o.gateway}/api/coupons/${coupon.id}/issues`, { method: 'POST', headers: { authorization: `Bearer ${first.token}` } });
+    if (res.status !== 202) throw new Error(`refusals: the one coupon was not issued before the load (${res.status} ${await res.text()})`);
+  }
+  const loadStarted = Date.now();
+  const load = await runWrk(o, target, url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' });
+  const seen = (load.outcomes['202'] ?? 0) + (workload === 'refusals' ? 1 : 0);
+  const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
+  const accepted: number = rec.accepted;
+  const unexpected = Object.keys(load.outcomes).filter((k) => !['202', 'SOLD_OUT', 'ALREADY_ISSUED'].includes(k));
+  const everyoneTried = load.requests >= o.users;
+  const check = (ok: boolean, what: string) => ok || problems.push(`${target} ${workload}: ${what}`);
+  check(rec.rows === accepted, `rows ${rec.rows} != accepted ${accepted}`);
+  check(seen <= accepted && accepted <= seen + o.connections, `server accepted ${accepted}, client saw ${seen} with ${o.connections} connections`);
+  check(rec.redisClaims === rec.rows, `Redis claims ${rec.redisClaims} != rows ${rec.rows}`);
+  check(rec.rows <= quantity, `rows ${rec.rows} exceed quantity ${quantity}`);
+  check(!everyoneTried || accepted === Math.min(quantity, o.users), `accepted ${accepted} != min(quantity, users) although every user tried`);
+  check(workload !== 'refusals' || accepted === 1, `a sold-out coupon of one accepted ${accepted}`);
+  check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
+  check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
+  return {
+    target,
+    workload,
+    couponId: coupon.id,
+    ...loadSummary(load),
+    accepted,
+    rows: rec.rows,
+    // Time from the end of the load until MySQL held every accepted claim.
+    drainMs: Math.max(0, rec.drainedAfterMs - Math.round(load.durationUs / 1000)),
+  };
+}
+
+/** Per workload, each target's req/s against the floor's from the same run. */
+function ratios(results: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const workloads = [...new Set(results.map((r) => r.workload).filter(Boolean))] as Workload[];
+  return workloads.map((workload) => {
+    const rate = (t: IssueTarget) => results.find((r) => r.workload === workload && r.target === t)?.reqPerSec as number | undefined;
+    const [gateway, floor, direct] = [rate('gateway'), rate('floor'), rate('direct')];
+    const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
+    return { workload, gateway, floor, direct, gatewayPerFloor: ratio(gateway, floor), floorPerDirect: ratio(floor, direct) };
+  });
+}
+
 async function main() {
   const o = parseOptions(process.argv.slice(2));
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = path.join(REPO_ROOT, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
   const tokenFile = path.join(outDir, `tokens-${runId}.txt`);
-  console.log(`bench ${runId}: ${o.users} users, quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target`);
+  console.log(`bench ${runId}: ${o.users} users, claims quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target and workload (${o.workloads.join(', ')})`);
   const users = await createUsers(o.users, `bench-${runId}`);
   fs.writeFileSync(tokenFile, users.map((u) => `${u.id} ${u.token}`).join('\n') + '\n');
   const admin = await adminToken(o.gateway);
 
   const results: Array<Record<string, unknown>> = [];
   const problems: string[] = [];
-  for (const target of o.targets.filter((t): t is 'gateway' | 'direct' => t !== 'redeem')) {
-    const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target}`, o.quantity);
-    const acceptedBefore = await acceptedByServers();
-    const loadStarted = Date.now();
-    const load = await runWrk(o, target, target === 'gateway' ? o.gateway : o.direct, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target });
-    const seen = load.outcomes['202'] ?? 0;
-    const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
-    const accepted: number = rec.accepted;
-    const unexpected = Object.keys(load.outcomes).filter((k) => !['202', 'SOLD_OUT', 'ALREADY_ISSUED'].includes(k));
-    const everyoneTried = load.requests >= o.users;
-    const check = (ok: boolean, what: string) => ok || problems.push(`${target}: ${what}`);
-    check(rec.rows === accepted, `rows ${rec.rows} != accepted ${accepted}`);
-    check(seen <= accepted && accepted <= seen + o.connections, `server accepted ${accepted}, client saw ${seen} with ${o.connections} connections`);
-    check(rec.redisClaims === rec.rows, `Redis claims ${rec.redisClaims} != rows ${rec.rows}`);
-    check(rec.rows <= o.quantity, `rows ${rec.rows} exceed quantity ${o.quantity}`);
-    check(!everyoneTried || accepted === Math.min(o.quantity, o.users), `accepted ${accepted} != min(quantity, users) although every user tried`);
-    check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
-    check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
-    results.push({
-      target,
-      couponId: coupon.id,
-      ...loadSummary(load),
-      accepted,
-      rows: rec.rows,
-      // Time from the end of the load until MySQL held every accepted claim.
-      drainMs: Math.max(0, rec.drainedAfterMs - Math.round(load.durationUs / 1000)),
-    });
+  const floor = o.targets.includes('floor') ? await startFloor(o) : undefined;
+  try {
+    for (const workload of o.workloads) {
+      for (const target of o.targets.filter((t): t is IssueTarget => t !== 'redeem')) {
+        const url = target === 'gateway' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
+        results.push(await issuePhase(o, admin, runId, target, workload, url, tokenFile, users[0], problems));
+      }
+    }
+  } finally {
+    floor?.stop();
   }
   if (o.targets.includes('redeem')) results.push(await redeemPhase(o, admin, runId, users, problems));
   results.push(await consumerPhase(o, admin, runId, problems));
   console.table(results.map((r) => ({ ...r, outcomes: r.outcomes ? JSON.stringify(r.outcomes) : '' })));
+  const compared = ratios(results);
+  if (compared.length > 0) console.table(compared);
   const file = path.join(outDir, `bench-${runId}.json`);
-  fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, problems }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, ratios: compared, problems }, null, 2));
   fs.rmSync(tokenFile);
   console.log(`results: ${file}`);
   if (problems.length > 0) {
