@@ -15,6 +15,11 @@ export interface GatewayConfig {
   platform: PlatformSettings;
   routes: RouteDefinition[];
   jwt: { secret: string; issuer: string };
+  /**
+   * Whose traceparent the gateway honours: an admin token's, or a request carrying this header with
+   * this value (an operator's load tool, a trusted upstream). Anyone else's is dropped.
+   */
+  traceTrust: { header?: string; value?: string };
   upstream: { maxSockets: number; benchMillis: number };
   /** One JSON line per proxied request (method, path, route, status, duration, trace id). */
   accessLog: boolean;
@@ -40,6 +45,7 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
     platform: readPlatformSettings(r),
     routes: r.list('gateway.routes', readRoute),
     jwt: { secret: r.string('jwt.secret'), issuer: r.string('jwt.issuer') },
+    traceTrust: { header: r.optionalString('gateway.traceTrust.header')?.toLowerCase(), value: r.optionalString('gateway.traceTrust.value') },
     upstream: {
       maxSockets: r.number('gateway.upstream.maxSockets', 256, { min: 1 }),
       benchMillis: r.number('gateway.upstream.benchMillis', 5000, { min: 0 }),

@@ -25,7 +25,7 @@ export function start(opts: StartOptions = {}) {
       name: NAME,
       rootDir: path.resolve(__dirname, '../..'),
       parseConfig,
-      environment: { JWT_SECRET: 'jwt.secret' },
+      environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' },
       parseJson: false,
       async build(ctx) {
         const cfg = ctx.config();
@@ -55,7 +55,7 @@ export function start(opts: StartOptions = {}) {
             for (const r of directory.rotation()) this.set({ service: r.service }, r.panic ? 1 : 0);
           },
         });
-        const { hotRoute, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger, {
+        const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
         });
         const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s + cfg.platform.consul.serviceSuffix)));
@@ -71,6 +71,7 @@ export function start(opts: StartOptions = {}) {
         return {
           router,
           hotRoute,
+          trustsInboundTrace,
           close: async () => {
             directory.stop();
             proxy.close();

@@ -17,6 +17,8 @@ const SERVICES = [
 ] as const;
 
 const JAEGER = 'http://127.0.0.1:16686';
+// The gateway honours a caller's traceparent with this header (gateway.traceTrust).
+const TRACE_KEY = 'observability-test-trace-key';
 const PROMETHEUS = 'http://127.0.0.1:9090';
 
 interface JaegerSpan {
@@ -67,7 +69,7 @@ describe('observability: one trace per request, metrics on every process, Promet
   before(async () => {
     for (const [name, dir] of SERVICES) {
       logs[name] = [];
-      children.push(spawnService(dir, { telemetry: true, overrides: { tracing: { sampleRatio: 1 } }, env: { LOG_LEVEL: 'info' }, logLines: logs[name] }));
+      children.push(spawnService(dir, { telemetry: true, overrides: { tracing: { sampleRatio: 1 }, gateway: { traceTrust: { header: 'X-Trace-Key', value: TRACE_KEY } } }, env: { LOG_LEVEL: 'info' }, logLines: logs[name] }));
       const [instance] = await eventually(async () => {
         const list = await passingInstances(name);
         return list.length > 0 && list;
@@ -131,10 +133,32 @@ describe('observability: one trace per request, metrics on every process, Promet
     expect(inserts.length, `mysql insert among ${consumer.spans.map((s) => s.operationName)}`).to.be.greaterThan(0);
   });
 
-  it('when a request arrives with a traceparent flagged not sampled, then no process records it, although every request is sampled here', async () => {
+  it("when a caller the gateway does not trust sends a traceparent, then the gateway's own decision and trace hold; an operator's admin token makes it honoured", async () => {
+    const gateway = `http://127.0.0.1:${ports.gateway}`;
+    const callerTrace = 'ef'.repeat(16);
+    const traceOf = (res: Response) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-(0[01])$/.exec(res.headers.get('traceresponse') ?? '')?.slice(1);
+    // A user's (or nobody's) sampled flags: a new trace at the gateway's ratio (1 here), not theirs.
+    for (const authorization of [undefined, `Bearer ${tokenFor(7, 'USER')}`]) {
+      const res = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${callerTrace}-${'12'.repeat(8)}-01`, ...(authorization ? { authorization } : {}) } });
+      expect(res.status).to.equal(200);
+      const [traceId, flags] = traceOf(res) ?? [];
+      expect(flags, authorization ?? 'no token').to.equal('01');
+      expect(traceId, authorization ?? 'no token').to.not.equal(callerTrace);
+    }
+    // An admin's: the caller's trace continues through the gateway.
+    const trusted = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${callerTrace}-${'12'.repeat(8)}-01`, authorization: `Bearer ${tokenFor(1, 'ADMIN')}` } });
+    expect(traceOf(trusted)).to.deep.equal([callerTrace, '01']);
+    // As does the configured header with its value; a wrong value is nobody's.
+    const keyed = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${callerTrace}-${'34'.repeat(8)}-01`, 'x-trace-key': TRACE_KEY } });
+    expect(traceOf(keyed)).to.deep.equal([callerTrace, '01']);
+    const wrong = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${callerTrace}-${'34'.repeat(8)}-01`, 'x-trace-key': `${TRACE_KEY}x` } });
+    expect(traceOf(wrong)?.[0]).to.not.equal(callerTrace);
+  });
+
+  it('when a trusted request arrives with a traceparent flagged not sampled, then no process records it, although every request is sampled here', async () => {
     const gateway = `http://127.0.0.1:${ports.gateway}`;
     const traceId = 'ab'.repeat(16);
-    const res = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${traceId}-${'cd'.repeat(8)}-00` } });
+    const res = await fetch(`${gateway}/api/coupons?page=0&size=1`, { headers: { traceparent: `00-${traceId}-${'cd'.repeat(8)}-00`, authorization: `Bearer ${tokenFor(1, 'ADMIN')}` } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('traceresponse')).to.equal(null);
     // A sampled request sent after it: once its trace is in Jaeger, the first one would be too.

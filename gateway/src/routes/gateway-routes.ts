@@ -135,5 +135,17 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     });
     return true;
   };
-  return { hotRoute, table: () => current().table };
+  /** An operator's admin token, or the configured trace header with its value (compared in constant time). */
+  const trustsInboundTrace = (req: http.IncomingMessage): boolean => {
+    const { verifier, cfg } = current();
+    const { header, value } = cfg.traceTrust;
+    const given = header ? req.headers[header] : undefined;
+    if (header && value && typeof given === 'string') {
+      const [a, b] = [Buffer.from(given), Buffer.from(value)];
+      if (a.length === b.length && crypto.timingSafeEqual(a, b)) return true;
+    }
+    return authenticate(req.headers.authorization, verifier)?.role === 'ADMIN';
+  };
+
+  return { hotRoute, trustsInboundTrace, table: () => current().table };
 }

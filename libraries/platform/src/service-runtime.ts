@@ -96,6 +96,11 @@ export interface ServiceParts {
    * took the request. Express costs several times a plain handler per request (measured).
    */
   hotRoute?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /**
+   * For the service at the edge: whether this request's traceparent is honoured. Without it every
+   * caller's is (the services behind the gateway trust the gateway's).
+   */
+  trustsInboundTrace?: (req: http.IncomingMessage) => boolean;
   close?: () => Promise<void>;
 }
 
@@ -258,7 +263,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     tracedRequests((req: http.IncomingMessage, res: http.ServerResponse) => {
       timeRequest(req, res);
       if (!hot?.(req, res)) app(req, res);
-    }, routeOf),
+    }, routeOf, parts.trustsInboundTrace),
     config.platform.port,
     config.platform.requestTimeoutMs,
     config.platform.host,

@@ -229,10 +229,22 @@ export class SynchronousContextManager implements ContextManager {
  * request it then ignored (a context.with and two EventEmitter binds each), which measured more
  * than half of the gateway's throughput at any ratio. An admitted request gets a SERVER span,
  * continued from its traceparent, active while the handler runs and ended when the answer is sent.
+ * `trustsInbound`, for an edge service, says whose traceparent is honoured.
  */
-export function tracedRequests(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void, routeOf: (req: http.IncomingMessage, res: http.ServerResponse) => string) {
+export function tracedRequests(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  routeOf: (req: http.IncomingMessage, res: http.ServerResponse) => string,
+  trustsInbound?: (req: http.IncomingMessage) => boolean,
+) {
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (!doorOpen) return handler(req, res);
+    // At the edge a caller's trace context is a request to be traced, not a decision: from a caller
+    // not trusted with it, the context is dropped and the door decides at its own ratio, in a new
+    // trace (a client sending sampled flags would otherwise turn on full tracing for itself).
+    if (trustsInbound && req.headers.traceparent !== undefined && !trustsInbound(req)) {
+      delete req.headers.traceparent;
+      delete req.headers.tracestate;
+    }
     if (UNTRACED_PATHS.test(req.url ?? '') || !traceSampler.admits(req.headers.traceparent)) {
       (req as unknown as Record<symbol, boolean>)[UNSAMPLED] = true;
       return handler(req, res);
