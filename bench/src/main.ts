@@ -17,6 +17,8 @@ interface Options {
   connections: number;
   duration: number;
   threads: number;
+  /** Each workload's targets run this many times, the order reversed every other round. */
+  rounds: number;
   events: number;
   codes: number;
   targets: Target[];
@@ -37,14 +39,16 @@ interface LoadResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
-  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --events N --codes N --target gateway,floor,direct,redeem|both|all --workload claims,refusals)';
+  const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 1, rounds: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
+  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,redeem|both|all --workload claims,refusals --gateway URL --direct URL)';
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const n = Number(value);
     if (flag === '--target') o.targets = value === 'all' ? TARGETS : value === 'both' ? ['gateway', 'direct'] : (String(value).split(',') as Target[]);
     else if (flag === '--workload') o.workloads = String(value).split(',') as Workload[];
-    else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
+    // Another gateway or issue-coupon instance (one under a profiler, say) in place of the platform's.
+    else if ((flag === '--gateway' || flag === '--direct') && /^https?:\/\/[^/]+$/.test(String(value))) o[flag.slice(2) as 'gateway' | 'direct'] = String(value);
+    else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
     else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);
   }
   if (o.targets.length === 0 || o.targets.some((t) => !TARGETS.includes(t))) throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all`);
@@ -153,8 +157,41 @@ async function consumerPhase(o: Options, admin: string, runId: string, problems:
   return { target: 'consumer', couponId: coupon.id, requests: o.events, rows: rec.rows, drainMs: rec.drainedAfterMs - producedMs, rowsPerSec: Math.round(rec.rows / (rec.drainedAfterMs / 1000)) };
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+type CpuClock = () => Promise<number>;
+
+/** A platform process's CPU clock, from the process_cpu_seconds_total its /metrics exposes. */
+function metricsCpuClock(url: string): CpuClock {
+  return async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
+    if (!m) throw new Error(`${url}/metrics has no process_cpu_seconds_total`);
+    return Number(m[1]);
+  };
+}
+
+/** A child process's CPU clock from /proc (the floor has no /metrics: it is nothing but the proxy). */
+function procCpuClock(pid: number): CpuClock {
+  return async () => {
+    // Fields after the parenthesized command name; utime and stime are the 12th and 13th, in clock ticks.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+}
+
+/** Microseconds of CPU per request a process spent while `work` ran. */
+async function cpuPerRequest<T extends { requests: number }>(clocks: Record<string, CpuClock | undefined>, work: () => Promise<T>): Promise<{ result: T; cpuUsPerReq: Record<string, number> }> {
+  const names = Object.keys(clocks).filter((n) => clocks[n]);
+  const before = await Promise.all(names.map((n) => clocks[n]!()));
+  const result = await work();
+  const after = await Promise.all(names.map((n) => clocks[n]!()));
+  const cpuUsPerReq: Record<string, number> = {};
+  names.forEach((n, i) => (cpuUsPerReq[n] = Math.round(((after[i] - before[i]) * 1e6) / Math.max(1, result.requests))));
+  return { result, cpuUsPerReq };
+}
+
 /** Starts the floor proxy (bench/src/floor.ts) in front of the issue-coupon instance the bench targets directly. */
-async function startFloor(o: Options): Promise<{ url: string; stop: () => void }> {
+async function startFloor(o: Options): Promise<{ url: string; cpu: CpuClock; stop: () => void }> {
   const child = spawn(process.execPath, [path.join(__dirname, 'floor.js')], {
     env: { ...process.env, FLOOR_UPSTREAM: o.direct, FLOOR_CONNECTIONS: String(o.connections) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -167,7 +204,7 @@ async function startFloor(o: Options): Promise<{ url: string; stop: () => void }
     });
     child.once('exit', (code) => reject(new Error(`the floor proxy exited (${code})`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, cpu: procCpuClock(child.pid!), stop: () => child.kill('SIGTERM') };
 }
 
 /**
@@ -176,7 +213,7 @@ async function startFloor(o: Options): Promise<{ url: string; stop: () => void }
  * and every request a user's first; refusals: a coupon of one, claimed before the load, so every
  * timed request is refused (the instances' in-process sold-out flag after the first few).
  */
-async function issuePhase(o: Options, admin: string, runId: string, target: IssueTarget, workload: Workload, url: string, tokenFile: string, first: LoadUser, problems: string[]): Promise<Record<string, unknown>> {
+async function issuePhase(o: Options, admin: string, runId: string, target: IssueTarget, workload: Workload, url: string, proxyCpu: CpuClock | undefined, tokenFile: string, first: LoadUser, problems: string[]): Promise<Record<string, unknown>> {
   const quantity = workload === 'claims' ? o.quantity : 1;
   const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target} ${workload}`, quantity);
   const acceptedBefore = await acceptedByServers();
@@ -185,7 +222,9 @@ async function issuePhase(o: Options, admin: string, runId: string, target: Issu
     if (res.status !== 202) throw new Error(`refusals: the one coupon was not issued before the load (${res.status} ${await res.text()})`);
   }
   const loadStarted = Date.now();
-  const load = await runWrk(o, target, url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' });
+  const { result: load, cpuUsPerReq } = await cpuPerRequest({ proxy: proxyCpu, issue: metricsCpuClock(o.direct) }, () =>
+    runWrk(o, target, url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' }),
+  );
   const seen = (load.outcomes['202'] ?? 0) + (workload === 'refusals' ? 1 : 0);
   const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
   const accepted: number = rec.accepted;
@@ -205,6 +244,9 @@ async function issuePhase(o: Options, admin: string, runId: string, target: Issu
     workload,
     couponId: coupon.id,
     ...loadSummary(load),
+    // CPU per request of the proxy in front (gateway or floor) and of the issue-coupon instance.
+    proxyCpuUs: cpuUsPerReq.proxy,
+    issueCpuUs: cpuUsPerReq.issue,
     accepted,
     rows: rec.rows,
     // Time from the end of the load until MySQL held every accepted claim.
@@ -212,14 +254,24 @@ async function issuePhase(o: Options, admin: string, runId: string, target: Issu
   };
 }
 
-/** Per workload, each target's req/s against the floor's from the same run. */
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
+}
+
+/** Per workload, each target's req/s (the median over rounds) against the floor's from the same run. */
 function ratios(results: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
   const workloads = [...new Set(results.map((r) => r.workload).filter(Boolean))] as Workload[];
   return workloads.map((workload) => {
-    const rate = (t: IssueTarget) => results.find((r) => r.workload === workload && r.target === t)?.reqPerSec as number | undefined;
+    const of = (t: IssueTarget, field: string) => median(results.filter((r) => r.workload === workload && r.target === t && typeof r[field] === 'number').map((r) => r[field] as number));
+    const rate = (t: IssueTarget) => of(t, 'reqPerSec');
     const [gateway, floor, direct] = [rate('gateway'), rate('floor'), rate('direct')];
     const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
-    return { workload, gateway, floor, direct, gatewayPerFloor: ratio(gateway, floor), floorPerDirect: ratio(floor, direct) };
+    // CPU per request is steadier than req/s on a box whose speed drifts: both proxies' cost, side by side.
+    const [gatewayCpuUs, floorCpuUs] = [of('gateway', 'proxyCpuUs'), of('floor', 'proxyCpuUs')];
+    return { workload, gateway, floor, direct, gatewayPerFloor: ratio(gateway, floor), floorPerDirect: ratio(floor, direct), gatewayCpuUs, floorCpuUs, floorCpuPerGatewayCpu: ratio(floorCpuUs, gatewayCpuUs) };
   });
 }
 
@@ -238,10 +290,15 @@ async function main() {
   const problems: string[] = [];
   const floor = o.targets.includes('floor') ? await startFloor(o) : undefined;
   try {
+    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem');
+    // Whatever runs first in a round meets the load's own wake (rows flushing, consumers, the last
+    // run's traces): alternating the order spreads it over every target.
+    const rounds = Array.from({ length: o.rounds }, (_, r) => (r % 2 === 0 ? issueTargets : [...issueTargets].reverse()));
     for (const workload of o.workloads) {
-      for (const target of o.targets.filter((t): t is IssueTarget => t !== 'redeem')) {
+      for (const [round, target] of rounds.flatMap((order, r) => order.map((t) => [r + 1, t] as const))) {
         const url = target === 'gateway' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
-        results.push(await issuePhase(o, admin, runId, target, workload, url, tokenFile, users[0], problems));
+        const proxyCpu = target === 'gateway' ? metricsCpuClock(o.gateway) : target === 'floor' ? floor!.cpu : undefined;
+        results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, tokenFile, users[0], problems)) });
       }
     }
   } finally {
