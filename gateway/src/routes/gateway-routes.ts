@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AppError, activeTraceIds, createTokenKey, createTokenVerifier, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
+import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenVerifier, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable } from '../domain/route-table';
@@ -30,20 +30,24 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+type AccessLog = ReturnType<typeof createAccessLog>;
+
 /** The access log line, written when the response is finished; never the query or headers. */
-function logAccess(logger: Logger, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, access: { route: string }): void {
+function logAccess(write: AccessLog, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, access: { route: string }): void {
   const started = performance.now();
   const ids = activeTraceIds(requestSpan(req));
   res.once('finish', () => {
-    logger.info('access', {
-      method: req.method,
+    const servedBy = res.getHeader('x-served-by');
+    write({
+      method: req.method ?? 'GET',
       path: (req.url ?? '/').split('?')[0],
       route: access.route,
       status: res.statusCode,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       requestId,
-      servedBy: res.getHeader('x-served-by'),
-      ...ids,
+      servedBy: typeof servedBy === 'string' ? servedBy : undefined,
+      trace_id: ids?.trace_id,
+      span_id: ids?.span_id,
     });
   });
 }
@@ -72,6 +76,7 @@ export interface GatewayMetrics {
 }
 
 export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
+  const accessLog = createAccessLog(logger.defaultMeta?.service ?? 'gateway');
   let table = new RouteTable(config().routes);
   const verifierOf = (cfg: GatewayConfig) => createTokenVerifier(createTokenKey(cfg.jwt.secret), cfg.jwt.issuer);
   let verifier = verifierOf(config());
@@ -94,8 +99,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     const traced = traceResponse(requestSpan(req));
     if (traced) res.setHeader('traceresponse', traced);
     const access = { route: 'unmatched' };
-    // winston formats a line before its transports filter by level: skip the work when it would be dropped.
-    if (cfg.accessLog && logger.isLevelEnabled('info')) logAccess(logger, req, res, requestId, access);
+    if (cfg.accessLog && logger.isLevelEnabled('info')) logAccess(accessLog, req, res, requestId, access);
     if (UNSAFE_PATH.test((req.url ?? '/').split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
     const method = req.method ?? 'GET';
     const match = table.match(method, req.url ?? '/');
