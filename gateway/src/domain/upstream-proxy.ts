@@ -19,6 +19,17 @@ export interface UpstreamRequest {
   requestId: string;
 }
 
+/** One request on its way upstream, across attempts. */
+interface Exchange {
+  method: string;
+  body: Buffer;
+  res: http.ServerResponse;
+  up: UpstreamRequest;
+  headers: http.OutgoingHttpHeaders;
+  traced?: Span;
+  done: (outcome: ProxyOutcome | 'no-instance') => void;
+}
+
 /** Pools unused this long are closed: their instance has most likely left. */
 const IDLE_POOL_MS = 60_000;
 
@@ -60,7 +71,11 @@ export class UpstreamProxy {
     }
   }
 
-  forward(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, up: UpstreamRequest): Promise<ProxyOutcome | 'no-instance'> {
+  /**
+   * Forwards one request; `done` learns how it went ('ok' once the answer is written). Callbacks,
+   * not promises: an async function and a promise per step are work on every proxied request.
+   */
+  forward(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, done: (outcome: ProxyOutcome | 'no-instance') => void): void {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (!DROPPED_REQUEST_HEADERS.has(name) && value !== undefined) headers[name] = value;
@@ -76,79 +91,75 @@ export class UpstreamProxy {
       headers['x-user-role'] = up.identity.role;
     }
     const attempts = Math.max(1, this.directory.known(up.service + this.serviceSuffix).length);
-    return this.attempt(req.method ?? 'GET', body, res, up, headers, attempts, requestSpan(req));
+    this.attempt({ method: req.method ?? 'GET', body, res, up, headers, traced: requestSpan(req), done }, attempts);
   }
 
-  private async attempt(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, left: number, traced?: Span): Promise<ProxyOutcome | 'no-instance'> {
-    const instance = this.directory.pick(up.service + this.serviceSuffix);
-    if (!instance) return 'no-instance';
+  private attempt(x: Exchange, left: number): void {
+    const instance = this.directory.pick(x.up.service + this.serviceSuffix);
+    if (!instance) return x.done('no-instance');
     // The gateway passes its trace context explicitly (no AsyncLocalStorage): each attempt is a
     // CLIENT span under the request's, and its traceparent goes upstream.
-    const call = traced && startChildSpan(traced, method, SpanKind.CLIENT, { 'http.request.method': method, 'server.address': instance.address, 'server.port': instance.port, 'url.path': up.path });
-    if (call?.traceparent) headers.traceparent = call.traceparent;
-    const outcome = await this.send(method, body, res, up, headers, instance, call?.span);
-    if (call && outcome !== 'ok') {
-      call.span.setStatus({ code: 2, message: outcome });
-      call.span.end();
-    }
-    if (outcome === 'refused') {
-      this.directory.bench(instance);
-      if (left > 1) return this.attempt(method, body, res, up, headers, left - 1, traced);
-    }
-    // A pooled connection the instance closed as we reused it: the documented keep-alive race.
-    if (outcome === 'reset' && IDEMPOTENT.has(method) && left > 1) return this.attempt(method, body, res, up, headers, left - 1, traced);
-    return outcome === 'reset' ? 'failed' : outcome;
+    const call = x.traced && startChildSpan(x.traced, x.method, SpanKind.CLIENT, { 'http.request.method': x.method, 'server.address': instance.address, 'server.port': instance.port, 'url.path': x.up.path });
+    if (call?.traceparent) x.headers.traceparent = call.traceparent;
+    this.send(x, instance, call?.span, (outcome) => {
+      if (call && outcome !== 'ok') {
+        call.span.setStatus({ code: 2, message: outcome });
+        call.span.end();
+      }
+      if (outcome === 'refused') {
+        this.directory.bench(instance);
+        if (left > 1) return this.attempt(x, left - 1);
+      }
+      // A pooled connection the instance closed as we reused it: the documented keep-alive race.
+      if (outcome === 'reset' && IDEMPOTENT.has(x.method) && left > 1) return this.attempt(x, left - 1);
+      x.done(outcome === 'reset' ? 'failed' : outcome);
+    });
   }
 
-  /**
-   * One exchange through undici's dispatch API: callbacks, no response stream and no promise per
-   * step (each is work on every proxied request, and more so under async context tracking).
-   */
-  private send(method: string, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, headers: http.OutgoingHttpHeaders, instance: ServiceInstance, span?: Span): Promise<ProxyOutcome> {
-    return new Promise((resolve) => {
-      let status = 502;
-      let answerHeaders: Record<string, string | string[] | undefined> = {};
-      const chunks: Buffer[] = [];
-      this.poolFor(instance).dispatch(
-        {
-          method: method as 'GET',
-          path: up.path,
-          headers: headers as Record<string, string>,
-          body: body.length > 0 ? body : null,
-          headersTimeout: up.timeoutMs,
-          bodyTimeout: up.timeoutMs,
+  /** One exchange through undici's dispatch API: callbacks, no response stream. */
+  private send(x: Exchange, instance: ServiceInstance, span: Span | undefined, sent: (outcome: ProxyOutcome) => void): void {
+    let status = 502;
+    let answerHeaders: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    this.poolFor(instance).dispatch(
+      {
+        method: x.method as 'GET',
+        path: x.up.path,
+        headers: x.headers as Record<string, string>,
+        body: x.body.length > 0 ? x.body : null,
+        headersTimeout: x.up.timeoutMs,
+        bodyTimeout: x.up.timeoutMs,
+      },
+      {
+        // Its presence selects undici's current handler interface (the older one wants onConnect).
+        onRequestStart: () => {},
+        onResponseStart: (_controller, statusCode, responseHeaders) => {
+          status = statusCode;
+          answerHeaders = responseHeaders;
         },
-        {
-          // Its presence selects undici's current handler interface (the older one wants onConnect).
-          onRequestStart: () => {},
-          onResponseStart: (_controller, statusCode, responseHeaders) => {
-            status = statusCode;
-            answerHeaders = responseHeaders;
-          },
-          onResponseData: (_controller, chunk) => {
-            chunks.push(chunk);
-          },
-          onResponseEnd: () => {
-            // latin1 keeps the bytes as they are; one string lets node send headers and body together.
-            const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('latin1');
-            const out: http.OutgoingHttpHeaders = {};
-            for (const name in answerHeaders) {
-              if (!DROPPED_RESPONSE_HEADERS.has(name) && answerHeaders[name] !== undefined) out[name] = answerHeaders[name];
-            }
-            out['content-length'] = text.length;
-            if (span) {
-              span.setAttribute('http.response.status_code', status);
-              if (status >= 500) span.setStatus({ code: 2 });
-              span.end();
-            }
-            res.writeHead(status, out);
-            res.end(text, 'latin1');
-            resolve('ok');
-          },
-          onResponseError: (_controller, err) => resolve(outcomeOf(err)),
+        onResponseData: (_controller, chunk) => {
+          chunks.push(chunk);
         },
-      );
-    });
+        onResponseEnd: () => {
+          // latin1 keeps the bytes as they are; one string lets node send headers and body together.
+          const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('latin1');
+          const out: http.OutgoingHttpHeaders = {};
+          for (const name in answerHeaders) {
+            if (!DROPPED_RESPONSE_HEADERS.has(name) && answerHeaders[name] !== undefined) out[name] = answerHeaders[name];
+          }
+          out['content-length'] = text.length;
+          if (span) {
+            span.setAttribute('http.response.status_code', status);
+            if (status >= 500) span.setStatus({ code: 2 });
+            span.end();
+          }
+          x.res.writeHead(status, out);
+          x.res.end(text, 'latin1');
+          sent('ok');
+        },
+        onResponseError: (_controller, err) => sent(outcomeOf(err)),
+      },
+    );
   }
 
   close(): void {

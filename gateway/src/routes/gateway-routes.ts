@@ -3,8 +3,8 @@ import type http from 'node:http';
 import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenVerifier, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
-import { RouteTable } from '../domain/route-table';
-import type { UpstreamProxy } from '../domain/upstream-proxy';
+import { RouteTable, type RouteMatch } from '../domain/route-table';
+import type { ProxyOutcome, UpstreamProxy } from '../domain/upstream-proxy';
 
 function send(res: http.ServerResponse, status: number, code: string, detail: string): void {
   sendProblem(res, status, problem(status, code, detail));
@@ -91,7 +91,22 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     return { table, verifier, cfg: seen };
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  /** What the gateway answers itself when the upstream could not. */
+  const answerFailure = (res: http.ServerResponse, route: RouteMatch['route'], requestId: string, outcome: ProxyOutcome | 'no-instance') => {
+    metrics.upstreamFailure(route.id, outcome);
+    if (outcome === 'no-instance' || outcome === 'refused') return send(res, 503, 'SERVICE_UNAVAILABLE', `No healthy instance of ${route.service}`);
+    if (outcome === 'timeout') return send(res, 504, 'GATEWAY_TIMEOUT', `${route.service} did not answer in ${route.timeoutMs} ms`);
+    logger.warn('upstream failed', { route: route.id, requestId });
+    send(res, 502, 'BAD_GATEWAY', `${route.service} failed to answer`);
+  };
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, identity: ReturnType<typeof authenticate>, requestId: string, body: Buffer) => {
+    proxy.forward(req, body, res, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, identity, requestId }, (outcome) => {
+      if (outcome !== 'ok') answerFailure(res, match.route, requestId, outcome);
+    });
+  };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const { table, verifier, cfg } = current();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -108,35 +123,24 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     access.route = match.route.id;
     const identity = authenticate(req.headers.authorization, verifier);
     if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
-    let body: Buffer = NO_BODY;
-    try {
-      // Most requests (every issue POST, every GET) carry no body: no stream work for them.
-      if (hasBody(req)) body = await readBody(req, bodyLimitBytes);
-      else req.resume();
-    } catch (err) {
-      return err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read');
+    // Most requests (every issue POST, every GET) carry no body: no stream work for them.
+    if (!hasBody(req)) {
+      req.resume();
+      return forward(req, res, match, identity, requestId, NO_BODY);
     }
-    const outcome = await proxy.forward(req, body, res, {
-      service: match.route.service,
-      path: match.upstreamPath,
-      timeoutMs: match.route.timeoutMs,
-      identity,
-      requestId,
-    });
-    if (outcome !== 'ok') metrics.upstreamFailure(match.route.id, outcome);
-    if (outcome === 'no-instance' || outcome === 'refused') return send(res, 503, 'SERVICE_UNAVAILABLE', `No healthy instance of ${match.route.service}`);
-    if (outcome === 'timeout') return send(res, 504, 'GATEWAY_TIMEOUT', `${match.route.service} did not answer in ${match.route.timeoutMs} ms`);
-    if (outcome === 'failed') {
-      logger.warn('upstream failed', { route: match.route.id, requestId });
-      return send(res, 502, 'BAD_GATEWAY', `${match.route.service} failed to answer`);
-    }
+    readBody(req, bodyLimitBytes).then(
+      (body) => forward(req, res, match, identity, requestId, body),
+      (err) => (err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read')),
+    );
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (!req.url?.startsWith('/api/') || OWN_API.test(req.url)) return false;
-    handle(req, res).catch((err) => {
-      logger.error('proxying failed', { err: String(err?.stack ?? err) });
-      send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
-    });
+    try {
+      handle(req, res);
+    } catch (err) {
+      logger.error('proxying failed', { err: String((err as Error)?.stack ?? err) });
+      if (!res.headersSent) send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
+    }
     return true;
   };
   /** An operator's admin token, or the configured trace header with its value (compared in constant time). */
