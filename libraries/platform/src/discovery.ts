@@ -23,7 +23,7 @@ export interface ServiceInstance {
   port: number;
 }
 
-/** The three calls of Consul's agent API an instance makes: register, list, deregister. */
+/** The calls of Consul's agent API an instance makes: register, list, ask after one, deregister. */
 export class ConsulAgent {
   constructor(private readonly s: Pick<ConsulSettings, 'host' | 'port'>) {}
 
@@ -45,6 +45,15 @@ export class ConsulAgent {
 
   services(): Promise<Record<string, { ID: string; Service: string; Address: string; Port: number }>> {
     return this.call('GET', 'services');
+  }
+
+  /** Whether the agent holds a registration of this id (a dev agent forgets all when it restarts). */
+  async knows(id: string): Promise<boolean> {
+    const res = await fetch(`http://${this.s.host}:${this.s.port}/v1/agent/service/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    if (res.status === 404) return false;
+    if (!res.ok) throw new Error(`consul GET /v1/agent/service/${id} -> ${res.status}`);
+    return true;
   }
 
   deregister(id: string): Promise<void> {
@@ -103,8 +112,7 @@ export async function registerInstance(
   let timer: NodeJS.Timeout | undefined;
   const recheck = async () => {
     try {
-      const res = await fetch(`http://${settings.host}:${settings.port}/v1/agent/service/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 404 && !stopped) {
+      if (!(await consul.knows(id)) && !stopped) {
         await register();
         logger.warn('consul had lost this instance, registered it again', { id });
       }
