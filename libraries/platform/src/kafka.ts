@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import type { ConfigReader } from './config-reader';
-import { reach, readAddressMap, type AddressMap } from './address-map';
+import { parseHostPort, reach, readAddressMap, type AddressMap } from './address-map';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -15,7 +15,10 @@ export interface KafkaSettings {
 
 export function readKafkaSettings(r: ConfigReader): KafkaSettings {
   return {
-    brokers: r.list('kafka.brokers', (v) => (typeof v === 'string' && /^[\w.-]+:\d+$/.test(v) ? v : undefined)),
+    brokers: r.list('kafka.brokers', (v) => {
+      const broker = parseHostPort(v);
+      return broker && `${broker.host}:${broker.port}`;
+    }),
     replicationFactor: r.number('kafka.replicationFactor', 3, { min: 1, max: 5 }),
     topicPrefix: r.optionalString('kafka.topicPrefix') ?? '',
     addressMap: readAddressMap(r, 'kafka.addressMap'),
