@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT, deepMerge } from '@coupon-rush/platform';
-import { isolatedOverrides } from '@coupon-rush/testkit';
+import { isolatedOverrides, supervisorState } from '@coupon-rush/testkit';
 import type { OwnComponents } from './own-components';
 
 export function freePort(): Promise<number> {
@@ -49,17 +49,7 @@ export class ServiceProcess {
   }
 
   private state(): Record<string, string> {
-    try {
-      return Object.fromEntries(
-        fs
-          .readFileSync(this.stateFile, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-      );
-    } catch {
-      return {};
-    }
+    return supervisorState(this.stateFile);
   }
 
   get restarts(): number {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { RUN_ID, eventually, http, isolatedOverrides, passingInstances } from '@coupon-rush/testkit';
+import { RUN_ID, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,11 +72,7 @@ class Supervised {
   }
 
   state(): Record<string, string> {
-    const file = path.join(this.runDir, 'pids', `${this.name}.state`);
-    if (!fs.existsSync(file)) return {};
-    return Object.fromEntries(
-      fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-    );
+    return supervisorState(path.join(this.runDir, 'pids', `${this.name}.state`));
   }
 
   /** The supervisor's own JSON lines in the log (the service's are there too). */

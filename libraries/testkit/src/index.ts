@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { REPO_ROOT, createTokenKey, deepMerge, signAccessToken, type Role } from '@coupon-rush/platform';
@@ -122,4 +123,23 @@ export async function passingInstances(service: string): Promise<Array<{ id: str
   const res = await fetch(`http://127.0.0.1:8500/v1/health/service/${service}-test-${RUN_ID}?passing=true`);
   const body = (await res.json()) as Array<{ Service: { ID: string; Port: number } }>;
   return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port }));
+}
+
+/**
+ * What scripts/supervise.js says of its service (its state file: `key=value` lines — state,
+ * supervisor_pid, child_pid, child_started_at, restarts, port); empty while there is none.
+ */
+export function supervisorState(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
