@@ -38,6 +38,16 @@ export interface FaultRow extends Verdict {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A gateway answer that was not 2xx, with the problem's code when it sent one. */
+class ApiRefusal extends Error {
+  readonly code?: string;
+
+  constructor(method: string, path: string, readonly status: number, body: { code?: unknown }) {
+    super(`${method} ${path} -> ${status} ${JSON.stringify(body)}`);
+    this.code = typeof body.code === 'string' ? body.code : undefined;
+  }
+}
+
 /**
  * Names of this run's database, topics, keys and Consul services: apart from every test's (the
  * fault test runs in the same mocha process), so no other test's instance is ever routed to.
@@ -64,8 +74,8 @@ class Run {
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(10_000),
     });
-    const json = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!res.ok) throw new ApiRefusal(method, path, res.status, json);
     return json;
   }
 
@@ -83,7 +93,7 @@ class Run {
         const c = await this.api('POST', '/api/coupons', { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() });
         return c.id as number;
       } catch (err) {
-        if (!/-> 503 .*SERVICE_UNAVAILABLE/.test(String(err)) || Date.now() > deadline) throw err;
+        if (!(err instanceof ApiRefusal && err.status === 503 && err.code === 'SERVICE_UNAVAILABLE') || Date.now() > deadline) throw err;
         await sleep(250);
       }
     }

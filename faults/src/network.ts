@@ -40,7 +40,7 @@ export class NetworkLinks {
 
   /** `announced → connect` pairs for the services' `redis.addressMap` and `kafka.addressMap`. */
   addressMap(kinds: Array<Link['kind']>): Array<{ announced: string; connect: string }> {
-    return this.links.filter((l) => kinds.includes(l.kind)).map((l) => ({ announced: `127.0.0.1:${l.upstream}`, connect: `127.0.0.1:${l.listen}` }));
+    return this.of(kinds).map((l) => ({ announced: `127.0.0.1:${l.upstream}`, connect: `127.0.0.1:${l.listen}` }));
   }
 
   private of(kinds: Array<Link['kind']>): Link[] {
