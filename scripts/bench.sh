@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench [-- --users N --quantity N --connections N --duration S --threads N --rounds N
-#                   --target gateway,floor,direct,redeem --workload claims,refusals --gateway URL --direct URL]
+#                   --target gateway,floor,direct,issue-floor,redeem --workload claims,refusals --gateway URL --direct URL]
 # Starts the platform if it is not running (as npm start does), then drives a flash crowd with wrk.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

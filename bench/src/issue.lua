@@ -1,6 +1,7 @@
 -- wrk script: one issue request per pre-signed user, counting outcomes by problem code.
 -- Environment: BENCH_TOKENS (file, one "userId token" per line), BENCH_COUPON, BENCH_MODE
--- (gateway: Bearer token; direct: the identity headers the gateway would set).
+-- (gateway: Bearer token; direct: the identity headers the gateway would set), BENCH_COUPON_PER_PASS
+-- (set: each pass over the users claims the next coupon id, so every request stays a first claim).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/wrk-outcomes.lua")
 
 function init(args)
@@ -11,9 +12,11 @@ function init(args)
     users[#users + 1] = id
     tokens[#tokens + 1] = token
   end
-  path = "/api/coupons/" .. os.getenv("BENCH_COUPON") .. "/issues"
+  coupon = tonumber(os.getenv("BENCH_COUPON"))
+  per_pass = os.getenv("BENCH_COUPON_PER_PASS") ~= nil
   direct = os.getenv("BENCH_MODE") == "direct"
-  if direct then path = "/coupons/" .. os.getenv("BENCH_COUPON") .. "/issues" end
+  prefix = direct and "/coupons/" or "/api/coupons/"
+  path = prefix .. coupon .. "/issues"
   -- Threads take interleaved users so no two threads send the same one.
   nthreads = tonumber(os.getenv("BENCH_THREADS"))
   next_user = index
@@ -21,6 +24,7 @@ end
 
 function request()
   local i = ((next_user - 1) % #users) + 1
+  if per_pass then path = prefix .. (coupon + math.floor((next_user - 1) / #users)) .. "/issues" end
   next_user = next_user + nthreads
   if direct then
     return wrk.format("POST", path, { ["X-User-Id"] = users[i], ["X-User-Role"] = "USER" }, "")

@@ -5,11 +5,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, platformDb, type LoadUser } from '@coupon-rush/loadkit';
 
-type Target = 'gateway' | 'floor' | 'direct' | 'redeem';
+type Target = 'gateway' | 'floor' | 'direct' | 'issue-floor' | 'redeem';
 type IssueTarget = Exclude<Target, 'redeem'>;
 /** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
 type Workload = 'claims' | 'refusals';
-const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'redeem'];
+const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'issue-floor', 'redeem'];
 
 interface Options {
   users: number;
@@ -40,7 +40,7 @@ interface LoadResult {
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 1, rounds: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
-  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,redeem|both|all --workload claims,refusals --gateway URL --direct URL)';
+  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all --workload claims,refusals --gateway URL --direct URL)';
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const n = Number(value);
@@ -190,21 +190,53 @@ async function cpuPerRequest<T extends { requests: number }>(clocks: Record<stri
   return { result, cpuUsPerReq };
 }
 
-/** Starts the floor proxy (bench/src/floor.ts) in front of the issue-coupon instance the bench targets directly. */
-async function startFloor(o: Options): Promise<{ url: string; cpu: CpuClock; stop: () => void }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'floor.js')], {
-    env: { ...process.env, FLOOR_UPSTREAM: o.direct, FLOOR_CONNECTIONS: String(o.connections) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+interface Floor {
+  url: string;
+  cpu: CpuClock;
+  stop: () => void;
+}
+
+/** Starts one of the bench's floors (a script of bench/src that prints `<MARKER> <port>` once it listens). */
+async function startFloor(script: string, marker: string, env: Record<string, string>): Promise<Floor> {
+  const child = spawn(process.execPath, [path.join(__dirname, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the floor proxy did not start within 10 s')), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10_000);
     child.stdout!.on('data', (d: Buffer) => {
-      const m = /FLOOR_LISTENING (\d+)/.exec(String(d));
+      const m = new RegExp(`${marker} (\\d+)`).exec(String(d));
       if (m) clearTimeout(timer), resolve(Number(m[1]));
     });
-    child.once('exit', (code) => reject(new Error(`the floor proxy exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
   return { url: `http://127.0.0.1:${port}`, cpu: procCpuClock(child.pid!), stop: () => child.kill('SIGTERM') };
+}
+
+/** The floor proxy (bench/src/floor.ts) in front of the issue-coupon instance the bench targets directly. */
+const startProxyFloor = (o: Options) => startFloor('floor.js', 'FLOOR_LISTENING', { FLOOR_UPSTREAM: o.direct, FLOOR_CONNECTIONS: String(o.connections) });
+
+/** The issue floor (bench/src/issue-floor.ts): the claim alone, under its own key prefix. */
+const startIssueFloor = (runId: string) => startFloor('issue-floor.js', 'ISSUE_FLOOR_LISTENING', { BENCH_FLOOR_PREFIX: `bench-floor:${runId}:` });
+
+/**
+ * The claims workload straight at the issue floor, whose claims are its own. It outruns the users,
+ * so each pass over them claims the next coupon id and every request stays a first claim; each
+ * round starts at its own millionth. Every 202 must be one claim the floor holds, and nothing but
+ * 202 may come back.
+ */
+async function issueFloorPhase(o: Options, floor: Floor, round: number, tokenFile: string, problems: string[]): Promise<Record<string, unknown>> {
+  const firstCoupon = round * 1_000_000;
+  const { result: load, cpuUsPerReq } = await cpuPerRequest({ issue: floor.cpu }, () =>
+    runWrk(o, 'issue-floor', floor.url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(firstCoupon), BENCH_MODE: 'direct', BENCH_COUPON_PER_PASS: '1' }),
+  );
+  // wrk may send a few past its count while it stops: one more pass covers them.
+  const passes = Math.ceil((load.requests + o.connections) / o.users);
+  const { claims } = (await (await fetch(`${floor.url}/claims?from=${firstCoupon}&count=${passes}`)).json()) as { claims: number };
+  const seen = load.outcomes['202'] ?? 0;
+  const unexpected = Object.keys(load.outcomes).filter((k) => k !== '202');
+  const check = (ok: boolean, what: string) => ok || problems.push(`issue-floor claims: ${what}`);
+  check(seen <= claims && claims <= seen + o.connections, `the floor holds ${claims} claims, the client saw ${seen} with ${o.connections} connections`);
+  check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
+  check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
+  return { target: 'issue-floor', workload: 'claims', ...loadSummary(load), issueCpuUs: cpuUsPerReq.issue, accepted: claims };
 }
 
 /**
@@ -271,7 +303,20 @@ function ratios(results: Array<Record<string, unknown>>): Array<Record<string, u
     const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
     // CPU per request is steadier than req/s on a box whose speed drifts: both proxies' cost, side by side.
     const [gatewayCpuUs, floorCpuUs] = [of('gateway', 'proxyCpuUs'), of('floor', 'proxyCpuUs')];
-    return { workload, gateway, floor, direct, gatewayPerFloor: ratio(gateway, floor), floorPerDirect: ratio(floor, direct), gatewayCpuUs, floorCpuUs, floorCpuPerGatewayCpu: ratio(floorCpuUs, gatewayCpuUs) };
+    // issue-coupon against the claim alone (claims only): its CPU per claim, the issue floor's.
+    const [issueFloor, directCpuUs, issueFloorCpuUs] = [rate('issue-floor'), of('direct', 'issueCpuUs'), of('issue-floor', 'issueCpuUs')];
+    return {
+      workload,
+      gateway,
+      floor,
+      direct,
+      gatewayPerFloor: ratio(gateway, floor),
+      floorPerDirect: ratio(floor, direct),
+      gatewayCpuUs,
+      floorCpuUs,
+      floorCpuPerGatewayCpu: ratio(floorCpuUs, gatewayCpuUs),
+      ...(issueFloor ? { issueFloor, directPerIssueFloor: ratio(direct, issueFloor), directCpuUs, issueFloorCpuUs } : {}),
+    };
   });
 }
 
@@ -288,7 +333,8 @@ async function main() {
 
   const results: Array<Record<string, unknown>> = [];
   const problems: string[] = [];
-  const floor = o.targets.includes('floor') ? await startFloor(o) : undefined;
+  const floor = o.targets.includes('floor') ? await startProxyFloor(o) : undefined;
+  const issueFloor = o.targets.includes('issue-floor') && o.workloads.includes('claims') ? await startIssueFloor(runId) : undefined;
   try {
     const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem');
     // Whatever runs first in a round meets the load's own wake (rows flushing, consumers, the last
@@ -296,6 +342,11 @@ async function main() {
     const rounds = Array.from({ length: o.rounds }, (_, r) => (r % 2 === 0 ? issueTargets : [...issueTargets].reverse()));
     for (const workload of o.workloads) {
       for (const [round, target] of rounds.flatMap((order, r) => order.map((t) => [r + 1, t] as const))) {
+        if (target === 'issue-floor') {
+          // Its coupons are unlimited: there is nothing to refuse.
+          if (workload === 'claims') results.push({ round, ...(await issueFloorPhase(o, issueFloor!, round, tokenFile, problems)) });
+          continue;
+        }
         const url = target === 'gateway' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
         const proxyCpu = target === 'gateway' ? metricsCpuClock(o.gateway) : target === 'floor' ? floor!.cpu : undefined;
         results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, tokenFile, users[0], problems)) });
@@ -303,6 +354,7 @@ async function main() {
     }
   } finally {
     floor?.stop();
+    issueFloor?.stop();
   }
   if (o.targets.includes('redeem')) results.push(await redeemPhase(o, admin, runId, users, problems));
   results.push(await consumerPhase(o, admin, runId, problems));
