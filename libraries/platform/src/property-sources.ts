@@ -31,10 +31,21 @@ export function flatten(value: unknown, prefix = '', out: FlatProperties = {}): 
   return out;
 }
 
+/**
+ * Keys that reach an object's prototype when assigned (`a.__proto__.x = 1` pollutes every object
+ * of the process). Config text is data: a key naming one of them is refused, never written.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function ownKey(key: string | number, where: string): string | number {
+  if (typeof key === 'string' && PROTOTYPE_KEYS.has(key)) throw new Error(`config key ${where}: "${key}" is not allowed in a key`);
+  return key;
+}
+
 export function unflatten(flat: FlatProperties): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const [path, value] of Object.entries(flat)) {
-    const parts = path.split(/\.|(?=\[)/).map((p) => (p.startsWith('[') ? Number(p.slice(1, -1)) : p));
+    const parts = path.split(/\.|(?=\[)/).map((p) => ownKey(p.startsWith('[') ? Number(p.slice(1, -1)) : p, path));
     let node: any = root;
     parts.forEach((part, i) => {
       if (i === parts.length - 1) {
@@ -58,7 +69,8 @@ export function deepMerge<T extends Record<string, unknown>>(...layers: Array<Re
   for (const layer of layers) {
     if (!layer) continue;
     for (const [key, value] of Object.entries(layer)) {
-      out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Record<string, unknown>, value) : value;
+      // JSON.parse (APP_CONFIG_JSON) keeps "__proto__" as an own key: assigning it would set the prototype.
+      out[ownKey(key, key) as string] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Record<string, unknown>, value) : value;
     }
   }
   return out as T;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { composeSources, flatten, resolvePropertySources, unflatten } from '../src';
+import { composeSources, deepMerge, flatten, resolvePropertySources, unflatten } from '../src';
 
 describe('property sources', () => {
   const files: Record<string, string> = {
@@ -20,5 +20,17 @@ describe('property sources', () => {
     const value = { routes: [{ id: 'x', methods: ['GET'] }], server: { port: 1 } };
     expect(flatten(value)).to.deep.equal({ 'routes[0].id': 'x', 'routes[0].methods[0]': 'GET', 'server.port': 1 });
     expect(unflatten(flatten(value))).to.deep.equal(value);
+  });
+
+  it('when config text names __proto__, constructor or prototype in a key, then it is refused and no object of the process changes', () => {
+    const before = Object.keys(Object.prototype);
+    for (const key of ['__proto__.polluted', 'a.__proto__.polluted', 'a.constructor.prototype.polluted', 'list[0].__proto__.polluted']) {
+      expect(() => unflatten({ [key]: 'yes' }), key).to.throw(/not allowed in a key/);
+    }
+    const yaml = resolvePropertySources('svc', [], (f) => (f === 'svc.yml' ? '__proto__:\n  polluted: yes\n' : undefined), (f) => f);
+    expect(() => composeSources(yaml)).to.throw(/not allowed in a key/);
+    expect(() => deepMerge({}, JSON.parse('{"__proto__": {"polluted": "yes"}}'))).to.throw(/not allowed in a key/);
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+    expect(Object.keys(Object.prototype)).to.deep.equal(before);
   });
 });
