@@ -53,11 +53,18 @@ export class ConfigReader {
     return typeof v === 'boolean' ? v : this.fail(path, 'a boolean', false);
   }
 
+  /** Each entry read by `item`, which returns undefined for an invalid one or throws with the reason. */
   list<T>(path: string, item: (value: unknown, at: string) => T | undefined): T[] {
     const v = this.get(path);
     if (!Array.isArray(v)) return this.fail(path, 'a list', []);
     return v.flatMap((entry, i) => {
-      const parsed = item(entry, `${path}[${i}]`);
+      let parsed: T | undefined;
+      try {
+        parsed = item(entry, `${path}[${i}]`);
+      } catch (err) {
+        this.problems.push(`${path}[${i}]: ${(err as Error).message}`);
+        return [];
+      }
       if (parsed === undefined) {
         this.problems.push(`${path}[${i}]: invalid entry ${JSON.stringify(entry)}`);
         return [];

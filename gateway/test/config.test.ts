@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigReader, REPO_ROOT, composeSources, deepMerge, resolvePropertySources } from '@coupon-rush/platform';
+import { parseConfig } from '../src/config';
+
+/** The gateway's configuration as the config server composes it from config-repo, with routes replaced when given. */
+function gatewayConfig(routes?: unknown[]) {
+  const read = (file: string) => {
+    const p = path.join(REPO_ROOT, 'config-repo', file);
+    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
+  };
+  const raw = deepMerge(composeSources(resolvePropertySources('gateway', ['dev'], read, (f) => f)), { jwt: { secret: 'a'.repeat(32) } }, routes ? { gateway: { routes } } : {});
+  return parseConfig(new ConfigReader(raw, 'gateway/dev from the test'));
+}
+
+describe('gateway configuration: the route table', () => {
+  const good = { id: 'r', path: '/api/r', service: 'coupon-service', public: false, stripPrefix: 1, timeoutMs: 1000 };
+
+  it('when config-repo is read, then every route is valid and typed', () => {
+    const routes = gatewayConfig().routes;
+    expect(routes.length).to.be.greaterThan(5);
+    for (const r of routes) {
+      expect(Number.isInteger(r.timeoutMs) && r.timeoutMs > 0, r.id).to.equal(true);
+      expect(Number.isInteger(r.stripPrefix), r.id).to.equal(true);
+    }
+  });
+
+  it('when a route lacks a field or holds a value that is not one, then the configuration is refused with the route and the reason', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...good, timeoutMs: undefined }, /r: timeoutMs is a whole number/],
+      [{ ...good, timeoutMs: 'soon' }, /r: timeoutMs is a whole number/],
+      [{ ...good, timeoutMs: 0 }, /r: timeoutMs is a whole number/],
+      [{ ...good, stripPrefix: 1.5 }, /r: stripPrefix is a whole number/],
+      [{ ...good, stripPrefix: 3 }, /r: stripPrefix is a whole number of the path's segments/],
+      [{ ...good, public: 'yes' }, /r: public is true or false/],
+      [{ ...good, methods: ['GET', 'FETCH'] }, /r: methods is a non-empty list/],
+      [{ ...good, methods: [] }, /r: methods is a non-empty list/],
+      [{ ...good, path: 'api/r' }, /r: path is a \/-rooted prefix/],
+      [{ ...good, service: '' }, /r: service is a Consul service name/],
+      [{ ...good, id: 'a b' }, /id: letters, digits/],
+    ];
+    for (const [route, reason] of cases) {
+      let refusal = '';
+      try {
+        gatewayConfig([route]);
+      } catch (err) {
+        refusal = (err as Error).message;
+      }
+      expect(refusal, JSON.stringify(route)).to.match(/gateway\.routes\[0\]: /).and.to.match(reason);
+    }
+  });
+
+  it('when two routes share an id, then the configuration is refused', () => {
+    expect(() => gatewayConfig([good, { ...good, path: '/api/other' }])).to.throw(/the id r is used twice/);
+  });
+
+  it('when a route is valid, then it is read as written, methods upper-cased and a trailing slash dropped', () => {
+    const [route] = gatewayConfig([{ ...good, path: '/api/r/', methods: ['get'] }]).routes;
+    expect(route).to.deep.equal({ ...good, path: '/api/r', methods: ['GET'] });
+  });
+});
