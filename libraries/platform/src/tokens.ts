@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import jwt from 'jsonwebtoken';
+import { isIdText } from './identity';
 
 export type Role = 'USER' | 'ADMIN';
 
@@ -55,7 +56,7 @@ export function createTokenVerifier(key: crypto.KeyObject, issuer: string, { cac
     // fast-jwt compares the decoded bytes; the text must be the one canonical base64url form too.
     if (!CANONICAL_SHA256_SIGNATURE.test(signature)) return undefined;
     if (typeof claims.exp !== 'number') return undefined;
-    if (typeof claims.sub !== 'string' || !/^[1-9][0-9]{0,18}$/.test(claims.sub)) return undefined;
+    if (!isIdText(claims.sub)) return undefined;
     if (claims.role !== 'USER' && claims.role !== 'ADMIN') return undefined;
     return { sub: claims.sub, role: claims.role, iat: typeof claims.iat === 'number' ? claims.iat : 0, exp: claims.exp };
   };

@@ -43,6 +43,9 @@ describe('access tokens (HS256)', () => {
       'other issuer': signed({ ...good, iss: 'someone-else' }),
       'unknown role': signed({ ...good, role: 'ROOT' }),
       'non-numeric subject': signed({ ...good, sub: '1 OR 1=1' }),
+      // A services' user id is a safe integer: the gateway must not admit one they would refuse.
+      'subject past 2^53': signed({ ...good, sub: '9007199254740993' }),
+      'subject of 19 digits': signed({ ...good, sub: '1234567890123456789' }),
       'payload not an object': signed([1, 2] as unknown as Record<string, unknown>),
       'crit header': signed(good, { alg: 'HS256', typ: 'JWT', crit: ['exp'] }),
       'crit header with an extension': signed(good, { alg: 'HS256', typ: 'JWT', crit: ['x-bound'], 'x-bound': true }),
