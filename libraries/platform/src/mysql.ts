@@ -21,6 +21,14 @@ export function readMysqlSettings(r: ConfigReader): MysqlSettings {
   };
 }
 
+/** MySQL/MariaDB server errors the services act on, by their numbers (stable across versions and drivers' code names). */
+export const MysqlError = { DUPLICATE_KEY: 1062, DEADLOCK: 1213 } as const;
+
+/** Whether a query failed with that server error. */
+export function isMysqlError(err: unknown, errno: (typeof MysqlError)[keyof typeof MysqlError]): boolean {
+  return typeof err === 'object' && err !== null && (err as { errno?: unknown }).errno === errno;
+}
+
 /** The environment variable that carries the database password (a secret, never in config-repo). */
 export const MYSQL_ENVIRONMENT = { DB_PASSWORD: 'mysql.password' };
 

@@ -1,10 +1,8 @@
 import type { Knex } from 'knex';
-import { AppError } from '@coupon-rush/platform';
+import { AppError, MysqlError, isMysqlError } from '@coupon-rush/platform';
 import { codeState, redeem, redemptionsOf, type CodeState, type Redemption } from '../data/coupon-code-repository';
 import { parseCode } from './coupon-code';
 
-const ER_DUP_ENTRY = 1062;
-const ER_LOCK_DEADLOCK = 1213;
 const ATTEMPTS = 3;
 
 const notFound = (code: string) => new AppError('CODE_NOT_FOUND', 404, `Code ${code} does not exist`);
@@ -32,10 +30,10 @@ export async function redeemCode(db: Knex, rawCode: unknown, userId: number): Pr
     let redeemed: boolean;
     try {
       redeemed = await redeem(db, code, userId, at);
-    } catch (err: any) {
-      if (err?.errno === ER_DUP_ENTRY) throw alreadyRedeemed(code);
+    } catch (err) {
+      if (isMysqlError(err, MysqlError.DUPLICATE_KEY)) throw alreadyRedeemed(code);
       // Only an archive batch that moves this very code's campaign can deadlock with us.
-      if (err?.errno === ER_LOCK_DEADLOCK && attempt < ATTEMPTS) continue;
+      if (isMysqlError(err, MysqlError.DEADLOCK) && attempt < ATTEMPTS) continue;
       throw err;
     }
     if (redeemed) return { code, userId, redeemedAt: at.toISOString() };

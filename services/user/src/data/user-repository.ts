@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { MysqlError, isMysqlError } from '@coupon-rush/platform';
 
 export interface UserRecord {
   id: number;
@@ -14,8 +15,8 @@ export async function insertUser(db: Knex, email: string, passwordHash: string, 
   try {
     const [id] = await db('users').insert({ email, password_hash: passwordHash, role });
     return { id: Number(id), email, passwordHash, role };
-  } catch (err: any) {
-    if (err?.code === 'ER_DUP_ENTRY') return undefined;
+  } catch (err) {
+    if (isMysqlError(err, MysqlError.DUPLICATE_KEY)) return undefined;
     throw err;
   }
 }
