@@ -300,8 +300,21 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   };
 }
 
-/** For main.ts: start, then stop gracefully on SIGTERM/SIGINT; crash loudly on startup failure. */
+/** One JSON line on stderr, synchronously (stderr to a pipe or file is written at once), then exit 1. */
+function die(message: string, err: unknown): never {
+  console.error(JSON.stringify({ level: 'error', message, timestamp: new Date().toISOString(), err: String((err as Error)?.stack ?? err) }));
+  process.exit(1);
+}
+
+/**
+ * For main.ts: start, then stop gracefully on SIGTERM/SIGINT; crash loudly on startup failure. An
+ * error that escapes every handler leaves the process in a state nobody reasoned about (a half-
+ * written answer, a claim neither confirmed nor revoked): it is logged in the services' format and
+ * the process exits, so its supervisor starts a clean one and the claim sweep settles the rest.
+ */
 export function runFromCommandLine<C>(start: () => Promise<RunningService<C>>): void {
+  process.on('uncaughtException', (err) => die('uncaught exception', err));
+  process.on('unhandledRejection', (err) => die('unhandled rejection', err));
   start()
     .then((svc) => {
       const shutdown = () => {
@@ -313,8 +326,5 @@ export function runFromCommandLine<C>(start: () => Promise<RunningService<C>>): 
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
     })
-    .catch((err) => {
-      console.error(JSON.stringify({ level: 'error', message: 'startup failed', err: String(err?.stack ?? err) }));
-      process.exit(1);
-    });
+    .catch((err) => die('startup failed', err));
 }
