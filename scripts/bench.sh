@@ -7,5 +7,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # wrk (C, from Debian) leaves more CPU to the platform than a Node load generator on 2 cores.
 apt_install wrk
 bash "$ROOT_DIR/scripts/start.sh" >/dev/null
-load_secrets
+platform_secrets
 node bench/dist/src/main.js "$@"

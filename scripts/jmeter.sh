@@ -28,5 +28,5 @@ jmeter_install() {
 
 jmeter_install
 bash "$ROOT_DIR/scripts/start.sh" >/dev/null
-load_secrets
+platform_secrets
 node jmeter/dist/src/main.js "$@"

@@ -57,6 +57,22 @@ load_secrets() {
   set -a; source "$file"; set +a
 }
 
+# platform_secrets [PORT] — the secrets of the platform whose gateway answers on PORT (8080). start.sh
+# reuses services another checkout started; load tokens signed with this checkout's own JWT secret
+# would all be refused there (401), so a load run signs with the secrets of the checkout its
+# gateway runs from (a service process keeps the cwd start_bg gave it: its checkout's root).
+platform_secrets() {
+  local port=${1:-8080} pid root
+  load_secrets
+  pid=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+  [ -n "$pid" ] || return 0
+  root=$(readlink "/proc/$pid/cwd" 2>/dev/null) || return 0
+  [ "$root" = "$ROOT_DIR" ] && return 0
+  [ -r "$root/.run/secrets.env" ] || die "the gateway on :$port runs from $root, whose secrets this checkout cannot read: stop it there (npm stop) or run this from $root"
+  say "the platform on :$port runs from $root: this run signs its tokens with that checkout's secrets"
+  set -a; source "$root/.run/secrets.env"; set +a
+}
+
 prepare() {
   ensure_node_modules
   build
