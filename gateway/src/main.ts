@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
 import YAML from 'yaml';
-import { ServiceDirectory, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
+import { ServiceDirectory, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
 import { parseConfig, type GatewayConfig } from './config';
 import { UpstreamProxy } from './domain/upstream-proxy';
 import { gatewayRoutes } from './routes/gateway-routes';
@@ -19,13 +19,13 @@ function bytes(limit: string): number {
   return Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b']);
 }
 
+/** How this service's configuration is made (also read by the compose test). */
+export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
+
 export function start(opts: StartOptions = {}) {
   return startService<GatewayConfig>(
     {
-      name: NAME,
-      rootDir: path.resolve(__dirname, '../..'),
-      parseConfig,
-      environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' },
+      ...CONFIG,
       parseJson: false,
       async build(ctx) {
         const cfg = ctx.config();

@@ -148,10 +148,10 @@ const BASE_ENVIRONMENT: Record<string, string> = {
  * Named variables (secrets, ports) plus APP_CONFIG_JSON, a JSON object merged over everything
  * else, like SPRING_APPLICATION_JSON: how a separately started instance gets test settings.
  */
-function fromEnvironment(mapping: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = process.env.APP_CONFIG_JSON ? JSON.parse(process.env.APP_CONFIG_JSON) : {};
+function fromEnvironment(mapping: Record<string, string>, env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = env.APP_CONFIG_JSON ? JSON.parse(env.APP_CONFIG_JSON) : {};
   for (const [variable, key] of Object.entries(mapping)) {
-    const value = process.env[variable];
+    const value = env[variable];
     if (value === undefined || value === '') continue;
     const parts = key.split('.');
     let node = out;
@@ -161,27 +161,37 @@ function fromEnvironment(mapping: Record<string, string>): Record<string, unknow
   return out;
 }
 
+/** What a service's configuration is made of: its name, its local defaults, how it reads and checks the result, its variables. */
+export type ServiceConfigSource<C extends { platform: PlatformSettings }> = Pick<ServiceDefinition<C>, 'name' | 'rootDir' | 'parseConfig' | 'environment'>;
+
+/**
+ * A service's configuration as it starts with (and refreshes to): its local defaults, the config
+ * server's property sources (or config-repo's files when it is down or not asked), the variables
+ * of `env`, then the overrides; parsed and checked by the service, so a missing or bad value throws.
+ */
+export async function resolveServiceConfig<C extends { platform: PlatformSettings }>(def: ServiceConfigSource<C>, opts: StartOptions, logger: Logger, env: Record<string, string | undefined> = process.env): Promise<{ config: C; loaded: LoadedConfig }> {
+  const profile = opts.profile ?? env.APP_PROFILE ?? 'dev';
+  const serverUrl = opts.configServerUrl === null ? undefined : opts.configServerUrl ?? env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888';
+  const loaded = await loadConfig(
+    {
+      application: def.name,
+      profile,
+      serverUrl,
+      label: opts.configLabel ?? env.CONFIG_LABEL,
+      localDefaultsDir: path.join(def.rootDir, 'config'),
+      fallbackRepoDir: path.join(REPO_ROOT, 'config-repo'),
+    },
+    logger,
+  );
+  const variables = fromEnvironment({ ...BASE_ENVIRONMENT, ...def.environment }, env);
+  const raw = deepMerge({ app: { profile } }, loaded.values, variables, opts.port === undefined ? {} : { server: { port: opts.port } }, opts.overrides);
+  return { config: def.parseConfig(new ConfigReader(raw, `${def.name}/${profile} from ${loaded.origin}`)), loaded };
+}
+
 export async function startService<C extends { platform: PlatformSettings }>(def: ServiceDefinition<C>, opts: StartOptions = {}): Promise<RunningService<C>> {
   const logger = createLogger(def.name);
   const profile = opts.profile ?? process.env.APP_PROFILE ?? 'dev';
-  const serverUrl = opts.configServerUrl === null ? undefined : opts.configServerUrl ?? process.env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888';
-  const environment = { ...BASE_ENVIRONMENT, ...def.environment };
-
-  const resolve = async () => {
-    const loaded = await loadConfig(
-      {
-        application: def.name,
-        profile,
-        serverUrl,
-        label: opts.configLabel ?? process.env.CONFIG_LABEL,
-        localDefaultsDir: path.join(def.rootDir, 'config'),
-        fallbackRepoDir: path.join(REPO_ROOT, 'config-repo'),
-      },
-      logger,
-    );
-    const raw = deepMerge({ app: { profile } }, loaded.values, fromEnvironment(environment), opts.port === undefined ? {} : { server: { port: opts.port } }, opts.overrides);
-    return { config: def.parseConfig(new ConfigReader(raw, `${def.name}/${profile} from ${loaded.origin}`)), loaded };
-  };
+  const resolve = () => resolveServiceConfig(def, opts, logger);
 
   let { config, loaded } = await resolve();
   traceSampler.setRatio(config.platform.traceSampleRatio);

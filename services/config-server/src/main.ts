@@ -1,18 +1,18 @@
 import path from 'node:path';
-import { runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
+import { runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
 import { parseConfig, type ConfigServerConfig } from './config';
 import { GitConfigRepository } from './data/git-config-repository';
 import { environmentRoutes } from './routes/environment-routes';
 
 export const NAME = 'config-server';
 
+/** How this service's configuration is made (also read by the compose test). */
+export const CONFIG: ServiceConfigSource<ConfigServerConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: { CONFIG_GIT_URI: 'git.uri', CONFIG_GIT_SEARCH_PATH: 'git.searchPath', CONFIG_DEFAULT_LABEL: 'git.defaultLabel' } };
+
 export function start(opts: StartOptions = {}) {
   return startService<ConfigServerConfig>(
     {
-      name: NAME,
-      rootDir: path.resolve(__dirname, '../..'),
-      parseConfig,
-      environment: { CONFIG_GIT_URI: 'git.uri', CONFIG_GIT_SEARCH_PATH: 'git.searchPath', CONFIG_DEFAULT_LABEL: 'git.defaultLabel' },
+      ...CONFIG,
       async build(ctx) {
         const { git } = ctx.config();
         const repo = new GitConfigRepository(git.uri, git.searchPath);

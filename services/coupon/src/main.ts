@@ -1,10 +1,7 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
-import {
-  ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, RenewingProducer, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase,
-  runFromCommandLine, startService, type StartOptions,
-} from '@coupon-rush/platform';
+import { ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, RenewingProducer, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
 import { parseConfig, type CouponServiceConfig } from './config';
 import { CampaignArchiveSchedule } from './domain/archive-campaigns';
 import { StrandedClaimSweep } from './domain/stranded-claims';
@@ -16,13 +13,13 @@ import { runIssueEventConsumer } from './routes/issue-event-consumer';
 
 export const NAME = 'coupon-service';
 
+/** How this service's configuration is made (also read by the compose test). */
+export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: MYSQL_ENVIRONMENT };
+
 export function start(opts: StartOptions = {}) {
   return startService<CouponServiceConfig>(
     {
-      name: NAME,
-      rootDir: path.resolve(__dirname, '../..'),
-      parseConfig,
-      environment: MYSQL_ENVIRONMENT,
+      ...CONFIG,
       async build(ctx) {
         const cfg = ctx.config();
         const db = await openDatabase(cfg.mysql, { directory: path.join(__dirname, 'data/migrations'), ledger: 'knex_migrations_coupon' });

@@ -1,10 +1,7 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import {
-  ClaimLedger, KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine,
-  startService, type StartOptions,
-} from '@coupon-rush/platform';
+import { ClaimLedger, KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
@@ -14,12 +11,13 @@ import { issueHotRoute } from './routes/issue-routes';
 
 export const NAME = 'issue-coupon-service';
 
+/** How this service's configuration is made (also read by the compose test). */
+export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig };
+
 export function start(opts: StartOptions = {}) {
   return startService<IssueCouponConfig>(
     {
-      name: NAME,
-      rootDir: path.resolve(__dirname, '../..'),
-      parseConfig,
+      ...CONFIG,
       async build(ctx) {
         const cfg = ctx.config();
         const redis = connectRedis(cfg.redis);

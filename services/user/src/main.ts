@@ -1,18 +1,18 @@
 import path from 'node:path';
-import { MYSQL_ENVIRONMENT, createTokenKey, openDatabase, runFromCommandLine, startService, type StartOptions } from '@coupon-rush/platform';
+import { MYSQL_ENVIRONMENT, createTokenKey, openDatabase, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
 import { parseConfig, type UserServiceConfig } from './config';
 import { seedAdmin, type TokenSettings } from './domain/accounts';
 import { userRoutes } from './routes/user-routes';
 
 export const NAME = 'user-service';
 
+/** How this service's configuration is made (also read by the compose test). */
+export const CONFIG: ServiceConfigSource<UserServiceConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: { ...MYSQL_ENVIRONMENT, JWT_SECRET: 'jwt.secret', ADMIN_PASSWORD: 'admin.password' } };
+
 export function start(opts: StartOptions = {}) {
   return startService<UserServiceConfig>(
     {
-      name: NAME,
-      rootDir: path.resolve(__dirname, '../..'),
-      parseConfig,
-      environment: { ...MYSQL_ENVIRONMENT, JWT_SECRET: 'jwt.secret', ADMIN_PASSWORD: 'admin.password' },
+      ...CONFIG,
       async build(ctx) {
         const cfg = ctx.config();
         const db = await openDatabase(cfg.mysql, { directory: path.join(__dirname, 'data/migrations'), ledger: 'knex_migrations_user' });

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import YAML from 'yaml';
+import { REPO_ROOT, createLogger, resolveServiceConfig } from '@coupon-rush/platform';
+import { CONFIG as CONFIG_SERVER } from '@coupon-rush/config-server';
+import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
+import { CONFIG as ISSUE_COUPON_SERVICE } from '@coupon-rush/issue-coupon-service';
+import { CONFIG as USER_SERVICE } from '@coupon-rush/user-service';
+import { CONFIG as GATEWAY } from '../src/main';
+
+/**
+ * The compose path, checked without a Docker engine (none runs here): the image's build over
+ * exactly what the Dockerfile copies, and each service's configuration as its container would
+ * resolve it. Where `docker` is installed, `docker compose config` must accept the file too.
+ */
+describe('the compose path (Dockerfile, docker-compose.yml)', () => {
+  const compose = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
+
+  /** A service's environment as `docker compose up` gives it with no variables set: `${X:-default}` is the default. */
+  function containerEnvironment(service: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries<unknown>(compose.services[service].environment ?? {})) {
+      const text = String(value);
+      const required = /\$\{(\w+):?\?[^}]*\}/.exec(text);
+      if (required) throw new Error(`${service}: ${name} needs ${required[1]} set`);
+      env[name] = text.replace(/\$\{\w+:?-([^}]*)\}/g, '$1');
+    }
+    return env;
+  }
+
+  it("when each service's container resolves its configuration (profile, variables, config-repo), then every value it needs is there and valid", async () => {
+    const logger = createLogger('compose-test', 'error');
+    const services = { 'config-server': CONFIG_SERVER, 'user-service': USER_SERVICE, 'coupon-service': COUPON_SERVICE, 'issue-coupon-service': ISSUE_COUPON_SERVICE, gateway: GATEWAY };
+    for (const [name, source] of Object.entries(services)) {
+      const env = containerEnvironment(name);
+      // From config-repo's files: the config server's container serves the same ones.
+      const { config } = await resolveServiceConfig(source as typeof GATEWAY, { configServerUrl: null }, logger, env).catch((err: Error) => {
+        throw new Error(`${name} (profile ${env.APP_PROFILE ?? 'dev'}): ${err.message}`);
+      });
+      expect(config.platform.port, name).to.equal(Number(env.PORT));
+    }
+  });
+
+  it('when the sources the Dockerfile copies are built as its RUN line builds them, then tsc -b succeeds', function () {
+    this.timeout(300_000);
+    const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const copied = dockerfile
+      .split('\n')
+      .filter((l) => /^COPY /.test(l))
+      .flatMap((l) => l.replace(/^COPY\s+/, '').split(/\s+/).slice(0, -1));
+    expect(dockerfile, 'the image builds with tsc -b tsconfig.json').to.match(/npx tsc -b tsconfig\.json/);
+    const ignored = fs.readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const isIgnored = (rel: string) => ignored.some((p) => rel === p || rel.split('/').includes(p) || (p.startsWith('**/') && rel.split('/').includes(p.slice(3))));
+    const image = fs.mkdtempSync(path.join(os.tmpdir(), 'coupon-rush-image-'));
+    try {
+      for (const pattern of copied) {
+        const names = pattern.includes('*') ? fs.readdirSync(REPO_ROOT).filter((n) => new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`).test(n)) : [pattern];
+        for (const name of names) fs.cpSync(path.join(REPO_ROOT, name), path.join(image, name), { recursive: true, filter: (src) => !isIgnored(path.relative(REPO_ROOT, src)) });
+      }
+      // npm ci's tree without the download: every package linked from this checkout's, the
+      // workspaces linked to the image's own copies (and missing if the Dockerfile left them out).
+      fs.mkdirSync(path.join(image, 'node_modules/@coupon-rush'), { recursive: true });
+      for (const entry of fs.readdirSync(path.join(REPO_ROOT, 'node_modules'))) {
+        if (entry !== '@coupon-rush') fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', entry), path.join(image, 'node_modules', entry));
+      }
+      for (const entry of fs.readdirSync(path.join(REPO_ROOT, 'node_modules/@coupon-rush'))) {
+        const target = fs.readlinkSync(path.join(REPO_ROOT, 'node_modules/@coupon-rush', entry));
+        fs.symlinkSync(target, path.join(image, 'node_modules/@coupon-rush', entry));
+      }
+      const build = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-b', 'tsconfig.json'], { cwd: image, encoding: 'utf8', timeout: 280_000 });
+      expect(build.status, `${build.stdout}${build.stderr}`).to.equal(0);
+    } finally {
+      fs.rmSync(image, { recursive: true, force: true });
+    }
+  });
+
+  it('when docker is installed, then docker compose config accepts the file', function () {
+    // The docker CLI may be here without its compose plugin (it is on this machine).
+    if (spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status !== 0) this.skip();
+    const docker = spawnSync('docker', ['compose', 'config', '--quiet'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(docker.status, docker.stderr).to.equal(0);
+  });
+});
