@@ -54,7 +54,18 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     return res;
   }
 
-  const call = async (method: string, template: string, path: string, opts: Parameters<typeof http>[2] = {}) => conforms(method, template, await http(method, `${base}${path}`, opts));
+  /**
+   * One call through the gateway: it must answer the status the case is for (and the problem code,
+   * when given), and that answer must be the documented one. Any documented status would pass the
+   * schema check alone, a 201 where a 403 is due included.
+   */
+  const call = async (method: string, template: string, path: string, expected: number | [number, string], opts: Parameters<typeof http>[2] = {}) => {
+    const res = await http(method, `${base}${path}`, opts);
+    const [status, code] = Array.isArray(expected) ? expected : [expected, undefined];
+    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)?.slice(0, 200)}`).to.equal(status);
+    if (code) expect(res.body?.code, `${method} ${path}`).to.equal(code);
+    return conforms(method, template, res);
+  };
 
   before(async () => {
     services.push(await startUser({ port: 0, configServerUrl: null, overrides }));
@@ -98,63 +109,63 @@ describe('the OpenAPI document, against real answers through the gateway', funct
 
   it('when users, coupons, campaigns and codes are used through the gateway, then every answer matches its documented status and schema', async () => {
     const email = `openapi-${RUN_ID}@example.com`;
-    await call('POST', '/api/users/signup', '/api/users/signup', { body: { email, password: 'secret-pass-1' } });
-    await call('POST', '/api/users/signup', '/api/users/signup', { body: { email, password: 'secret-pass-1' } });
-    await call('POST', '/api/users/signup', '/api/users/signup', { raw: '{"email":' });
-    await call('POST', '/api/users/login', '/api/users/login', { body: { email, password: 'wrong-password' } });
-    const user = (await call('POST', '/api/users/login', '/api/users/login', { body: { email, password: 'secret-pass-1' } })).body.accessToken;
-    const me = (await call('GET', '/api/users/me', '/api/users/me', { token: user })).body;
-    await call('GET', '/api/users/me', '/api/users/me', {});
+    await call('POST', '/api/users/signup', '/api/users/signup', 201, { body: { email, password: 'secret-pass-1' } });
+    await call('POST', '/api/users/signup', '/api/users/signup', [409, 'EMAIL_TAKEN'], { body: { email, password: 'secret-pass-1' } });
+    await call('POST', '/api/users/signup', '/api/users/signup', 400, { raw: '{"email":' });
+    await call('POST', '/api/users/login', '/api/users/login', 401, { body: { email, password: 'wrong-password' } });
+    const user = (await call('POST', '/api/users/login', '/api/users/login', 200, { body: { email, password: 'secret-pass-1' } })).body.accessToken;
+    const me = (await call('GET', '/api/users/me', '/api/users/me', 200, { token: user })).body;
+    await call('GET', '/api/users/me', '/api/users/me', 401, {});
 
     const now = Date.now();
     const coupon = (
-      await call('POST', '/api/coupons', '/api/coupons', {
+      await call('POST', '/api/coupons', '/api/coupons', 201, {
         token: admin,
         body: { title: 'OpenAPI', totalQuantity: 1, discountAmount: 100, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3600_000).toISOString() },
       })
     ).body;
-    await call('POST', '/api/coupons', '/api/coupons', { token: user, body: { title: 'x' } });
-    await call('POST', '/api/coupons', '/api/coupons', { token: admin, body: { title: 'x' } });
-    await call('GET', '/api/coupons', '/api/coupons?page=0&size=5');
-    await call('GET', '/api/coupons', '/api/coupons?size=0');
-    await call('GET', '/api/coupons/{id}', `/api/coupons/${coupon.id}`);
-    await call('GET', '/api/coupons/{id}', '/api/coupons/987654321');
-    await call('GET', '/api/coupons/{id}', '/api/coupons/abc');
-    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, { token: user });
-    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, { token: user });
-    await call('POST', '/api/coupons/{id}/issues', '/api/coupons/987654321/issues', { token: user });
-    await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, { token: admin });
-    await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', { token: user });
+    await call('POST', '/api/coupons', '/api/coupons', [403, 'FORBIDDEN'], { token: user, body: { title: 'x' } });
+    await call('POST', '/api/coupons', '/api/coupons', 400, { token: admin, body: { title: 'x' } });
+    await call('GET', '/api/coupons', '/api/coupons?page=0&size=5', 200);
+    await call('GET', '/api/coupons', '/api/coupons?size=0', 400);
+    await call('GET', '/api/coupons/{id}', `/api/coupons/${coupon.id}`, 200);
+    await call('GET', '/api/coupons/{id}', '/api/coupons/987654321', 404);
+    await call('GET', '/api/coupons/{id}', '/api/coupons/abc', 400);
+    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, 202, { token: user });
+    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, [409, 'ALREADY_ISSUED'], { token: user });
+    await call('POST', '/api/coupons/{id}/issues', '/api/coupons/987654321/issues', 404, { token: user });
+    await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, 200, { token: admin });
+    await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', 200, { token: user });
 
-    const campaign = (await call('POST', '/api/campaigns', '/api/campaigns', { token: admin, body: { name: `openapi-${RUN_ID}`, description: 'documented' } })).body;
-    await call('POST', '/api/campaigns', '/api/campaigns', { token: user, body: { name: 'x' } });
-    await call('POST', '/api/campaigns', '/api/campaigns', { token: admin, body: { name: '' } });
-    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, { token: admin, body: { count: 3, expiresAt: new Date(now + 86_400_000).toISOString() } });
-    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, { token: admin, body: { count: 0, expiresAt: new Date(now + 86_400_000).toISOString() } });
-    await call('POST', '/api/campaigns/{id}/codes', '/api/campaigns/987654321/codes', { token: admin, body: { count: 1, expiresAt: new Date(now + 86_400_000).toISOString() } });
-    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
-    const codes = (await call('GET', '/api/codes', '/api/codes', { token: admin })).body;
-    const listed = (await call('GET', '/api/codes', `/api/codes?campaign=openapi-${RUN_ID}&sort=createdAt`, { token: admin })).body.items;
+    const campaign = (await call('POST', '/api/campaigns', '/api/campaigns', 201, { token: admin, body: { name: `openapi-${RUN_ID}`, description: 'documented' } })).body;
+    await call('POST', '/api/campaigns', '/api/campaigns', [403, 'FORBIDDEN'], { token: user, body: { name: 'x' } });
+    await call('POST', '/api/campaigns', '/api/campaigns', 400, { token: admin, body: { name: '' } });
+    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, 201, { token: admin, body: { count: 3, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, 400, { token: admin, body: { count: 0, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await call('POST', '/api/campaigns/{id}/codes', '/api/campaigns/987654321/codes', 404, { token: admin, body: { count: 1, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin });
+    const codes = (await call('GET', '/api/codes', '/api/codes', 200, { token: admin })).body;
+    const listed = (await call('GET', '/api/codes', `/api/codes?campaign=openapi-${RUN_ID}&sort=createdAt`, 200, { token: admin })).body.items;
     expect(listed).to.have.length(3);
     expect(codes.total).to.be.at.least(3);
-    await call('GET', '/api/codes', '/api/codes?redeemed=perhaps', { token: admin });
-    await call('GET', '/api/codes', '/api/codes', { token: user });
-    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin, body: { active: false } });
-    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, { token: user });
-    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin, body: { active: true } });
-    const redeemed = await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, { token: user });
+    await call('GET', '/api/codes', '/api/codes?redeemed=perhaps', 400, { token: admin });
+    await call('GET', '/api/codes', '/api/codes', [403, 'FORBIDDEN'], { token: user });
+    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin, body: { active: false } });
+    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, [409, 'CODE_SUSPENDED'], { token: user });
+    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin, body: { active: true } });
+    const redeemed = await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, 201, { token: user });
     expect(redeemed.body.userId).to.equal(me.id);
-    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, { token: user });
-    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/ZZZZZZZZZZZZZZZZ/redemptions', { token: user });
-    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/nope/redemptions', { token: user });
-    await call('GET', '/api/codes', `/api/codes?code=${listed[0].code}&redeemed=true`, { token: admin });
-    await call('GET', '/api/users/me/codes', '/api/users/me/codes', { token: user });
-    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin, body: { active: 'yes' } });
-    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
-    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
-    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, { token: admin });
-    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', { token: admin });
-    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', { token: user });
+    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, [409, 'CODE_ALREADY_REDEEMED'], { token: user });
+    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/ZZZZZZZZZZZZZZZZ/redemptions', [404, 'CODE_NOT_FOUND'], { token: user });
+    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/nope/redemptions', 400, { token: user });
+    await call('GET', '/api/codes', `/api/codes?code=${listed[0].code}&redeemed=true`, 200, { token: admin });
+    await call('GET', '/api/users/me/codes', '/api/users/me/codes', 200, { token: user });
+    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 400, { token: admin, body: { active: 'yes' } });
+    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 204, { token: admin });
+    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 404, { token: admin });
+    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 404, { token: admin });
+    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', 200, { token: admin });
+    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', [403, 'FORBIDDEN'], { token: user });
 
     // Every operation was seen answering its success status at least once.
     for (const [template, item] of Object.entries<any>(doc.paths)) {
