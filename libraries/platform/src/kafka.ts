@@ -30,6 +30,9 @@ export function readKafkaSettings(r: ConfigReader): KafkaSettings {
  * check with a negative delay, for ever, on every broker connection (tulios/kafkajs#1556; the fix,
  * #1667, is not released). That is a 1 ms timer loop per connection in every process, idle or not.
  * A check is only needed while something is pending: a request queued later schedules its own.
+ * Applied when the platform makes its first Kafka client, not on import: importing the platform
+ * changes nothing in a process that never talks to Kafka (the gateway). The patch is on the
+ * prototype, so it covers queues made before it too.
  */
 function stopIdlePendingChecks(): void {
   const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: { pending: unknown[]; scheduleCheckPendingRequests(): void; __idleChecksStopped?: boolean } };
@@ -41,7 +44,6 @@ function stopIdlePendingChecks(): void {
   };
   proto.__idleChecksStopped = true;
 }
-stopIdlePendingChecks();
 
 /** kafkajs' own socket factory (plain TCP, keep-alive after 60 s), connecting where the map says. */
 function mappedSockets(map: AddressMap): ISocketFactory {
@@ -53,6 +55,7 @@ function mappedSockets(map: AddressMap): ISocketFactory {
 }
 
 function newKafka(s: KafkaSettings, config: Omit<KafkaConfig, 'brokers'>): Kafka {
+  stopIdlePendingChecks();
   return new Kafka({ ...config, brokers: s.brokers, ...(s.addressMap.size > 0 ? { socketFactory: mappedSockets(s.addressMap) } : {}) });
 }
 
