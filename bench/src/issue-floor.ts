@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
-import { ClaimLedger, ConfigReader, connectRedis, createLogger, loadConfig, readRedisSettings, REPO_ROOT } from '@coupon-rush/platform';
+import { ConfigReader, connectRedis, createLogger, loadConfig, readRedisSettings, REPO_ROOT } from '@coupon-rush/platform';
+import { ClaimLedger } from '@coupon-rush/issue-contract';
 
 /**
  * The bench's floor for issue-coupon: the least a claim needs behind the door — `node:http`, the

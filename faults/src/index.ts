@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import knex, { type Knex } from 'knex';
-import { KafkaProbe, issueTopics } from '@coupon-rush/platform';
+import { KafkaProbe } from '@coupon-rush/platform';
+import { issueTopics } from '@coupon-rush/issue-contract';
 import { RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
 import { FAULTS, type Fault } from './catalogue';
 import { OwnComponents } from './own-components';

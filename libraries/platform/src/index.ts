@@ -12,8 +12,6 @@ export * from './mysql';
 export * from './identity';
 export * from './kafka';
 export * from './redis';
-export * from './claims/claim-ledger';
-export * from './issue-events';
 export * from './tracing';
 export * from './http-metrics';
 export * from './hot-route';

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
-import { ClaimLedger, KafkaProbe, MYSQL_ENVIRONMENT, RenewingProducer, connectRedis, ensureTopics, issueTopics, kafkaClient, openDatabase, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import { KafkaProbe, MYSQL_ENVIRONMENT, RenewingProducer, connectRedis, ensureTopics, kafkaClient, openDatabase, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import { ClaimLedger, issueTopics } from '@coupon-rush/issue-contract';
 import { parseConfig, type CouponServiceConfig } from './config';
 import { CampaignArchiveSchedule } from './domain/archive-campaigns';
 import { StrandedClaimSweep } from './domain/stranded-claims';

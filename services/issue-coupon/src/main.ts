@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { ClaimLedger, KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, issueTopics, kafkaClient, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import { KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, kafkaClient, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import { ClaimLedger, issueTopics } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
-import { ClaimLedger, connectRedis, type RunningService } from '@coupon-rush/platform';
+import { connectRedis, type RunningService } from '@coupon-rush/platform';
+import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import { start as startIssue } from '../src/main';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { IssueEvent } from '@coupon-rush/platform';
+import type { IssueEvent } from '@coupon-rush/issue-contract';
 
 export interface IssuedCoupon {
   couponId: number;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ClaimLedger, IssueEvent } from '@coupon-rush/platform';
+import type { ClaimLedger, IssueEvent } from '@coupon-rush/issue-contract';
 import { countIssued, insertIssued, lockCouponQuantity, usersAlreadyIssued } from '../data/issued-coupon-repository';
 
 export interface Rejected {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ClaimLedger } from '@coupon-rush/platform';
+import type { ClaimLedger } from '@coupon-rush/issue-contract';
 import { countIssued } from '../data/issued-coupon-repository';
 import { getCoupon } from './coupon-policies';
 

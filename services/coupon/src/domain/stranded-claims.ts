@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { untraced, type ClaimLedger, type Logger } from '@coupon-rush/platform';
+import { untraced, type Logger } from '@coupon-rush/platform';
+import { type ClaimLedger } from '@coupon-rush/issue-contract';
 import { couponsIssuing } from '../data/issued-coupon-repository';
 
 export interface StrandedClaimSettings {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
-import { callerOf, positiveId, requireAdmin, type ClaimLedger } from '@coupon-rush/platform';
+import { callerOf, positiveId, requireAdmin } from '@coupon-rush/platform';
+import { type ClaimLedger } from '@coupon-rush/issue-contract';
 import { issuedToUser } from '../data/issued-coupon-repository';
 import { createCoupon, getCoupon, pageCoupons } from '../domain/coupon-policies';
 import { reconcile } from '../domain/reconciliation';

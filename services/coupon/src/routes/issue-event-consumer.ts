@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { Counter } from 'prom-client';
-import { SpanKind, inSpan, linksFromRecords, parseIssueEvent, type ClaimLedger, type IssueEvent, type Logger, type RenewingProducer } from '@coupon-rush/platform';
+import { SpanKind, inSpan, linksFromRecords, type Logger, type RenewingProducer } from '@coupon-rush/platform';
+import { parseIssueEvent, type ClaimLedger, type IssueEvent } from '@coupon-rush/issue-contract';
 import { persistIssued } from '../domain/persist-issued';
 
 export interface ConsumerDeps {

@@ -1,5 +1,6 @@
 import type { Histogram } from 'prom-client';
-import { startRecordSpan, type IssueEvent, type RenewingProducer, type Span } from '@coupon-rush/platform';
+import { startRecordSpan, type RenewingProducer, type Span } from '@coupon-rush/platform';
+import { type IssueEvent } from '@coupon-rush/issue-contract';
 
 export type PublishOutcome = 'ACKED' | 'FAILED' | 'TIMED_OUT';
 

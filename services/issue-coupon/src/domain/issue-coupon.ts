@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { AppError, type ClaimLedger } from '@coupon-rush/platform';
+import { AppError } from '@coupon-rush/platform';
+import { type ClaimLedger } from '@coupon-rush/issue-contract';
 import { CouponServiceUnavailable, type CouponPolicy } from '../data/coupon-policy-source';
 import type { IssueEventPublisher } from '../data/issue-event-publisher';
 

@@ -21,7 +21,7 @@ export class ClaimNotReplicated extends Error {
 }
 
 // The scripts ship as .lua sources next to this module's source; tsc does not copy them to dist.
-const SCRIPT_DIR = path.resolve(__dirname, '../../../src/claims');
+const SCRIPT_DIR = path.resolve(__dirname, '../../src');
 const script = (name: string) => fs.readFileSync(path.join(SCRIPT_DIR, `${name}.lua`), 'utf8');
 
 interface ClaimCommands {

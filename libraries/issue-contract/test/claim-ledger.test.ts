@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import type Redis from 'ioredis';
+import { connectRedis } from '@coupon-rush/platform';
+import { RUN_ID } from '@coupon-rush/testkit';
+import { ClaimLedger } from '../src';
+
+/**
+ * The claim state machine against the real Redis master (through Sentinel, with WAIT for the
+ * replica, as the services run it), each case on coupons of its own under this run's prefix. The
+ * races are real: every call of a batch is in flight at once, on one connection (as on one
+ * instance) and on several (as on several instances).
+ */
+describe('the claim ledger (claim, mark published, confirm, revoke) under races', () => {
+  const prefix = `test:${RUN_ID}:ledger:`;
+  const settings = { masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: prefix, durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map(), protocol: 3 as const };
+  const connections: Redis[] = [];
+  const ledgers: ClaimLedger[] = [];
+  let nextCoupon = 1;
+  const coupon = () => nextCoupon++;
+  const users = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
+  const tally = (results: string[]) => results.reduce<Record<string, number>>((t, r) => ((t[r] = (t[r] ?? 0) + 1), t), {});
+
+  before(() => {
+    // Three "instances": their own connections, the same keys.
+    for (let i = 0; i < 3; i++) {
+      const redis = connectRedis(settings);
+      connections.push(redis);
+      ledgers.push(new ClaimLedger(redis, prefix, { replicas: 1, timeoutMs: 500 }));
+    }
+  });
+
+  after(async () => {
+    const keys = await connections[0].keys(`${prefix}*`);
+    if (keys.length > 0) await connections[0].del(...keys);
+    connections.forEach((c) => c.disconnect());
+  });
+
+  it('when 300 users claim 50 coupons at once from three instances, then exactly 50 are accepted and the set holds exactly them', async () => {
+    const id = coupon();
+    const results = await Promise.all(users(300).map((u) => ledgers[u % 3].claim(id, u, 50).then((r) => [u, r] as const)));
+    expect(tally(results.map(([, r]) => r))).to.deep.equal({ ACCEPTED: 50, SOLD_OUT: 250 });
+    const accepted = results.filter(([, r]) => r === 'ACCEPTED').map(([u]) => String(u)).sort();
+    expect((await connections[0].smembers(ledgers[0].claimsKey(id))).sort()).to.deep.equal(accepted);
+  });
+
+  it('when one user claims 30 times at once from three instances, then one claim is accepted and the rest are ALREADY_ISSUED, sold out or not', async () => {
+    for (const quantity of [10, 1, null]) {
+      const id = coupon();
+      const results = await Promise.all(users(30).map((i) => ledgers[i % 3].claim(id, 7, quantity)));
+      expect(tally(results), `quantity ${quantity}`).to.deep.equal({ ACCEPTED: 1, ALREADY_ISSUED: 29 });
+    }
+  });
+
+  it('when the consumer confirms before the issuer revokes, then the claim stands; when the issuer revokes first, then the consumer skips the record', async () => {
+    const id = coupon();
+    const [ledger] = ledgers;
+    expect(await ledger.claim(id, 1, 10)).to.equal('ACCEPTED');
+    expect(await ledger.confirm(id, [1])).to.deep.equal([true]);
+    expect(await ledger.revoke(id, 1), 'a confirmed claim is not released').to.equal(false);
+
+    expect(await ledger.claim(id, 2, 10)).to.equal('ACCEPTED');
+    expect(await ledger.revoke(id, 2)).to.equal(true);
+    expect(await ledger.confirm(id, [2]), 'a late record of a revoked claim is skipped').to.deep.equal([false]);
+    expect(await ledger.markPublished(id, 2), 'and cannot be answered 202').to.equal(false);
+    expect(await ledger.counts(id)).to.deep.equal({ claims: 1, confirmed: 1, revoked: 1 });
+  });
+
+  it('when confirm and revoke race for 200 claims, then each claim ends exactly one way: confirmed and held, or revoked and released', async () => {
+    const id = coupon();
+    const all = users(200);
+    await Promise.all(all.map((u) => ledgers[u % 3].claim(id, u, null)));
+    // The consumer confirms in batches from one instance while the issuers revoke one by one from the others.
+    const confirmed = Promise.all([0, 1, 2, 3].map((b) => ledgers[0].confirm(id, all.slice(b * 50, (b + 1) * 50)))).then((r) => r.flat());
+    const revoked = Promise.all(all.map((u) => ledgers[1 + (u % 2)].revoke(id, u)));
+    const [c, r] = await Promise.all([confirmed, revoked]);
+    const held = new Set(await connections[0].smembers(ledgers[0].claimsKey(id)));
+    all.forEach((u, i) => {
+      expect(c[i] !== r[i], `user ${u}: confirmed ${c[i]}, revoked ${r[i]}`).to.equal(true);
+      expect(held.has(String(u)), `user ${u} held`).to.equal(c[i]);
+    });
+    const counts = await ledgers[0].counts(id);
+    expect(counts.confirmed + counts.revoked).to.equal(200);
+    expect(counts.claims).to.equal(counts.confirmed);
+  });
+
+  it('when a released claim is claimed again, then the new claim supersedes the tombstone and its record is persisted', async () => {
+    const id = coupon();
+    const [ledger] = ledgers;
+    expect(await ledger.claim(id, 5, 1)).to.equal('ACCEPTED');
+    expect(await ledger.revoke(id, 5)).to.equal(true);
+    expect(await ledger.claim(id, 6, 1), 'the released slot is offered again').to.equal('ACCEPTED');
+    expect(await ledger.claim(id, 5, 2)).to.equal('ACCEPTED');
+    expect(await ledger.confirm(id, [5, 6])).to.deep.equal([true, true]);
+  });
+
+  it('when a claim is marked published, then the sweep never sees it as stale; an unmarked one is stale once old enough', async () => {
+    const id = coupon();
+    const [ledger] = ledgers;
+    await ledger.claim(id, 1, null);
+    await ledger.claim(id, 2, null);
+    expect(await ledger.markPublished(id, 1)).to.equal(true);
+    expect(await ledger.stalePending(id, 60_000), 'nothing is a minute old').to.deep.equal([]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await ledger.stalePending(id, 10)).to.deep.equal([2]);
+    expect(await ledger.confirm(id, [1, 2])).to.deep.equal([true, true]);
+    expect(await ledger.stalePending(id, 0), 'a confirmed claim is no longer pending').to.deep.equal([]);
+  });
+});
