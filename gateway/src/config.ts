@@ -65,9 +65,9 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
     jwt: { secret: r.string('jwt.secret'), issuer: r.string('jwt.issuer') },
     traceTrust: { header: r.optionalString('gateway.traceTrust.header')?.toLowerCase(), value: r.optionalString('gateway.traceTrust.value') },
     upstream: {
-      maxSockets: r.number('gateway.upstream.maxSockets', 256, { min: 1 }),
-      benchMillis: r.number('gateway.upstream.benchMillis', 5000, { min: 0 }),
+      maxSockets: r.number('gateway.upstream.maxSockets', { min: 1 }),
+      benchMillis: r.number('gateway.upstream.benchMillis', { min: 0 }),
     },
-    accessLog: r.boolean('gateway.accessLog', true),
+    accessLog: r.boolean('gateway.accessLog'),
   });
 }

@@ -44,6 +44,17 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
     }
   });
 
+  it('when each service resolves its configuration on a developer machine (dev profile, config-repo, only the secrets set), then every value it needs is there: config-repo holds every default', async () => {
+    const logger = createLogger('compose-test', 'error');
+    const services = { 'config-server': CONFIG_SERVER, 'user-service': USER_SERVICE, 'coupon-service': COUPON_SERVICE, 'issue-coupon-service': ISSUE_COUPON_SERVICE, gateway: GATEWAY };
+    const env = { JWT_SECRET: 'x'.repeat(32), DB_PASSWORD: 'coupon', PORT: '0' };
+    for (const [name, source] of Object.entries(services)) {
+      await resolveServiceConfig(source as typeof GATEWAY, { configServerUrl: null }, logger, env).catch((err: Error) => {
+        throw new Error(`${name} (profile dev): ${err.message}`);
+      });
+    }
+  });
+
   it('when the sources the Dockerfile copies are built as its RUN line builds them, then tsc -b succeeds', function () {
     this.timeout(300_000);
     const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');

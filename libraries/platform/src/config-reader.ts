@@ -25,8 +25,9 @@ export class ConfigReader {
     return fallback;
   }
 
-  string(path: string, fallback?: string): string {
-    const v = this.get(path) ?? fallback;
+  // No fallbacks: every default is written once, in config-repo/, and a missing value is a problem.
+  string(path: string): string {
+    const v = this.get(path);
     return typeof v === 'string' && v.length > 0 ? v : this.fail(path, 'a non-empty string', '');
   }
 
@@ -35,20 +36,20 @@ export class ConfigReader {
     return v === undefined || v === null || v === '' ? undefined : this.string(path);
   }
 
-  number(path: string, fallback?: number, { min = -Infinity, max = Infinity } = {}): number {
-    const raw = this.get(path) ?? fallback;
+  number(path: string, { min = -Infinity, max = Infinity } = {}): number {
+    const raw = this.get(path);
     const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(path, `a number in [${min}, ${max}]`, 0);
   }
 
   /** A duration in Go's syntax (`500ms`, `5s`, `1m30s`), the form Consul reads. */
-  duration(path: string, fallback?: string): string {
-    const v = this.get(path) ?? fallback;
+  duration(path: string): string {
+    const v = this.get(path);
     return typeof v === 'string' && /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v) ? v : this.fail(path, 'a duration such as 500ms, 5s or 1m', '');
   }
 
-  boolean(path: string, fallback?: boolean): boolean {
-    const v = this.get(path) ?? fallback;
+  boolean(path: string): boolean {
+    const v = this.get(path);
     if (v === 'true' || v === 'false') return v === 'true';
     return typeof v === 'boolean' ? v : this.fail(path, 'a boolean', false);
   }

@@ -19,7 +19,7 @@ export function readKafkaSettings(r: ConfigReader): KafkaSettings {
       const broker = parseHostPort(v);
       return broker && `${broker.host}:${broker.port}`;
     }),
-    replicationFactor: r.number('kafka.replicationFactor', 3, { min: 1, max: 5 }),
+    replicationFactor: r.number('kafka.replicationFactor', { min: 1, max: 5 }),
     topicPrefix: r.optionalString('kafka.topicPrefix') ?? '',
     addressMap: readAddressMap(r, 'kafka.addressMap'),
   };

@@ -12,12 +12,12 @@ export interface MysqlSettings {
 
 export function readMysqlSettings(r: ConfigReader): MysqlSettings {
   return {
-    host: r.string('mysql.host', '127.0.0.1'),
-    port: r.number('mysql.port', 3306),
+    host: r.string('mysql.host'),
+    port: r.number('mysql.port'),
     user: r.string('mysql.user'),
     password: r.string('mysql.password'),
     database: r.string('mysql.database'),
-    pool: r.number('mysql.pool', 10, { min: 1 }),
+    pool: r.number('mysql.pool', { min: 1 }),
   };
 }
 

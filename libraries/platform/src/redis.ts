@@ -25,10 +25,10 @@ export function readRedisSettings(r: ConfigReader): RedisSettings {
     masterName: r.string('redis.masterName'),
     sentinels: r.list('redis.sentinels', parseHostPort),
     addressMap: readAddressMap(r, 'redis.addressMap'),
-    keyPrefix: r.string('redis.keyPrefix', 'cr:'),
-    durableReplicas: r.number('redis.durableReplicas', 1, { min: 0, max: 5 }),
-    replicaAckTimeoutMs: r.number('redis.replicaAckTimeoutMs', 500, { min: 10, max: 10_000 }),
-    protocol: r.number('redis.protocol', 3, { min: 2, max: 3 }) === 2 ? 2 : 3,
+    keyPrefix: r.string('redis.keyPrefix'),
+    durableReplicas: r.number('redis.durableReplicas', { min: 0, max: 5 }),
+    replicaAckTimeoutMs: r.number('redis.replicaAckTimeoutMs', { min: 10, max: 10_000 }),
+    protocol: r.number('redis.protocol', { min: 2, max: 3 }) === 2 ? 2 : 3,
   };
 }
 

@@ -52,26 +52,26 @@ function sharedFor<T>(reuseMs: number, produce: () => Promise<T>): () => Promise
 
 export function readPlatformSettings(r: ConfigReader): PlatformSettings {
   return {
-    port: r.number('server.port', undefined, { min: 0, max: 65535 }),
-    host: r.string('server.host', '127.0.0.1'),
-    bodyLimit: r.string('server.bodyLimit', '16kb'),
-    requestTimeoutMs: r.number('server.requestTimeoutMs', 10_000, { min: 100 }),
+    port: r.number('server.port', { min: 0, max: 65535 }),
+    host: r.string('server.host'),
+    bodyLimit: r.string('server.bodyLimit'),
+    requestTimeoutMs: r.number('server.requestTimeoutMs', { min: 100 }),
     consul: {
-      host: r.string('consul.host', '127.0.0.1'),
-      port: r.number('consul.port', 8500),
+      host: r.string('consul.host'),
+      port: r.number('consul.port'),
       // No fallbacks here: application.yml holds these defaults, the one place to read them.
       checkInterval: r.duration('consul.checkInterval'),
       checkTimeout: r.duration('consul.checkTimeout'),
       deregisterCriticalAfter: r.duration('consul.deregisterCriticalAfter'),
-      register: r.boolean('consul.register', true),
+      register: r.boolean('consul.register'),
       // The address other processes reach this instance at (a container's name under compose).
-      advertiseAddress: r.string('consul.advertiseAddress', '127.0.0.1'),
-      registrationCheckMs: r.number('consul.registrationCheckMs', 10_000, { min: 100 }),
+      advertiseAddress: r.string('consul.advertiseAddress'),
+      registrationCheckMs: r.number('consul.registrationCheckMs', { min: 100 }),
       // Appended to every service name registered or looked up: a test run's instances form a
       // separate set that never mixes with those of a running `npm start`.
       serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
     },
-    traceSampleRatio: r.number('tracing.sampleRatio', 0.1, { min: 0, max: 1 }),
+    traceSampleRatio: r.number('tracing.sampleRatio', { min: 0, max: 1 }),
   };
 }
 

@@ -10,8 +10,8 @@ export function parseConfig(r: ConfigReader): ConfigServerConfig {
     platform: readPlatformSettings(r),
     git: {
       uri: r.optionalString('git.uri') ?? REPO_ROOT,
-      searchPath: r.string('git.searchPath', 'config-repo'),
-      defaultLabel: r.string('git.defaultLabel', 'HEAD'),
+      searchPath: r.string('git.searchPath'),
+      defaultLabel: r.string('git.defaultLabel'),
     },
   });
 }

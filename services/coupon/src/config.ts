@@ -33,22 +33,22 @@ export function parseConfig(r: ConfigReader): CouponServiceConfig {
     kafka,
     consumer: {
       // Prefixed like the topics, so a test run's consumers never join npm start's group.
-      groupId: kafka.topicPrefix + r.string('coupon.consumer.groupId', 'coupon-service'),
-      retries: r.number('coupon.consumer.retries', 5, { min: 0 }),
+      groupId: kafka.topicPrefix + r.string('coupon.consumer.groupId'),
+      retries: r.number('coupon.consumer.retries', { min: 0 }),
     },
-    writeBack: { intervalMs: r.number('coupon.writeBack.intervalMs', 1000, { min: 50 }) },
+    writeBack: { intervalMs: r.number('coupon.writeBack.intervalMs', { min: 50 }) },
     strandedClaims: {
-      intervalMs: r.number('coupon.strandedClaims.intervalMs', 5000, { min: 100 }),
+      intervalMs: r.number('coupon.strandedClaims.intervalMs', { min: 100 }),
       // Ten times the publisher's 3 s timeout: only a claim whose process is gone gets this old.
-      staleAfterMs: r.number('coupon.strandedClaims.staleAfterMs', 30_000, { min: 1000 }),
+      staleAfterMs: r.number('coupon.strandedClaims.staleAfterMs', { min: 1000 }),
     },
     // Rows per INSERT when generating codes: 3 placeholders each, far below MariaDB's 65,535.
-    codes: { batchSize: r.number('coupon.codes.batchSize', 5000, { min: 1, max: 20_000 }) },
+    codes: { batchSize: r.number('coupon.codes.batchSize', { min: 1, max: 20_000 }) },
     archive: {
-      olderThanHours: r.number('coupon.archive.olderThanHours', 720, { min: 0 }),
-      intervalMs: r.number('coupon.archive.intervalMs', 600_000, { min: 1000 }),
-      campaignsPerBatch: r.number('coupon.archive.campaignsPerBatch', 100, { min: 1, max: 10_000 }),
-      codesPerBatch: r.number('coupon.archive.codesPerBatch', 5000, { min: 1, max: 50_000 }),
+      olderThanHours: r.number('coupon.archive.olderThanHours', { min: 0 }),
+      intervalMs: r.number('coupon.archive.intervalMs', { min: 1000 }),
+      campaignsPerBatch: r.number('coupon.archive.campaignsPerBatch', { min: 1, max: 10_000 }),
+      codesPerBatch: r.number('coupon.archive.codesPerBatch', { min: 1, max: 50_000 }),
     },
   });
 }

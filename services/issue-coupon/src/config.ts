@@ -14,15 +14,15 @@ export function parseConfig(r: ConfigReader): IssueCouponConfig {
     platform: readPlatformSettings(r),
     redis: readRedisSettings(r),
     kafka: readKafkaSettings(r),
-    couponService: r.string('issue.couponService', 'coupon-service'),
+    couponService: r.string('issue.couponService'),
     cache: {
-      localTtlMs: r.number('issue.cache.localTtlMs', 5000, { min: 0 }),
-      redisTtlSeconds: r.number('issue.cache.redisTtlSeconds', 300, { min: 1 }),
+      localTtlMs: r.number('issue.cache.localTtlMs', { min: 0 }),
+      redisTtlSeconds: r.number('issue.cache.redisTtlSeconds', { min: 1 }),
     },
     publisher: {
-      maxBatch: r.number('issue.publisher.maxBatch', 500, { min: 1, max: 10_000 }),
-      lingerMs: r.number('issue.publisher.lingerMs', 0, { min: 0, max: 100 }),
-      timeoutMs: r.number('issue.publisher.timeoutMs', 3000, { min: 100 }),
+      maxBatch: r.number('issue.publisher.maxBatch', { min: 1, max: 10_000 }),
+      lingerMs: r.number('issue.publisher.lingerMs', { min: 0, max: 100 }),
+      timeoutMs: r.number('issue.publisher.timeoutMs', { min: 100 }),
     },
   });
 }
