@@ -91,3 +91,18 @@ apt_install() {
   [ $created = 1 ] && rm -f $policy
   return 0
 }
+
+# go_module_source NAME MODULE@VERSION LOG — a writable copy of a Go module's source, fetched
+# through the Go module proxy (the only way to its code here) into a fresh build folder under the
+# cache; prints the folder, which holds the source in src/ and a GOTMPDIR in tmp/. Call it as
+# build=$(go_module_source ...) || exit 1: die in a command substitution ends only that subshell.
+go_module_source() {
+  local name=$1 module=$2 log=$3 src build
+  src=$(go mod download -json "$module" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$src" ] && [ -d "$src" ] || die "$name: module download failed, see $log"
+  mkdir -p "$CACHE_DIR/build"
+  build=$(mktemp -d "$CACHE_DIR/build/$name.XXXXXX")
+  mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
+    || die "$name: cannot copy the source to $build"
+  printf '%s\n' "$build"
+}

@@ -11,16 +11,11 @@ CONSUL_HTTP=127.0.0.1:8500
 consul_install() {
   [ -x "$CONSUL_BIN" ] && return 0
   command -v go >/dev/null || die "consul: go is needed to build Consul $CONSUL_VERSION"
-  local log="$LOG_DIR/consul-build.log" src build
+  local log="$LOG_DIR/consul-build.log" build
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
   say "building Consul $CONSUL_VERSION from the Go module proxy (several minutes); log: $log"
   : >"$log"
-  src=$(go mod download -json "github.com/hashicorp/consul@v$CONSUL_VERSION" 2>>"$log" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$src" ] && [ -d "$src" ] || die "consul: module download failed, see $log"
-  build=$(mktemp -d "$CACHE_DIR/build/consul-$CONSUL_VERSION.XXXXXX")
-  mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
-    || die "consul: cannot copy the source to $build"
+  build=$(go_module_source "consul-$CONSUL_VERSION" "github.com/hashicorp/consul@v$CONSUL_VERSION" "$log") || exit 1
   # `go install consul@version` refuses a module with replace directives, and the module zip
   # lacks the nested submodules (./api, ./sdk, ...) they point to: drop them so the submodules
   # come from the proxy, with api raised to the matching release.

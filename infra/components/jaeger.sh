@@ -32,16 +32,11 @@ JAEGER_BIN="$CACHE_DIR/bin/jaeger-$JAEGER_VERSION-zipkin"
 jaeger_install() {
   [ -x "$JAEGER_BIN" ] && return 0
   command -v go >/dev/null || die "jaeger: go is needed to build Jaeger $JAEGER_VERSION"
-  local log="$LOG_DIR/jaeger-build.log" src build pkg=github.com/jaegertracing/jaeger/internal/version
+  local log="$LOG_DIR/jaeger-build.log" build pkg=github.com/jaegertracing/jaeger/internal/version
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
   say "building Jaeger $JAEGER_VERSION from the Go module proxy (several minutes); log: $log"
   : >"$log"
-  src=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" 2>>"$log" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$src" ] && [ -d "$src" ] || die "jaeger: module download failed, see $log"
-  build=$(mktemp -d "$CACHE_DIR/build/jaeger-$JAEGER_VERSION.XXXXXX")
-  mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
-    || die "jaeger: cannot copy the source to $build"
+  build=$(go_module_source "jaeger-$JAEGER_VERSION" "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" "$log") || exit 1
   # The patch fails loudly (no fuzz) if a new release moved the components list.
   if ! (
     cd "$build/src" && patch -p1 -F0 <"$INFRA_DIR/jaeger/zipkin-exporter.patch" &&

@@ -12,16 +12,11 @@ PROMETHEUS_BIN="$CACHE_DIR/bin/prometheus-$PROMETHEUS_VERSION"
 prometheus_install() {
   [ -x "$PROMETHEUS_BIN" ] && return 0
   command -v go >/dev/null || die "prometheus: go is needed to build Prometheus $PROMETHEUS_VERSION"
-  local log="$LOG_DIR/prometheus-build.log" src build
+  local log="$LOG_DIR/prometheus-build.log" build
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
   say "building Prometheus $PROMETHEUS_VERSION from the Go module proxy (a minute or two); log: $log"
   : >"$log"
-  src=$(go mod download -json "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" 2>>"$log" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$src" ] && [ -d "$src" ] || die "prometheus: module download failed, see $log"
-  build=$(mktemp -d "$CACHE_DIR/build/prometheus-$PROMETHEUS_VERSION.XXXXXX")
-  mkdir -p "$build/tmp" && cp -R "$src" "$build/src" && chmod -R u+w "$build/src" \
-    || die "prometheus: cannot copy the source to $build"
+  build=$(go_module_source "prometheus-$PROMETHEUS_VERSION" "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$log") || exit 1
   printf 'package plugins\n\nimport (\n\t_ "github.com/prometheus/prometheus/discovery/consul"\n)\n' > "$build/src/plugins/plugins.go"
   if ! (
     cd "$build/src" || exit 1
