@@ -162,4 +162,38 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       redis.disconnect();
     }
   });
+
+  it('when one instance meets the end of stock, then another refuses at once from the announcement, though Redis has room again, until the mark expires', async () => {
+    // B keeps marks 1.5 s (the least is 1 s), so the test can watch one expire.
+    const other = await startIssue({ port: 0, configServerUrl: null, overrides: { ...overrides, issue: { ...(overrides.issue as object), cache: { localTtlMs: 1500, redisTtlSeconds: 300 } } } });
+    const redis = connectRedis({ masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: '', durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map(), protocol: 3 });
+    const listener = redis.duplicate();
+    try {
+      const prefix = (overrides.redis as { keyPrefix: string }).keyPrefix;
+      const ledger = new ClaimLedger(redis, prefix, { replicas: 1, timeoutMs: 500 });
+      const id = await newCoupon(1);
+      const [held, refused, third] = users(3);
+      const announced = new Promise<string>((resolve) => listener.on('message', (_c: string, message: string) => message === String(id) && resolve(message)));
+      await listener.subscribe(`${prefix}coupon-sold-out`);
+      expect(await ledger.claim(id, held, 1)).to.equal('ACCEPTED');
+      expect((await issueAs(id, refused)).body.code, 'the first instance meets the end of stock').to.equal('SOLD_OUT');
+      await announced;
+      await new Promise((r) => setTimeout(r, 100));
+      // The slot is free again in Redis (its claim never published): only the mark can refuse now.
+      expect(await ledger.revoke(id, held)).to.equal(true);
+      const onOther = () => http('POST', `${other.url}/coupons/${id}/issues`, { headers: as(third) });
+      expect((await onOther()).body.code, 'the other instance refuses from the announcement').to.equal('SOLD_OUT');
+      expect((await reconciliation(id)).redisClaims, 'without claiming').to.equal(0);
+      const accepted = await eventually(async () => {
+        const res = await onOther();
+        return res.status === 202 && res;
+      }, 5_000, 100);
+      expect(accepted.body.status).to.equal('ACCEPTED');
+      await settled(id, 1);
+    } finally {
+      listener.disconnect();
+      redis.disconnect();
+      await other.stop();
+    }
+  });
 });
