@@ -122,6 +122,36 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     await consumer.disconnect();
   });
 
+  it('when the log holds more events than the coupon has (claims lost with a Redis master, a foreign producer), then the quantity is persisted and the rest dead-lettered as QUANTITY_EXCEEDED', async () => {
+    const id = await newCoupon(2);
+    const extra = users(3);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: extra.map((userId) => ({ key: String(id), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId, issuedAt: new Date().toISOString() }) })) });
+    await producer.disconnect();
+    await settled(id, 2);
+
+    const consumer = kafka.consumer({ groupId: `dlt-quantity-${RUN_ID}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${topic}.dlt`, fromBeginning: true });
+    const dead: Array<{ userId: number; reason: string; sourceTopic: string }> = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = JSON.parse(String(message.value));
+        if (event.couponId === id) dead.push({ userId: event.userId, reason: String(message.headers?.reason), sourceTopic: String(message.headers?.['source-topic']) });
+      },
+    });
+    try {
+      await eventually(async () => dead.length === 1, 15_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(dead[0]).to.include({ reason: 'QUANTITY_EXCEEDED', sourceTopic: topic });
+    const holders = await Promise.all(extra.map(async (u) => (await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(u) })).body.items.length));
+    expect(holders.filter((n) => n === 1)).to.have.length(2);
+    expect(holders[extra.indexOf(dead[0].userId)], 'the dead-lettered user holds nothing').to.equal(0);
+  });
+
   it('when a claim cannot reach enough Redis replicas, then it is answered 503, released, and never becomes a row', async () => {
     // Three replicas required where two exist: every WAIT falls short, the way it would while the
     // replicas are cut off from the master.
