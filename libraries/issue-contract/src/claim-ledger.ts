@@ -29,6 +29,7 @@ interface ClaimCommands {
   couponRevoke(claims: string, revoked: string, confirmed: string, pending: string, userId: string): Promise<number>;
   couponConfirm(revoked: string, confirmed: string, pending: string, ...userIds: string[]): Promise<number[]>;
   couponMarkPublished(claims: string, pending: string, ...userIds: string[]): Promise<number[]>;
+  couponReleaseStranded(claims: string, revoked: string, pending: string, userId: string, olderThanMs: number): Promise<number>;
 }
 
 /**
@@ -52,6 +53,7 @@ export class ClaimLedger {
       redis.defineCommand('couponRevoke', { numberOfKeys: 4, lua: script('revoke') });
       redis.defineCommand('couponConfirm', { numberOfKeys: 3, lua: script('confirm') });
       redis.defineCommand('couponMarkPublished', { numberOfKeys: 2, lua: script('mark-published') });
+      redis.defineCommand('couponReleaseStranded', { numberOfKeys: 3, lua: script('release-stranded') });
     }
   }
 
@@ -156,6 +158,17 @@ export class ClaimLedger {
     return Object.entries(pending)
       .filter(([, at]) => at !== 'published' && Number(at) < cutoff)
       .map(([user]) => Number(user));
+  }
+
+  /**
+   * For the sweep: releases one stranded claim (unmarked, pending longer than `olderThanMs` by the
+   * server's clock) and tombstones it, checked and done in one script; true when released, once
+   * replicated. A claim marked published or confirmed in the meantime is kept.
+   */
+  async releaseStranded(couponId: number, userId: number, olderThanMs: number): Promise<boolean> {
+    const r = await this.redis.couponReleaseStranded(this.claimsKey(couponId), this.revokedKey(couponId), this.pendingKey(couponId), String(userId), olderThanMs);
+    await this.replicated();
+    return r === 1;
   }
 
   async counts(couponId: number): Promise<{ claims: number; confirmed: number; revoked: number }> {

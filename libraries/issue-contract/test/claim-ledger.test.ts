@@ -105,4 +105,22 @@ describe('the claim ledger (claim, mark published, confirm, revoke) under races'
     expect(await ledger.confirm(id, [1, 2])).to.deep.equal([true, true]);
     expect(await ledger.stalePending(id, 0), 'a confirmed claim is no longer pending').to.deep.equal([]);
   });
+
+  it('when the sweep releases stale claims while the issuers mark the same claims published, then each claim ends one way: marked and held, or released', async () => {
+    const id = coupon();
+    const all = users(200);
+    await Promise.all(all.map((u) => ledgers[u % 3].claim(id, u, null)));
+    await new Promise((r) => setTimeout(r, 30));
+    // Every claim is stale by 10 ms: only the script's own check decides against a mark in flight.
+    const marked = Promise.all(all.map((u) => ledgers[1 + (u % 2)].markPublished(id, u)));
+    const released = Promise.all(all.map((u) => ledgers[0].releaseStranded(id, u, 10)));
+    const [m, r] = await Promise.all([marked, released]);
+    const held = new Set(await connections[0].smembers(ledgers[0].claimsKey(id)));
+    all.forEach((u, i) => {
+      expect(m[i] !== r[i], `user ${u}: marked ${m[i]}, released ${r[i]}`).to.equal(true);
+      expect(held.has(String(u)), `user ${u} held`).to.equal(m[i]);
+    });
+    expect(await ledgers[0].stalePending(id, 0), 'nothing marked is stale, nothing released is pending').to.deep.equal([]);
+    expect(await ledgers[0].releaseStranded(id, all[0], 0), 'a claim no longer pending is not released again').to.equal(false);
+  });
 });

@@ -15,8 +15,11 @@ export interface StrandedClaimSettings {
  * under-issued. Before it answers 202, the issue service marks the claim published (after Kafka's
  * acknowledgement, within its publish deadline); only unmarked claims pending far longer than that
  * deadline are released, so no user told 202 is ever released. A record of a released claim that
- * is in the log or reaches it late meets the tombstone; the revoke script keeps any claim the
- * consumer confirmed in between.
+ * is in the log or reaches it late meets the tombstone. The release checks again, in the same
+ * script, that the claim is still unmarked and stale, so a claim marked (or confirmed) between the
+ * sweep's read and its release is kept: without that, a claim whose publish finished just inside its
+ * deadline was released after its user was told 202 and its slot went to another (seen under load
+ * in .ci/run: 102 answers of 202 for 100 coupons).
  *
  * The consumer's lag is no guide here: while a partition's in-sync replicas are short, its high
  * watermark stalls below acknowledged records, and a consumer "caught up" to it has not read them
@@ -62,7 +65,8 @@ export class StrandedClaimSweep {
     }
     let count = 0;
     for (const { couponId, users } of stale) {
-      for (const user of users) if (await this.ledger.revoke(couponId, user)) count++;
+      // Released only if still stranded when the script runs: one marked published since the read is kept.
+      for (const user of users) if (await this.ledger.releaseStranded(couponId, user, staleAfterMs)) count++;
     }
     if (count > 0) {
       this.released(count);
