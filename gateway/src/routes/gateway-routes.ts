@@ -128,18 +128,24 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       req.resume();
       return forward(req, res, match, identity, requestId, NO_BODY);
     }
-    readBody(req, bodyLimitBytes).then(
-      (body) => forward(req, res, match, identity, requestId, body),
-      (err) => (err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read')),
-    );
+    readBody(req, bodyLimitBytes)
+      .then(
+        (body) => forward(req, res, match, identity, requestId, body),
+        (err) => (err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read')),
+      )
+      // A bug on this path is one request's 500, not the process's unhandled rejection.
+      .catch((err) => failed(res, err));
+  };
+  const failed = (res: http.ServerResponse, err: unknown) => {
+    logger.error('proxying failed', { err: String((err as Error)?.stack ?? err) });
+    if (!res.headersSent) send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (!req.url?.startsWith('/api/') || OWN_API.test(req.url)) return false;
     try {
       handle(req, res);
     } catch (err) {
-      logger.error('proxying failed', { err: String((err as Error)?.stack ?? err) });
-      if (!res.headersSent) send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
+      failed(res, err);
     }
     return true;
   };
