@@ -1,7 +1,7 @@
 import http from 'node:http';
-import path from 'node:path';
-import { ConfigReader, connectRedis, createLogger, loadConfig, readRedisSettings, REPO_ROOT } from '@coupon-rush/platform';
+import { connectRedis, createLogger, isIdText, resolveServiceConfig } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
+import { CONFIG as ISSUE_COUPON } from '@coupon-rush/issue-coupon-service';
 
 /**
  * The bench's floor for issue-coupon: the least a claim needs behind the door — `node:http`, the
@@ -23,19 +23,16 @@ function answer(res: http.ServerResponse, status: number, body: object): void {
 }
 
 async function main() {
-  // The same Redis settings as issue-coupon, from the config server (or the local config-repo copy).
-  const loaded = await loadConfig(
-    { application: 'issue-coupon-service', profile: process.env.APP_PROFILE ?? 'dev', serverUrl: process.env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888', fallbackRepoDir: path.join(REPO_ROOT, 'config-repo') },
-    createLogger('issue-floor', 'warn'),
-  );
-  const settings = readRedisSettings(new ConfigReader(loaded.values, 'issue-coupon-service for the issue floor'));
+  // issue-coupon's own configuration, resolved as it resolves it (config server, or config-repo): the same Redis.
+  const { config } = await resolveServiceConfig(ISSUE_COUPON, {}, createLogger('issue-floor', 'warn'));
+  const settings = config.redis;
   const redis = connectRedis(settings);
   const ledger = new ClaimLedger(redis, prefix, { replicas: settings.durableReplicas, timeoutMs: settings.replicaAckTimeoutMs });
 
   const server = http.createServer((req, res) => {
     req.resume();
     const m = req.method === 'POST' ? ISSUE_PATH.exec(req.url ?? '') : null;
-    const userId = Number(req.headers['x-user-id']);
+    const user = req.headers['x-user-id'];
     // How many claims it holds on `count` coupons from `from`, for the bench's count check.
     const held = req.method === 'GET' ? /^\/claims\?from=(\d{1,12})&count=(\d{1,4})$/.exec(req.url ?? '') : null;
     if (held) {
@@ -46,8 +43,8 @@ async function main() {
       );
       return;
     }
-    if (!m || !Number.isSafeInteger(userId) || userId <= 0) return answer(res, 404, { code: 'NOT_FOUND' });
-    const couponId = Number(m[1]);
+    if (!m || !isIdText(user)) return answer(res, 404, { code: 'NOT_FOUND' });
+    const [couponId, userId] = [Number(m[1]), Number(user)];
     ledger.claim(couponId, userId, null).then(
       (claim) => (claim === 'ACCEPTED' ? answer(res, 202, { couponId, userId }) : answer(res, 409, { status: 409, code: claim })),
       () => answer(res, 503, { status: 503, code: 'ISSUE_UNAVAILABLE' }),
