@@ -5,6 +5,7 @@ import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
+import type { IssueCouponConfig } from '../src/config';
 import { start as startIssue } from '../src/main';
 
 const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
@@ -38,6 +39,13 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       const r = await reconciliation(couponId);
       return r.rows === rows && r.issuedQuantity === rows && r;
     }, 20_000);
+
+  /** The claim ledger as the issue instance has it (its Redis, prefix and durability), for states no request can make. */
+  function issueLedger(): { redis: ReturnType<typeof connectRedis>; ledger: ClaimLedger; prefix: string } {
+    const settings = (issue.config() as IssueCouponConfig).redis;
+    const redis = connectRedis(settings);
+    return { redis, ledger: new ClaimLedger(redis, settings.keyPrefix, { replicas: settings.durableReplicas, timeoutMs: settings.replicaAckTimeoutMs }), prefix: settings.keyPrefix };
+  }
 
   before(async () => {
     coupon = await startCoupon({ port: 0, configServerUrl: null, overrides });
@@ -179,10 +187,9 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
 
   it('when a claim is left without its event (its process died before publishing), then it is released and the slot is issued again', async () => {
     const id = await newCoupon(1);
-    const redis = connectRedis({ masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: '', durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map(), protocol: 3 });
+    const { redis, ledger } = issueLedger();
     try {
       // Exactly what an issue-coupon process leaves when it is killed between claim and publish.
-      const ledger = new ClaimLedger(redis, (overrides.redis as { keyPrefix: string }).keyPrefix, { replicas: 1, timeoutMs: 500 });
       const [stranded, next] = users(2);
       expect(await ledger.claim(id, stranded, 1)).to.equal('ACCEPTED');
       expect((await issueAs(id, next)).body.code).to.equal('SOLD_OUT');
@@ -202,11 +209,9 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   it('when one instance meets the end of stock, then another refuses at once from the announcement, though Redis has room again, until the mark expires', async () => {
     // B keeps marks 1.5 s (the least is 1 s), so the test can watch one expire.
     const other = await startIssue({ port: 0, configServerUrl: null, overrides: { ...overrides, issue: { ...(overrides.issue as object), cache: { localTtlMs: 1500, redisTtlSeconds: 300 } } } });
-    const redis = connectRedis({ masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: '', durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map(), protocol: 3 });
+    const { redis, ledger, prefix } = issueLedger();
     const listener = redis.duplicate();
     try {
-      const prefix = (overrides.redis as { keyPrefix: string }).keyPrefix;
-      const ledger = new ClaimLedger(redis, prefix, { replicas: 1, timeoutMs: 500 });
       const id = await newCoupon(1);
       const [held, refused, third] = users(3);
       const announced = new Promise<string>((resolve) => listener.on('message', (_c: string, message: string) => message === String(id) && resolve(message)));
