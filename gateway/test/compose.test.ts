@@ -31,28 +31,25 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
     return env;
   }
 
+  const SERVICES = { 'config-server': CONFIG_SERVER, 'user-service': USER_SERVICE, 'coupon-service': COUPON_SERVICE, 'issue-coupon-service': ISSUE_COUPON_SERVICE, gateway: GATEWAY };
+  const logger = createLogger('compose-test', 'error');
+
+  /** A service's configuration from config-repo's files (the config server serves the same ones) and `env`; a failure names the service and profile. */
+  const resolveIn = (name: string, env: Record<string, string>) =>
+    resolveServiceConfig(SERVICES[name as keyof typeof SERVICES] as typeof GATEWAY, { configServerUrl: null }, logger, env).catch((err: Error) => {
+      throw new Error(`${name} (profile ${env.APP_PROFILE ?? 'dev'}): ${err.message}`);
+    });
+
   it("when each service's container resolves its configuration (profile, variables, config-repo), then every value it needs is there and valid", async () => {
-    const logger = createLogger('compose-test', 'error');
-    const services = { 'config-server': CONFIG_SERVER, 'user-service': USER_SERVICE, 'coupon-service': COUPON_SERVICE, 'issue-coupon-service': ISSUE_COUPON_SERVICE, gateway: GATEWAY };
-    for (const [name, source] of Object.entries(services)) {
+    for (const name of Object.keys(SERVICES)) {
       const env = containerEnvironment(name);
-      // From config-repo's files: the config server's container serves the same ones.
-      const { config } = await resolveServiceConfig(source as typeof GATEWAY, { configServerUrl: null }, logger, env).catch((err: Error) => {
-        throw new Error(`${name} (profile ${env.APP_PROFILE ?? 'dev'}): ${err.message}`);
-      });
+      const { config } = await resolveIn(name, env);
       expect(config.platform.port, name).to.equal(Number(env.PORT));
     }
   });
 
   it('when each service resolves its configuration on a developer machine (dev profile, config-repo, only the secrets set), then every value it needs is there: config-repo holds every default', async () => {
-    const logger = createLogger('compose-test', 'error');
-    const services = { 'config-server': CONFIG_SERVER, 'user-service': USER_SERVICE, 'coupon-service': COUPON_SERVICE, 'issue-coupon-service': ISSUE_COUPON_SERVICE, gateway: GATEWAY };
-    const env = { JWT_SECRET: 'x'.repeat(32), DB_PASSWORD: 'coupon', PORT: '0' };
-    for (const [name, source] of Object.entries(services)) {
-      await resolveServiceConfig(source as typeof GATEWAY, { configServerUrl: null }, logger, env).catch((err: Error) => {
-        throw new Error(`${name} (profile dev): ${err.message}`);
-      });
-    }
+    for (const name of Object.keys(SERVICES)) await resolveIn(name, { JWT_SECRET: 'x'.repeat(32), DB_PASSWORD: 'coupon', PORT: '0' });
   });
 
   it('when the sources the Dockerfile copies are built as its RUN line builds them, then tsc -b succeeds', function () {
