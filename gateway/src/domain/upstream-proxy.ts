@@ -2,7 +2,18 @@ import type http from 'node:http';
 import { Pool } from 'undici';
 import { requestSpan, SpanKind, startChildSpan, unsampledTraceparent, type ServiceDirectory, type ServiceInstance, type Span } from '@coupon-rush/platform';
 
-export type ProxyOutcome = 'ok' | 'timeout' | 'refused' | 'reset' | 'failed';
+/** Why no upstream answer came back: the gateway's routes turn it into its refusal. */
+export type ProxyFailure = 'no-instance' | 'timeout' | 'refused' | 'failed';
+
+/** An upstream's answer, read whole: the body as latin1 text, its bytes unchanged. */
+export interface UpstreamAnswer {
+  status: number;
+  headers: http.OutgoingHttpHeaders;
+  body: string;
+}
+
+/** How one attempt on one instance went. */
+type AttemptOutcome = UpstreamAnswer | Exclude<ProxyFailure, 'no-instance'> | 'reset';
 
 /** Methods a client may repeat safely (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -23,11 +34,10 @@ export interface UpstreamRequest {
 interface Exchange {
   method: string;
   body: Buffer;
-  res: http.ServerResponse;
   up: UpstreamRequest;
   headers: http.OutgoingHttpHeaders;
   traced?: Span;
-  done: (outcome: ProxyOutcome | 'no-instance') => void;
+  done: (result: UpstreamAnswer | ProxyFailure) => void;
 }
 
 /** Pools unused this long are closed: their instance has most likely left. */
@@ -40,7 +50,8 @@ const IDLE_POOL_MS = 60_000;
  *
  * undici's Pool rather than node's http.request: a minimal proxy on this machine relays 5,050 req/s
  * with it against 3,240–3,600 with http.request + pipe (same upstream, wrk -c64). Answers are
- * small JSON, so they are read whole and written with the headers in one write.
+ * small JSON, so they are read whole and handed back, for the gateway to write with the headers in
+ * one write.
  */
 export class UpstreamProxy {
   private readonly pools = new Map<string, { pool: Pool; used: number }>();
@@ -72,10 +83,10 @@ export class UpstreamProxy {
   }
 
   /**
-   * Forwards one request; `done` learns how it went ('ok' once the answer is written). Callbacks,
-   * not promises: an async function and a promise per step are work on every proxied request.
+   * Forwards one request; `done` gets the upstream's answer or why there is none. Callbacks, not
+   * promises: an async function and a promise per step are work on every proxied request.
    */
-  forward(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, up: UpstreamRequest, done: (outcome: ProxyOutcome | 'no-instance') => void): void {
+  forward(req: http.IncomingMessage, body: Buffer, up: UpstreamRequest, done: (result: UpstreamAnswer | ProxyFailure) => void): void {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (!DROPPED_REQUEST_HEADERS.has(name) && value !== undefined) headers[name] = value;
@@ -91,7 +102,7 @@ export class UpstreamProxy {
       headers['x-user-role'] = up.identity.role;
     }
     const attempts = Math.max(1, this.directory.known(up.service + this.serviceSuffix).length);
-    this.attempt({ method: req.method ?? 'GET', body, res, up, headers, traced: requestSpan(req), done }, attempts);
+    this.attempt({ method: req.method ?? 'GET', body, up, headers, traced: requestSpan(req), done }, attempts);
   }
 
   private attempt(x: Exchange, left: number): void {
@@ -102,7 +113,8 @@ export class UpstreamProxy {
     const call = x.traced && startChildSpan(x.traced, x.method, SpanKind.CLIENT, { 'http.request.method': x.method, 'server.address': instance.address, 'server.port': instance.port, 'url.path': x.up.path });
     if (call?.traceparent) x.headers.traceparent = call.traceparent;
     this.send(x, instance, call?.span, (outcome) => {
-      if (call && outcome !== 'ok') {
+      if (typeof outcome !== 'string') return x.done(outcome);
+      if (call) {
         call.span.setStatus({ code: 2, message: outcome });
         call.span.end();
       }
@@ -117,7 +129,7 @@ export class UpstreamProxy {
   }
 
   /** One exchange through undici's dispatch API: callbacks, no response stream. */
-  private send(x: Exchange, instance: ServiceInstance, span: Span | undefined, sent: (outcome: ProxyOutcome) => void): void {
+  private send(x: Exchange, instance: ServiceInstance, span: Span | undefined, sent: (outcome: AttemptOutcome) => void): void {
     let status = 502;
     let answerHeaders: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
@@ -153,9 +165,7 @@ export class UpstreamProxy {
             if (status >= 500) span.setStatus({ code: 2 });
             span.end();
           }
-          x.res.writeHead(status, out);
-          x.res.end(text, 'latin1');
-          sent('ok');
+          sent({ status, headers: out, body: text });
         },
         onResponseError: (_controller, err) => sent(outcomeOf(err)),
       },
@@ -169,7 +179,7 @@ export class UpstreamProxy {
   }
 }
 
-function outcomeOf(err: unknown): ProxyOutcome {
+function outcomeOf(err: unknown): Exclude<AttemptOutcome, UpstreamAnswer> {
   const code = (err as { code?: string })?.code ?? '';
   if (code === 'ECONNREFUSED') return 'refused';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';

@@ -1,14 +1,10 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenVerifier, labelRoute, problem, requestSpan, sendProblem, traceResponse, type Logger } from '@coupon-rush/platform';
+import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenVerifier, labelRoute, requestSpan, sendError, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable, type RouteMatch } from '../domain/route-table';
-import type { ProxyOutcome, UpstreamProxy } from '../domain/upstream-proxy';
-
-function send(res: http.ServerResponse, status: number, code: string, detail: string): void {
-  sendProblem(res, status, problem(status, code, detail));
-}
+import type { ProxyFailure, UpstreamAnswer, UpstreamProxy } from '../domain/upstream-proxy';
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -26,8 +22,15 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => reject(new AppError('BAD_REQUEST', 400, 'Request body could not be read')));
   });
+}
+
+/** What the gateway answers when no upstream answer came back. */
+function upstreamRefusal(route: RouteMatch['route'], failure: ProxyFailure): AppError {
+  if (failure === 'no-instance' || failure === 'refused') return new AppError('SERVICE_UNAVAILABLE', 503, `No healthy instance of ${route.service}`);
+  if (failure === 'timeout') return new AppError('GATEWAY_TIMEOUT', 504, `${route.service} did not answer in ${route.timeoutMs} ms`);
+  return new AppError('BAD_GATEWAY', 502, `${route.service} failed to answer`);
 }
 
 type AccessLog = ReturnType<typeof createAccessLog>;
@@ -75,6 +78,10 @@ export interface GatewayMetrics {
   upstreamFailure(route: string, outcome: string): void;
 }
 
+function isUpstreamAnswer(answer: unknown): answer is UpstreamAnswer {
+  return typeof (answer as UpstreamAnswer)?.status === 'number' && typeof (answer as UpstreamAnswer).body === 'string';
+}
+
 export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
   const accessLog = createAccessLog(logger.defaultMeta?.service ?? 'gateway');
   let table = new RouteTable(config().routes);
@@ -91,21 +98,25 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     return { table, verifier, cfg: seen };
   };
 
-  /** What the gateway answers itself when the upstream could not. */
-  const answerFailure = (res: http.ServerResponse, route: RouteMatch['route'], requestId: string, outcome: ProxyOutcome | 'no-instance') => {
-    metrics.upstreamFailure(route.id, outcome);
-    if (outcome === 'no-instance' || outcome === 'refused') return send(res, 503, 'SERVICE_UNAVAILABLE', `No healthy instance of ${route.service}`);
-    if (outcome === 'timeout') return send(res, 504, 'GATEWAY_TIMEOUT', `${route.service} did not answer in ${route.timeoutMs} ms`);
-    logger.warn('upstream failed', { route: route.id, requestId });
-    send(res, 502, 'BAD_GATEWAY', `${route.service} failed to answer`);
+  /**
+   * Where every answer on the proxy path is written: an upstream's as it came (headers and body in
+   * one write), anything else — a refusal, a failure, a bug — by the platform's sendError.
+   */
+  const reply = (req: http.IncomingMessage, res: http.ServerResponse, answer: UpstreamAnswer | unknown): void => {
+    if (answer instanceof Error || !isUpstreamAnswer(answer)) return sendError(logger, req, res, answer);
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body, 'latin1');
   };
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, identity: ReturnType<typeof authenticate>, requestId: string, body: Buffer) => {
-    proxy.forward(req, body, res, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, identity, requestId }, (outcome) => {
-      if (outcome !== 'ok') answerFailure(res, match.route, requestId, outcome);
+    proxy.forward(req, body, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, identity, requestId }, (result) => {
+      if (typeof result !== 'string') return reply(req, res, result);
+      metrics.upstreamFailure(match.route.id, result);
+      reply(req, res, upstreamRefusal(match.route, result));
     });
   };
 
+  /** Answers one request under /api/; refusals are thrown as AppErrors and answered by `reply`. */
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const { table, verifier, cfg } = current();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
@@ -115,37 +126,31 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     if (traced) res.setHeader('traceresponse', traced);
     const access = { route: 'unmatched' };
     if (cfg.accessLog && logger.isLevelEnabled('info')) logAccess(accessLog, req, res, requestId, access);
-    if (UNSAFE_PATH.test((req.url ?? '/').split('?')[0])) return send(res, 400, 'BAD_PATH', 'Path segments . and .. and encoded separators are not allowed');
+    const path = (req.url ?? '/').split('?')[0];
+    if (UNSAFE_PATH.test(path)) throw new AppError('BAD_PATH', 400, 'Path segments . and .. and encoded separators are not allowed');
     const method = req.method ?? 'GET';
     const match = table.match(method, req.url ?? '/');
-    if (!match) return send(res, 404, 'NOT_FOUND', `No route for ${method} ${(req.url ?? '/').split('?')[0]}`);
+    if (!match) throw new AppError('NOT_FOUND', 404, `No route for ${method} ${path}`);
     labelRoute(res, match.route.id);
     access.route = match.route.id;
     const identity = authenticate(req.headers.authorization, verifier);
-    if (!match.route.public && !identity) return send(res, 401, 'UNAUTHORIZED', 'A valid Bearer token is required');
+    if (!match.route.public && !identity) throw new AppError('UNAUTHORIZED', 401, 'A valid Bearer token is required');
     // Most requests (every issue POST, every GET) carry no body: no stream work for them.
     if (!hasBody(req)) {
       req.resume();
       return forward(req, res, match, identity, requestId, NO_BODY);
     }
     readBody(req, bodyLimitBytes)
-      .then(
-        (body) => forward(req, res, match, identity, requestId, body),
-        (err) => (err instanceof AppError ? send(res, err.status, err.code, err.message) : send(res, 400, 'BAD_REQUEST', 'Request body could not be read')),
-      )
-      // A bug on this path is one request's 500, not the process's unhandled rejection.
-      .catch((err) => failed(res, err));
-  };
-  const failed = (res: http.ServerResponse, err: unknown) => {
-    logger.error('proxying failed', { err: String((err as Error)?.stack ?? err) });
-    if (!res.headersSent) send(res, 500, 'INTERNAL_ERROR', 'Internal server error');
+      .then((body) => forward(req, res, match, identity, requestId, body))
+      // A refusal of the body, or a bug on this path: that request's answer, never an unhandled rejection.
+      .catch((err) => reply(req, res, err));
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (!req.url?.startsWith('/api/') || OWN_API.test(req.url)) return false;
     try {
       handle(req, res);
     } catch (err) {
-      failed(res, err);
+      reply(req, res, err);
     }
     return true;
   };

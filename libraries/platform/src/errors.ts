@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 
 /** The one error type: a domain code, the HTTP status it maps to, a message safe to show. */
@@ -41,7 +41,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 };
 
 /** The status and problem body for any error: 4xx keep their message, 5xx hide internals. */
-export function problemFor(err: any): { status: number; body: Problem } {
+function problemFor(err: any): { status: number; body: Problem } {
   if (err instanceof AppError) return { status: err.status, body: problem(err.status, err.code, err.message, err.details) };
   if (err?.type === 'entity.parse.failed') return { status: 400, body: problem(400, 'MALFORMED_JSON', 'Request body is not valid JSON') };
   if (err?.type === 'entity.too.large') return { status: 413, body: problem(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large') };
@@ -49,10 +49,10 @@ export function problemFor(err: any): { status: number; body: Problem } {
   return { status: 500, body: problem(500, 'INTERNAL_ERROR', 'Internal server error') };
 }
 
-export function logFailure(logger: Logger, err: any, method: string | undefined, path: string, status: number): void {
+function logFailure(logger: Logger, err: any, at: { method?: string; path: string; requestId?: string }, status: number): void {
   // An AppError 5xx is an expected answer (a dependency is down): one line, no stack.
-  if (err instanceof AppError && status >= 500) logger.warn('request refused', { method, path, code: err.code, detail: err.message });
-  else if (status >= 500) logger.error('request failed', { method, path, err: String(err?.stack ?? err) });
+  if (err instanceof AppError && status >= 500) logger.warn('request refused', { ...at, code: err.code, detail: err.message });
+  else if (status >= 500) logger.error('request failed', { ...at, err: String(err?.stack ?? err) });
 }
 
 export function sendProblem(res: ServerResponse, status: number, body: Problem): void {
@@ -65,11 +65,26 @@ export function sendProblem(res: ServerResponse, status: number, body: Problem):
   res.end(text);
 }
 
+/**
+ * The one way a process answers a failure, whatever path it took (Express, a hot route, the
+ * gateway's proxy): problemFor maps it, logFailure logs it, sendProblem writes it.
+ */
+export function sendError(logger: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const { status, body } = problemFor(err);
+  // The request id the caller was given (the gateway sets it on the answer) or the gateway sent.
+  const requestId = res.getHeader('x-request-id') ?? req.headers['x-request-id'];
+  logFailure(logger, err, { method: req.method, path: pathOf(req), requestId: typeof requestId === 'string' ? requestId : undefined }, status);
+  sendProblem(res, status, body);
+}
+
+/** The path a log line names: never the query, which may carry what a log must not keep. */
+function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /** One error middleware for every service: everything leaves as application/problem+json. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const { status, body } = problemFor(err);
-    logFailure(logger, err, req.method, req.path, status);
-    sendProblem(res, status, body);
-  };
+  return (err, req, res, _next) => sendError(logger, req, res, err);
 }

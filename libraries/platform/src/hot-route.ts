@@ -1,13 +1,14 @@
 import type http from 'node:http';
-import { logFailure, problemFor, sendProblem } from './errors';
+import { sendError } from './errors';
 import { labelRoute } from './http-metrics';
 import type { Logger } from './logger';
 
 /**
  * A POST without a body served straight from node's HTTP server, before Express (a ServiceParts
  * hotRoute): `path` captures the path parameter, `label` names the route in metrics, `handle`
- * answers with a status and a JSON body or throws (problem+json). Any body sent is drained and
- * ignored. Express costs several times this per request (measured on the issue path).
+ * answers with a status and a JSON body or throws, and what it throws is answered by sendError as
+ * on every other path. Any body sent is drained and ignored. Express costs several times this per
+ * request (measured on the issue path).
  */
 export function bodilessPostRoute(
   path: RegExp,
@@ -22,9 +23,7 @@ export function bodilessPostRoute(
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     } catch (err) {
-      const { status, body } = problemFor(err);
-      logFailure(logger, err, req.method, req.url ?? '', status);
-      sendProblem(res, status, body);
+      sendError(logger, req, res, err);
     }
   };
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {

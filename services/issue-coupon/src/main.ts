@@ -41,7 +41,7 @@ export function start(opts: StartOptions = {}) {
 
         const cache = new PolicyCache(redis, cfg.redis.keyPrefix, () => ctx.config().cache, async (id) => {
           policyLoads.inc();
-          return fetchPolicy(directory, couponService, id);
+          return fetchPolicy(directory, couponService, id, ctx.logger);
         }, (tier) => cacheServed.inc({ tier }));
         const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs });
         // Read from Redis when Prometheus scrapes: the live stock of the coupons being rushed here.

@@ -1,4 +1,5 @@
-import type { ServiceDirectory } from '@coupon-rush/platform';
+import type { Logger, ServiceDirectory } from '@coupon-rush/platform';
+import { issueUnavailable } from '../domain/refusals';
 
 /** What the hot path needs to know of a coupon. */
 export interface CouponPolicy {
@@ -8,20 +9,26 @@ export interface CouponPolicy {
   issueEndAt: number;
 }
 
-export class CouponServiceUnavailable extends Error {}
-
-/** Reads a policy from the coupon service, found through Consul; undefined when it does not exist. */
-export async function fetchPolicy(directory: ServiceDirectory, service: string, id: number): Promise<CouponPolicy | undefined> {
+/**
+ * Reads a policy from the coupon service, found through Consul; undefined when it does not exist.
+ * When the service cannot answer, the issue is refused as unavailable: the cause stays here, in
+ * the log line, not in the caller's answer.
+ */
+export async function fetchPolicy(directory: ServiceDirectory, service: string, id: number, logger: Logger): Promise<CouponPolicy | undefined> {
+  const unavailable = (cause: string) => {
+    logger.warn('coupon policy unavailable', { couponId: id, cause });
+    return issueUnavailable('coupon service');
+  };
   const instance = directory.pick(service);
-  if (!instance) throw new CouponServiceUnavailable(`no passing instance of ${service}`);
+  if (!instance) throw unavailable(`no passing instance of ${service}`);
   let res: Response;
   try {
     res = await fetch(`http://${instance.address}:${instance.port}/coupons/${id}`, { signal: AbortSignal.timeout(2000) });
   } catch (err) {
-    throw new CouponServiceUnavailable(`${service} unreachable: ${String(err)}`);
+    throw unavailable(`${service} unreachable: ${String(err)}`);
   }
   if (res.status === 404) return undefined;
-  if (!res.ok) throw new CouponServiceUnavailable(`${service} answered ${res.status}`);
+  if (!res.ok) throw unavailable(`${service} answered ${res.status}`);
   const c = (await res.json()) as { id: number; totalQuantity: number | null; issueStartAt: string; issueEndAt: string };
   return { id: c.id, totalQuantity: c.totalQuantity, issueStartAt: Date.parse(c.issueStartAt), issueEndAt: Date.parse(c.issueEndAt) };
 }

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import { AppError } from '@coupon-rush/platform';
 import { type ClaimLedger } from '@coupon-rush/issue-contract';
-import { CouponServiceUnavailable, type CouponPolicy } from '../data/coupon-policy-source';
+import type { CouponPolicy } from '../data/coupon-policy-source';
 import type { IssueEventPublisher } from '../data/issue-event-publisher';
+import { alreadyIssued, couponNotFound, issueUnavailable, outcomeUnknown, soldOut, windowClosed } from './refusals';
 
 export interface IssueDependencies {
   policy(id: number): Promise<CouponPolicy | undefined> | CouponPolicy | undefined;
@@ -37,10 +38,6 @@ export class SoldOutFlags {
   }
 }
 
-const outcomeUnknown = () =>
-  new AppError('ISSUE_OUTCOME_UNKNOWN', 504, 'The issue could be neither confirmed nor undone; asking again answers ALREADY_ISSUED if it was issued');
-const unavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`);
-
 function reject(deps: IssueDependencies, error: AppError): never {
   deps.outcome(error.code);
   throw error;
@@ -55,13 +52,13 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   try {
     policy = await deps.policy(couponId);
   } catch (err) {
-    if (err instanceof CouponServiceUnavailable) reject(deps, unavailable('coupon service'));
-    reject(deps, unavailable('cache'));
+    // The policy source refuses with its own reason (the coupon service); anything else is the cache.
+    reject(deps, err instanceof AppError ? err : issueUnavailable('cache'));
   }
-  if (!policy) reject(deps, new AppError('COUPON_NOT_FOUND', 404, `Coupon ${couponId} does not exist`));
+  if (!policy) reject(deps, couponNotFound(couponId));
   const now = Date.now();
-  if (now < policy.issueStartAt || now >= policy.issueEndAt) reject(deps, new AppError('ISSUE_WINDOW_CLOSED', 409, 'The coupon is not being issued at this time'));
-  if (deps.soldOut.has(couponId)) reject(deps, new AppError('SOLD_OUT', 409, 'All coupons have been issued'));
+  if (now < policy.issueStartAt || now >= policy.issueEndAt) reject(deps, windowClosed());
+  if (deps.soldOut.has(couponId)) reject(deps, soldOut());
 
   let claim;
   try {
@@ -71,12 +68,12 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     // was lost. Nothing was published, so releasing it is safe; if that fails too, a slot stays
     // taken (an under-issue that reconciliation reports), never a coupon without a 202.
     await deps.ledger.revoke(couponId, userId).catch(() => {});
-    reject(deps, unavailable('claim store'));
+    reject(deps, issueUnavailable('claim store'));
   }
-  if (claim === 'ALREADY_ISSUED') reject(deps, new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon'));
+  if (claim === 'ALREADY_ISSUED') reject(deps, alreadyIssued());
   if (claim === 'SOLD_OUT') {
     deps.soldOut.declare(couponId);
-    reject(deps, new AppError('SOLD_OUT', 409, 'All coupons have been issued'));
+    reject(deps, soldOut());
   }
 
   // Past this instant no 202 is answered: an unmarked claim older than it may be released as stranded.
@@ -92,7 +89,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     const released = await releaseDurably(deps.ledger, couponId, userId);
     if (released === undefined) reject(deps, outcomeUnknown());
     // Not released means the consumer already persisted the event: the coupon is issued.
-    if (released) reject(deps, unavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' || late ? 'event log timed out' : 'claim store'));
+    if (released) reject(deps, issueUnavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' || late ? 'event log timed out' : 'claim store'));
   }
   deps.outcome('ACCEPTED');
   return { couponId, userId, status: 'ACCEPTED' as const };

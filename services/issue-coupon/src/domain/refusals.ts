@@ -1,0 +1,11 @@
+import { AppError } from '@coupon-rush/platform';
+
+/** Every answer but ACCEPTED an issue request can get, in one place (the codes SPEC §3 and openapi.yaml document). */
+export const couponNotFound = (couponId: number) => new AppError('COUPON_NOT_FOUND', 404, `Coupon ${couponId} does not exist`);
+export const windowClosed = () => new AppError('ISSUE_WINDOW_CLOSED', 409, 'The coupon is not being issued at this time');
+export const soldOut = () => new AppError('SOLD_OUT', 409, 'All coupons have been issued');
+export const alreadyIssued = () => new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon');
+/** A dependency is down; `why` names which, never its internals. */
+export const issueUnavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`);
+export const outcomeUnknown = () =>
+  new AppError('ISSUE_OUTCOME_UNKNOWN', 504, 'The issue could be neither confirmed nor undone; asking again answers ALREADY_ISSUED if it was issued');
