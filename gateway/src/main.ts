@@ -20,7 +20,7 @@ function bytes(limit: string): number {
 }
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
+export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, parseConfig, environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
 
 export function start(opts: StartOptions = {}) {
   return startService<GatewayConfig>(

@@ -106,8 +106,6 @@ export interface ServiceParts {
 
 export interface ServiceDefinition<C extends { platform: PlatformSettings }> {
   name: string;
-  /** The service's folder, holding its node-config defaults in config/. */
-  rootDir: string;
   parseConfig(reader: ConfigReader): C;
   /** Environment variables that override config keys (secrets, ports). */
   environment?: Record<string, string>;
@@ -161,13 +159,13 @@ function fromEnvironment(mapping: Record<string, string>, env: Record<string, st
   return out;
 }
 
-/** What a service's configuration is made of: its name, its local defaults, how it reads and checks the result, its variables. */
-export type ServiceConfigSource<C extends { platform: PlatformSettings }> = Pick<ServiceDefinition<C>, 'name' | 'rootDir' | 'parseConfig' | 'environment'>;
+/** What a service's configuration is made of: its name, how it reads and checks the result, its variables. */
+export type ServiceConfigSource<C extends { platform: PlatformSettings }> = Pick<ServiceDefinition<C>, 'name' | 'parseConfig' | 'environment'>;
 
 /**
- * A service's configuration as it starts with (and refreshes to): its local defaults, the config
- * server's property sources (or config-repo's files when it is down or not asked), the variables
- * of `env`, then the overrides; parsed and checked by the service, so a missing or bad value throws.
+ * A service's configuration as it starts with (and refreshes to): the config server's property
+ * sources (or config-repo's files when it is down or not asked), the variables of `env`, then the
+ * overrides; parsed and checked by the service, so a missing or bad value throws.
  */
 export async function resolveServiceConfig<C extends { platform: PlatformSettings }>(def: ServiceConfigSource<C>, opts: StartOptions, logger: Logger, env: Record<string, string | undefined> = process.env): Promise<{ config: C; loaded: LoadedConfig }> {
   const profile = opts.profile ?? env.APP_PROFILE ?? 'dev';
@@ -178,7 +176,6 @@ export async function resolveServiceConfig<C extends { platform: PlatformSetting
       profile,
       serverUrl,
       label: opts.configLabel ?? env.CONFIG_LABEL,
-      localDefaultsDir: path.join(def.rootDir, 'config'),
       fallbackRepoDir: path.join(REPO_ROOT, 'config-repo'),
     },
     logger,

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import { Router } from 'express';
 import Redis from 'ioredis';
@@ -32,7 +31,6 @@ describe('service runtime: readiness', () => {
     const svc = await startService<{ platform: PlatformSettings }>(
       {
         name: 'readiness-test',
-        rootDir: path.resolve(__dirname, '..'),
         parseConfig: (r) => r.done({ platform: readPlatformSettings(r) }),
         async build() {
           return {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
 import { parseConfig, type ConfigServerConfig } from './config';
 import { GitConfigRepository } from './data/git-config-repository';
@@ -7,7 +6,7 @@ import { environmentRoutes } from './routes/environment-routes';
 export const NAME = 'config-server';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<ConfigServerConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: { CONFIG_GIT_URI: 'git.uri', CONFIG_GIT_SEARCH_PATH: 'git.searchPath', CONFIG_DEFAULT_LABEL: 'git.defaultLabel' } };
+export const CONFIG: ServiceConfigSource<ConfigServerConfig> = { name: NAME, parseConfig, environment: { CONFIG_GIT_URI: 'git.uri', CONFIG_GIT_SEARCH_PATH: 'git.searchPath', CONFIG_DEFAULT_LABEL: 'git.defaultLabel' } };
 
 export function start(opts: StartOptions = {}) {
   return startService<ConfigServerConfig>(

@@ -15,7 +15,7 @@ import { runIssueEventConsumer } from './routes/issue-event-consumer';
 export const NAME = 'coupon-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: MYSQL_ENVIRONMENT };
+export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, parseConfig, environment: MYSQL_ENVIRONMENT };
 
 export function start(opts: StartOptions = {}) {
   return startService<CouponServiceConfig>(

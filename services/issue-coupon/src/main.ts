@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, kafkaClient, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
@@ -13,7 +12,7 @@ import { issueHotRoute } from './routes/issue-routes';
 export const NAME = 'issue-coupon-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig };
+export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, parseConfig };
 
 export function start(opts: StartOptions = {}) {
   return startService<IssueCouponConfig>(

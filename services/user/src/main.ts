@@ -7,7 +7,7 @@ import { userRoutes } from './routes/user-routes';
 export const NAME = 'user-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<UserServiceConfig> = { name: NAME, rootDir: path.resolve(__dirname, '../..'), parseConfig, environment: { ...MYSQL_ENVIRONMENT, JWT_SECRET: 'jwt.secret', ADMIN_PASSWORD: 'admin.password' } };
+export const CONFIG: ServiceConfigSource<UserServiceConfig> = { name: NAME, parseConfig, environment: { ...MYSQL_ENVIRONMENT, JWT_SECRET: 'jwt.secret', ADMIN_PASSWORD: 'admin.password' } };
 
 export function start(opts: StartOptions = {}) {
   return startService<UserServiceConfig>(
