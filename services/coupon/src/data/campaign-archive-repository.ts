@@ -6,10 +6,17 @@ export interface ArchivedCounts {
   redemptions: number;
 }
 
-const inList = (ids: number[]) => ids.map(() => '?').join(',');
-
-async function moved(trx: Knex.Transaction, sql: string, bindings: Knex.RawBinding[]): Promise<number> {
-  const [result] = await trx.raw(sql, bindings);
+/**
+ * Copies the rows of `table` whose `key` is in `ids` to `<table>_archive` (same columns, plus
+ * archived_at) and deletes them, in the caller's transaction; the count moved.
+ */
+async function moveToArchive(trx: Knex.Transaction, table: string, columns: string[], key: string, ids: number[], at: Date): Promise<number> {
+  const list = columns.join(', ');
+  const [result] = await trx.raw(
+    `INSERT INTO ${table}_archive (${list}, archived_at) SELECT ${list}, ? FROM ${table} WHERE ${key} IN (${ids.map(() => '?').join(',')})`,
+    [at, ...ids],
+  );
+  await trx(table).whereIn(key, ids).delete();
   return Number(result.affectedRows);
 }
 
@@ -31,20 +38,8 @@ export async function archiveBatch(db: Knex, cutoff: Date, limits: { campaignsPe
     let codes = 0;
     let redemptions = 0;
     if (codeIds.length > 0) {
-      redemptions = await moved(
-        trx,
-        `INSERT INTO code_redemptions_archive (id, code_id, user_id, redeemed_at, archived_at)
-         SELECT id, code_id, user_id, redeemed_at, ? FROM code_redemptions WHERE code_id IN (${inList(codeIds)})`,
-        [at, ...codeIds],
-      );
-      await trx('code_redemptions').whereIn('code_id', codeIds).delete();
-      codes = await moved(
-        trx,
-        `INSERT INTO coupon_codes_archive (id, campaign_id, code, expires_at, redeemed_by, redeemed_at, created_at, archived_at)
-         SELECT id, campaign_id, code, expires_at, redeemed_by, redeemed_at, created_at, ? FROM coupon_codes WHERE id IN (${inList(codeIds)})`,
-        [at, ...codeIds],
-      );
-      await trx('coupon_codes').whereIn('id', codeIds).delete();
+      redemptions = await moveToArchive(trx, 'code_redemptions', ['id', 'code_id', 'user_id', 'redeemed_at'], 'code_id', codeIds, at);
+      codes = await moveToArchive(trx, 'coupon_codes', ['id', 'campaign_id', 'code', 'expires_at', 'redeemed_by', 'redeemed_at', 'created_at'], 'id', codeIds, at);
     }
 
     const emptied = (
@@ -54,15 +49,7 @@ export async function archiveBatch(db: Knex, cutoff: Date, limits: { campaignsPe
         .whereNotExists(trx('coupon_codes as c').select(trx.raw('1')).whereRaw('c.campaign_id = k.id'))
     ).map((r) => Number(r.id));
     let campaigns = 0;
-    if (emptied.length > 0) {
-      campaigns = await moved(
-        trx,
-        `INSERT INTO campaigns_archive (id, name, description, active, deleted_at, created_at, updated_at, archived_at)
-         SELECT id, name, description, active, deleted_at, created_at, updated_at, ? FROM campaigns WHERE id IN (${inList(emptied)})`,
-        [at, ...emptied],
-      );
-      await trx('campaigns').whereIn('id', emptied).delete();
-    }
+    if (emptied.length > 0) campaigns = await moveToArchive(trx, 'campaigns', ['id', 'name', 'description', 'active', 'deleted_at', 'created_at', 'updated_at'], 'id', emptied, at);
     return { campaigns, codes, redemptions };
   });
 }
