@@ -1,16 +1,9 @@
 // Creates the demo coupon through the gateway as the seeded admin, once.
 const base = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080';
 
-async function call(method, path, body, token) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const { api } = require('../libraries/loadkit/dist/src');
+
+const call = (method, path, body, token) => api(base, method, path, body, token);
 
 (async () => {
   // The gateway learns of new instances through Consul's watch; give it a moment on a cold start.
