@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isoTime } from './columns';
 
 export interface Campaign {
   id: number;
@@ -16,16 +17,14 @@ export interface CodeCounts {
 
 export type NewCampaign = Pick<Campaign, 'name' | 'description'>;
 
-const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
-
 function toCampaign(row: Record<string, any>): Campaign {
   return {
     id: Number(row.id),
     name: row.name,
     description: row.description,
     active: Boolean(row.active),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    createdAt: isoTime(row.created_at),
+    updatedAt: isoTime(row.updated_at),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isoTime } from './columns';
 
 /** A code as the admin listing shows it; active and deleted come from its campaign. */
 export interface CodeView {
@@ -33,8 +34,6 @@ export interface Redemption {
   campaign: string;
   redeemedAt: string;
 }
-
-const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
 
 /**
  * Adds the codes that are new and skips any that collide with an existing code (the unique index
@@ -131,11 +130,11 @@ export async function searchCodes(db: Knex, filter: CodeFilter, order: 'asc' | '
       code: r.code,
       campaignId: Number(r.campaign_id),
       campaign: r.name,
-      expiresAt: iso(r.expires_at),
+      expiresAt: isoTime(r.expires_at),
       active: Boolean(r.active),
       redeemed: Boolean(r.redeemed),
       redeemedBy: r.redeemed_by === null ? null : Number(r.redeemed_by),
-      redeemedAt: r.redeemed_at === null ? null : iso(r.redeemed_at),
+      redeemedAt: r.redeemed_at === null ? null : isoTime(r.redeemed_at),
     })),
     total: Number(total),
   };
@@ -159,5 +158,5 @@ export function redemptionsQuery(db: Knex, userId: number) {
 
 export async function redemptionsOf(db: Knex, userId: number): Promise<Redemption[]> {
   const rows = await redemptionsQuery(db, userId);
-  return rows.map((r) => ({ code: r.code, campaignId: Number(r.campaign_id), campaign: r.name, redeemedAt: iso(r.redeemed_at) }));
+  return rows.map((r) => ({ code: r.code, campaignId: Number(r.campaign_id), campaign: r.name, redeemedAt: isoTime(r.redeemed_at) }));
 }

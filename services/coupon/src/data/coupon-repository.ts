@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isoTime } from './columns';
 
 export interface Coupon {
   id: number;
@@ -16,8 +17,6 @@ export interface Coupon {
 
 export type NewCoupon = Pick<Coupon, 'title' | 'type' | 'totalQuantity' | 'discountAmount' | 'minOrderAmount' | 'issueStartAt' | 'issueEndAt'>;
 
-const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
-
 function toCoupon(row: Record<string, any>): Coupon {
   return {
     id: Number(row.id),
@@ -27,10 +26,10 @@ function toCoupon(row: Record<string, any>): Coupon {
     issuedQuantity: Number(row.issued_quantity),
     discountAmount: Number(row.discount_amount),
     minOrderAmount: Number(row.min_order_amount),
-    issueStartAt: iso(row.issue_start_at),
-    issueEndAt: iso(row.issue_end_at),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    issueStartAt: isoTime(row.issue_start_at),
+    issueEndAt: isoTime(row.issue_end_at),
+    createdAt: isoTime(row.created_at),
+    updatedAt: isoTime(row.updated_at),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { IssueEvent } from '@coupon-rush/issue-contract';
+import { isoTime } from './columns';
 
 export interface IssuedCoupon {
   couponId: number;
@@ -30,7 +31,7 @@ export async function insertIssued(trx: Knex.Transaction, events: IssueEvent[]):
 
 export async function issuedToUser(db: Knex, userId: number): Promise<IssuedCoupon[]> {
   const rows = await db('issued_coupons').select('coupon_id', 'issued_at', 'used_at').where({ user_id: userId }).orderBy('issued_at', 'desc').limit(1000);
-  return rows.map((r) => ({ couponId: Number(r.coupon_id), issuedAt: new Date(r.issued_at).toISOString(), usedAt: r.used_at ? new Date(r.used_at).toISOString() : null }));
+  return rows.map((r) => ({ couponId: Number(r.coupon_id), issuedAt: isoTime(r.issued_at), usedAt: r.used_at ? isoTime(r.used_at) : null }));
 }
 
 /** Sets issued_quantity from the persisted rows of the given coupons. */
