@@ -35,6 +35,7 @@ export function start(opts: StartOptions = {}) {
         await writeBack.start(() => ctx.config().writeBack.intervalMs);
         const rowsPersisted = new Counter({ name: 'coupon_rows_persisted_total', help: 'Issued-coupon rows inserted by the consumer', registers: [ctx.metrics] });
         const deadLettered = new Counter({ name: 'coupon_events_dead_lettered_total', help: 'Issue events sent to the dead-letter topic', registers: [ctx.metrics] });
+        const persistRetries = new Counter({ name: 'coupon_event_batch_retries_total', help: 'Attempts to persist a batch of issue events that failed and were retried (MySQL or Redis unavailable)', registers: [ctx.metrics] });
         const deadLetters = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
         await deadLetters.connect();
         // The broker holds a fetch until 16 kB (~150 events) or 100 ms have gathered: under a crowd
@@ -73,6 +74,7 @@ export function start(opts: StartOptions = {}) {
           logger: ctx.logger,
           retries: cfg.consumer.retries,
           deadLettered,
+          persistRetries,
           onPersisted: (ids, rows) => {
             writeBack.mark(ids);
             rowsPersisted.inc(rows);

@@ -16,6 +16,8 @@ export interface ConsumerDeps {
   retries: number;
   onPersisted(couponIds: number[], rows: number): void;
   deadLettered: Counter;
+  /** Attempts to persist a batch that failed and were tried again. */
+  persistRetries: Counter;
 }
 
 /**
@@ -94,7 +96,9 @@ async function withRetries<T>(d: ConsumerDeps, work: () => Promise<T>): Promise<
     try {
       return await work();
     } catch (err) {
+      // Past the retries the batch is thrown back to kafkajs uncommitted: it is fetched again.
       if (attempt > d.retries) throw err;
+      d.persistRetries.inc();
       d.logger.warn('persisting a batch failed, retrying', { attempt, err: String(err) });
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
     }
