@@ -3,9 +3,9 @@ import knex, { type Knex } from 'knex';
 import type { RunningService } from '@coupon-rush/platform';
 import { start as startGateway } from '@coupon-rush/gateway';
 import { eventually, http, inParallel, isolatedOverrides, RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
-import type { CouponServiceConfig } from '../src/config';
-import { codeSearchQueries, redemptionsQuery } from '../src/data/coupon-code-repository';
-import { start as startCoupon } from '../src/main';
+import type { CouponServiceConfig } from '@coupon-rush/coupon-service/dist/src/config';
+import { codeSearchQueries, redemptionsQuery } from '@coupon-rush/coupon-service/dist/src/data/coupon-code-repository';
+import { start as startCoupon } from '@coupon-rush/coupon-service';
 
 const DAY = 24 * 3600_000;
 const CODE = /^[A-Z0-9]{16}$/;

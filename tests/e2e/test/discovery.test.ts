@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
 import { start as startConfigServer } from '@coupon-rush/config-server';
 import { eventually, http as call, isolatedOverrides, passingInstances, RUN_ID, spawnService } from '@coupon-rush/testkit';
-import { start as startGateway } from '../src/main';
+import { start as startGateway } from '@coupon-rush/gateway';
 
 const passing = async (service: string) => (await passingInstances(service)).map((i) => i.id);
 /** A user-service instance in its own process, so it can be killed for real. */
