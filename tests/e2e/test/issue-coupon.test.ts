@@ -5,8 +5,8 @@ import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
-import type { IssueCouponConfig } from '../src/config';
-import { start as startIssue } from '../src/main';
+import type { IssueCouponConfig } from '@coupon-rush/issue-coupon-service/dist/src/config';
+import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 
 const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
 const as = (userId: number) => ({ 'x-user-id': String(userId), 'x-user-role': 'USER' });

@@ -9,7 +9,7 @@ import { CONFIG as CONFIG_SERVER } from '@coupon-rush/config-server';
 import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
 import { CONFIG as ISSUE_COUPON_SERVICE } from '@coupon-rush/issue-coupon-service';
 import { CONFIG as USER_SERVICE } from '@coupon-rush/user-service';
-import { CONFIG as GATEWAY } from '../src/main';
+import { CONFIG as GATEWAY } from '@coupon-rush/gateway';
 
 /**
  * The compose path, checked without a Docker engine (none runs here): the image's build over

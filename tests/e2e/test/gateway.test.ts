@@ -4,7 +4,7 @@ import { eventually, http, isolatedOverrides, tokenFor } from '@coupon-rush/test
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
-import { start as startGateway } from '../src/main';
+import { start as startGateway } from '@coupon-rush/gateway';
 
 describe('gateway, end to end through Consul', function () {
   const services: Array<RunningService<unknown>> = [];

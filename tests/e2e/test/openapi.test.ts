@@ -8,9 +8,9 @@ import { http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@cou
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
-import type { GatewayConfig } from '../src/config';
-import { RouteTable } from '../src/domain/route-table';
-import { OPENAPI_FILE, start as startGateway } from '../src/main';
+import type { GatewayConfig } from '@coupon-rush/gateway/dist/src/config';
+import { RouteTable } from '@coupon-rush/gateway/dist/src/domain/route-table';
+import { OPENAPI_FILE, start as startGateway } from '@coupon-rush/gateway';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import type { RunningService } from '@coupon-rush/platform';
 import { eventually, http, inParallel, isolatedOverrides, RUN_ID, spawnService, tally } from '@coupon-rush/testkit';
-import { start as startGateway } from '../src/main';
+import { start as startGateway } from '@coupon-rush/gateway';
 
 const CROWD = 200;
 
