@@ -41,8 +41,14 @@ describe('discovery and refresh at the gateway, with user-service instances and 
     expect(servedBy.size).to.equal(2);
 
     children[0].kill('SIGKILL');
-    // Requests inside one health-check interval (1 s) plus the watch's propagation may still fail.
-    await new Promise((r) => setTimeout(r, 2000));
+    // A request in flight on the killed instance's connection may fail (a POST is not retried):
+    // what is asserted is the gateway once it has seen the death, one health-check interval plus
+    // the watch's propagation later — its rotation down to the one instance Consul still passes.
+    const inRotation = async () => {
+      const text = (await call('GET', `${gateway.url}/metrics`)).body as string;
+      return Number(new RegExp(`^gateway_upstream_instances\\{service="user-service-test-${RUN_ID}",state="in_rotation"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1]);
+    };
+    await eventually(async () => (await passing('user-service')).length === 1 && (await inRotation()) === 1, 10_000, 100);
     const statuses: number[] = [];
     const until = Date.now() + 3000;
     while (Date.now() < until) statuses.push((await login()).status);

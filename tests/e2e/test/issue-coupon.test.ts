@@ -174,6 +174,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       const id = await newCoupon(10);
       const answers = await inParallel(5, 5, (i) => http('POST', `${strict.url}/coupons/${id}/issues`, { headers: as(95_000 + i) }));
       expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ ISSUE_UNAVAILABLE: 5 });
+      // An absence to show: long enough for a stray event to be fetched (every 100 ms) and written.
       await new Promise((r) => setTimeout(r, 1500));
       expect(await reconciliation(id)).to.include({ redisClaims: 0, rows: 0, consistent: true });
       // The same users, through an instance whose writes do replicate, are issued normally.
