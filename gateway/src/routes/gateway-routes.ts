@@ -78,8 +78,9 @@ export interface GatewayMetrics {
   upstreamFailure(route: string, outcome: string): void;
 }
 
+/** An upstream's answer, as against an error (which has a status too, but no body text). */
 function isUpstreamAnswer(answer: unknown): answer is UpstreamAnswer {
-  return typeof (answer as UpstreamAnswer)?.status === 'number' && typeof (answer as UpstreamAnswer).body === 'string';
+  return !(answer instanceof Error) && typeof (answer as UpstreamAnswer)?.status === 'number' && typeof (answer as UpstreamAnswer).body === 'string';
 }
 
 export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
@@ -102,8 +103,8 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
    * Where every answer on the proxy path is written: an upstream's as it came (headers and body in
    * one write), anything else — a refusal, a failure, a bug — by the platform's sendError.
    */
-  const reply = (req: http.IncomingMessage, res: http.ServerResponse, answer: UpstreamAnswer | unknown): void => {
-    if (answer instanceof Error || !isUpstreamAnswer(answer)) return sendError(logger, req, res, answer);
+  const reply = (req: http.IncomingMessage, res: http.ServerResponse, answer: unknown): void => {
+    if (!isUpstreamAnswer(answer)) return sendError(logger, req, res, answer);
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body, 'latin1');
   };
