@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, platformDb, type LoadUser } from '@coupon-rush/loadkit';
+import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
 
 type Target = 'gateway' | 'floor' | 'direct' | 'issue-floor' | 'redeem';
 type IssueTarget = Exclude<Target, 'redeem'>;
@@ -27,17 +27,6 @@ interface Options {
   direct: string;
 }
 
-interface LoadResult {
-  requests: number;
-  durationUs: number;
-  p50Us: number;
-  p95Us: number;
-  p99Us: number;
-  maxUs: number;
-  socketErrors: number;
-  outcomes: Record<string, number>;
-}
-
 function parseOptions(argv: string[]): Options {
   const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 1, rounds: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
   const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all --workload claims,refusals --gateway URL --direct URL)';
@@ -58,43 +47,6 @@ function parseOptions(argv: string[]): Options {
   // Every loop is bounded: the load by --duration, the drain wait below by a fixed deadline.
   if (o.duration > 600) throw new Error('--duration is at most 600 s');
   return o;
-}
-
-const LUA_DIR = path.join(__dirname, '../../src');
-
-/** The columns every load target reports: rate, latency percentiles, outcomes. */
-function loadSummary(load: LoadResult) {
-  return {
-    reqPerSec: Math.round(load.requests / (load.durationUs / 1e6)),
-    p50Ms: load.p50Us / 1000,
-    p95Ms: load.p95Us / 1000,
-    p99Ms: load.p99Us / 1000,
-    maxMs: load.maxUs / 1000,
-    requests: load.requests,
-    outcomes: load.outcomes,
-    socketErrors: load.socketErrors,
-  };
-}
-
-/** wrk with one of the bench's Lua scripts (they share wrk-outcomes.lua: outcome counts, the result line). */
-function runWrk(o: Options, target: Target, url: string, script: string, env: Record<string, string>): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.duration}s`, '--timeout', '5s', '--latency', '-s', path.join(LUA_DIR, script), url], {
-      env: { ...process.env, ...env, BENCH_LUA_DIR: LUA_DIR, BENCH_THREADS: String(o.threads) },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const started = Date.now();
-    const progress = setInterval(() => process.stdout.write(`\r  ${target}: ${Math.round((Date.now() - started) / 1000)}/${o.duration} s `), 1000);
-    child.on('close', (code) => {
-      clearInterval(progress);
-      process.stdout.write('\n');
-      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${out}`));
-      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)));
-    });
-  });
 }
 
 /**
@@ -157,9 +109,6 @@ async function consumerPhase(o: Options, admin: string, runId: string, problems:
   return { target: 'consumer', couponId: coupon.id, requests: o.events, rows: rec.rows, drainMs: rec.drainedAfterMs - producedMs, rowsPerSec: Math.round(rec.rows / (rec.drainedAfterMs / 1000)) };
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-type CpuClock = () => Promise<number>;
-
 /** A platform process's CPU clock, from the process_cpu_seconds_total its /metrics exposes. */
 function metricsCpuClock(url: string): CpuClock {
   return async () => {
@@ -167,15 +116,6 @@ function metricsCpuClock(url: string): CpuClock {
     const m = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
     if (!m) throw new Error(`${url}/metrics has no process_cpu_seconds_total`);
     return Number(m[1]);
-  };
-}
-
-/** A child process's CPU clock from /proc (the floor has no /metrics: it is nothing but the proxy). */
-function procCpuClock(pid: number): CpuClock {
-  return async () => {
-    // Fields after the parenthesized command name; utime and stime are the 12th and 13th, in clock ticks.
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
   };
 }
 
@@ -190,31 +130,11 @@ async function cpuPerRequest<T extends { requests: number }>(clocks: Record<stri
   return { result, cpuUsPerReq };
 }
 
-interface Floor {
-  url: string;
-  cpu: CpuClock;
-  stop: () => void;
-}
-
-/** Starts one of the bench's floors (a script of bench/src that prints `<MARKER> <port>` once it listens). */
-async function startFloor(script: string, marker: string, env: Record<string, string>): Promise<Floor> {
-  const child = spawn(process.execPath, [path.join(__dirname, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = new RegExp(`${marker} (\\d+)`).exec(String(d));
-      if (m) clearTimeout(timer), resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, cpu: procCpuClock(child.pid!), stop: () => child.kill('SIGTERM') };
-}
-
 /** The floor proxy (bench/src/floor.ts) in front of the issue-coupon instance the bench targets directly. */
-const startProxyFloor = (o: Options) => startFloor('floor.js', 'FLOOR_LISTENING', { FLOOR_UPSTREAM: o.direct, FLOOR_CONNECTIONS: String(o.connections) });
+const startProxyFloor = (o: Options) => startBenchServer('floor.js', 'FLOOR_LISTENING', { FLOOR_UPSTREAM: o.direct, FLOOR_CONNECTIONS: String(o.connections) });
 
 /** The issue floor (bench/src/issue-floor.ts): the claim alone, under its own key prefix. */
-const startIssueFloor = (runId: string) => startFloor('issue-floor.js', 'ISSUE_FLOOR_LISTENING', { BENCH_FLOOR_PREFIX: `bench-floor:${runId}:` });
+const startIssueFloor = (runId: string) => startBenchServer('issue-floor.js', 'ISSUE_FLOOR_LISTENING', { BENCH_FLOOR_PREFIX: `bench-floor:${runId}:` });
 
 /**
  * The claims workload straight at the issue floor, whose claims are its own. It outruns the users,
@@ -222,7 +142,7 @@ const startIssueFloor = (runId: string) => startFloor('issue-floor.js', 'ISSUE_F
  * round starts at its own millionth. Every 202 must be one claim the floor holds, and nothing but
  * 202 may come back.
  */
-async function issueFloorPhase(o: Options, floor: Floor, round: number, tokenFile: string, problems: string[]): Promise<Record<string, unknown>> {
+async function issueFloorPhase(o: Options, floor: BenchServer, round: number, tokenFile: string, problems: string[]): Promise<Record<string, unknown>> {
   const firstCoupon = round * 1_000_000;
   const { result: load, cpuUsPerReq } = await cpuPerRequest({ issue: floor.cpu }, () =>
     runWrk(o, 'issue-floor', floor.url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(firstCoupon), BENCH_MODE: 'direct', BENCH_COUPON_PER_PASS: '1' }),
