@@ -66,11 +66,12 @@ export async function createCoupon(gateway: string, admin: string, title: string
 }
 
 /**
- * 202s answered by every issue-coupon instance (found in Consul). A load generator may drop the
- * responses still in flight at its deadline, so the servers' count is the one rows must equal.
+ * 202s answered by every issue-coupon instance (found in Consul; `service` names another run's,
+ * e.g. the strategy lab's). A load generator may drop the responses still in flight at its
+ * deadline, so the servers' count is the one rows must equal.
  */
-export async function acceptedByServers(): Promise<number> {
-  const instances = (await (await fetch('http://127.0.0.1:8500/v1/health/service/issue-coupon-service?passing=true')).json()) as Array<{ Service: { Address: string; Port: number } }>;
+export async function acceptedByServers(service = 'issue-coupon-service'): Promise<number> {
+  const instances = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${encodeURIComponent(service)}?passing=true`)).json()) as Array<{ Service: { Address: string; Port: number } }>;
   let total = 0;
   for (const { Service } of instances) {
     const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Port}/metrics`)).text();
