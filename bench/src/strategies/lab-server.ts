@@ -1,0 +1,83 @@
+import http from 'node:http';
+import { AppError, bodilessPostRoute, callerOf, connectRedis, createLogger, positiveId, problem, resolveServiceConfig, sendProblem } from '@coupon-rush/platform';
+import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
+import { start as startIssueCoupon } from '@coupon-rush/issue-coupon-service';
+import { LAB_CLAIMS, type ClaimAnswer, type LabStrategy } from './claims';
+import { openLabDatabase } from './lab-store';
+
+/**
+ * One instance of the strategy lab (the bench starts two): POST /coupons/:id/issues with the
+ * identity header the gateway sets, answered by one strategy of claims.ts with the platform's
+ * answers (202 {couponId,userId,status}, problem+json refusals), through the platform's bodiless
+ * hot route. For `lua-kafka` the instance is the real issue-coupon service instead, on the run's
+ * own topics, key prefix and Consul names. Environment: LAB_STRATEGY, LAB_OVERRIDES (the run's
+ * config overrides: database, Redis key prefix, topic prefix, Consul suffix). Prints
+ * `LAB_LISTENING <port>` once it listens; SIGTERM stops it.
+ */
+const strategy = process.env.LAB_STRATEGY ?? '';
+const overrides = JSON.parse(process.env.LAB_OVERRIDES ?? '{}') as Record<string, unknown>;
+const logger = createLogger('strategy-lab', 'warn');
+
+const REFUSALS: Record<Exclude<ClaimAnswer, 'ISSUED'>, AppError> = {
+  COUPON_NOT_FOUND: new AppError('COUPON_NOT_FOUND', 404, 'No such coupon'),
+  ISSUE_WINDOW_CLOSED: new AppError('ISSUE_WINDOW_CLOSED', 409, 'The coupon is not being issued at this time'),
+  SOLD_OUT: new AppError('SOLD_OUT', 409, 'All coupons have been issued'),
+  ALREADY_ISSUED: new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon'),
+};
+
+function listening(port: number, stop: () => Promise<void>): void {
+  const shutdown = () => stop().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  console.log(`LAB_LISTENING ${port}`);
+}
+
+async function serveLabStrategy(name: LabStrategy): Promise<void> {
+  // coupon-service's configuration as it resolves it from config-repo: the same MariaDB and Redis.
+  const { config } = await resolveServiceConfig(COUPON_SERVICE, { configServerUrl: null, overrides }, logger);
+  const db = await openLabDatabase(config.mysql, config.mysql.database);
+  const redis = connectRedis(config.redis);
+  const claim = LAB_CLAIMS[name]({ db, redis, prefix: config.redis.keyPrefix, durability: { replicas: config.redis.durableReplicas, timeoutMs: config.redis.replicaAckTimeoutMs } });
+  const issue = bodilessPostRoute(/^\/coupons\/([^/?]*)\/issues$/, '/coupons/:id/issues', logger, async (req, rawId) => {
+    const [couponId, { userId }] = [positiveId(rawId), callerOf(req)];
+    let answer: ClaimAnswer;
+    try {
+      answer = await claim(couponId, userId);
+    } catch (err) {
+      logger.warn('claim failed', { strategy: name, err: String(err) });
+      throw new AppError('ISSUE_UNAVAILABLE', 503, 'Issuing is unavailable right now, try again');
+    }
+    if (answer !== 'ISSUED') throw REFUSALS[answer];
+    return { status: 202, body: { couponId, userId, status: 'ACCEPTED' } };
+  });
+  const server = http.createServer((req, res) => {
+    if (!issue(req, res)) sendProblem(res, 404, problem(404, 'NOT_FOUND', 'No such route'));
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () =>
+    listening((server.address() as { port: number }).port, async () => {
+      server.close();
+      server.closeAllConnections();
+      redis.disconnect();
+      await db.destroy();
+    }),
+  );
+}
+
+async function main() {
+  if (strategy === 'lua-kafka') {
+    // The platform's own path, unchanged: policy look-aside through coupon-service (found in
+    // Consul), the Lua claim, the acknowledged Kafka record before the 202.
+    const service = await startIssueCoupon({ port: 0, configServerUrl: null, overrides });
+    listening(service.port, () => service.stop());
+  } else if (strategy in LAB_CLAIMS) {
+    await serveLabStrategy(strategy as LabStrategy);
+  } else {
+    throw new Error(`LAB_STRATEGY must be lua-kafka or one of ${Object.keys(LAB_CLAIMS).join(', ')}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(`strategy lab failed: ${err.stack ?? err}`);
+  process.exit(1);
+});
