@@ -4,11 +4,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, platformDb, type LoadUser } from '@coupon-rush/loadkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
+import { strategyChart } from './strategies/chart';
+import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
 
-type Target = 'gateway' | 'floor' | 'direct' | 'issue-floor' | 'redeem';
-type IssueTarget = Exclude<Target, 'redeem'>;
+type Target = 'gateway' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'strategies';
+type IssueTarget = Exclude<Target, 'redeem' | 'strategies'>;
 /** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
 type Workload = 'claims' | 'refusals';
+/** What `all` runs; `strategies` (the strategy lab, bench/src/strategies) is a comparison of its own and runs alone. */
 const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'issue-floor', 'redeem'];
 
 interface Options {
@@ -28,11 +31,13 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 1, rounds: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
-  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all --workload claims,refusals --gateway URL --direct URL)';
+  const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 0, rounds: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
+  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --direct URL)';
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const n = Number(value);
+    given.add(flag);
     if (flag === '--target') o.targets = value === 'all' ? TARGETS : value === 'both' ? ['gateway', 'direct'] : (String(value).split(',') as Target[]);
     else if (flag === '--workload') o.workloads = String(value).split(',') as Workload[];
     // Another gateway or issue-coupon instance (one under a profiler, say) in place of the platform's.
@@ -40,7 +45,18 @@ function parseOptions(argv: string[]): Options {
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
     else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);
   }
-  if (o.targets.length === 0 || o.targets.some((t) => !TARGETS.includes(t))) throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all`);
+  if (o.targets.includes('strategies')) {
+    if (o.targets.length > 1) throw new Error('--target strategies runs alone');
+    // A crowd ten times the stock, small enough that the database-serialized strategies (each
+    // claim one durable commit after another on one row) reach the end of stock within the run
+    // and race it; one wrk thread per lab instance.
+    if (!given.has('--users')) o.users = 2000;
+    if (o.quantity === 0) o.quantity = Math.max(1, Math.floor(o.users / 10));
+    o.threads ||= 2;
+    if (o.threads % 2 !== 0) throw new Error('--threads must be even with --target strategies: threads are split between its two instances');
+  }
+  o.threads ||= 1;
+  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && !TARGETS.includes(t))) throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all, or strategies`);
   if (o.workloads.length === 0 || o.workloads.some((w) => w !== 'claims' && w !== 'refusals')) throw new Error('--workload is claims, refusals or both, comma-separated');
   // The claims coupon holds one per user unless told otherwise, so it cannot sell out mid-run.
   if (o.quantity === 0) o.quantity = o.users;
@@ -240,11 +256,37 @@ function ratios(results: Array<Record<string, unknown>>): Array<Record<string, u
   });
 }
 
+/**
+ * The strategy lab: every strategy of bench/src/strategies under the same crowd, two instances
+ * each, counted from its database afterwards; a table, JSON and an SVG chart. The strategies the
+ * platform stands on (the database's and its own) must count exact.
+ */
+async function strategiesRun(o: Options, runId: string, outDir: string): Promise<void> {
+  console.log(`bench ${runId}: strategy lab, ${o.users} users (each claim sent twice at once), quantity ${o.quantity}, ${o.connections} connections over two instances, ${o.duration} s per strategy`);
+  // The coupon-service this process hosts for the platform's path logs to this console.
+  process.env.LOG_LEVEL ||= 'error';
+  // Lab databases are named after it: lower-case letters and digits only.
+  const labRun = Date.now().toString(36);
+  const results = await runStrategies(o, labRun, STRATEGIES, o.rounds);
+  console.table(results.map(strategyRow));
+  const problems = results.flatMap(violations);
+  const file = path.join(outDir, `strategies-${runId}.json`);
+  const chart = path.join(outDir, `strategies-${runId}.svg`);
+  fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, problems }, null, 2));
+  fs.writeFileSync(chart, strategyChart(results, `Strategy lab ${runId}: ${o.users} users, quantity ${o.quantity}, ${o.connections} connections, 2 instances, ${o.duration} s each`));
+  console.log(`results: ${file}\nchart: ${chart}`);
+  if (problems.length > 0) {
+    console.error(`COUNTS WRONG:\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+}
+
 async function main() {
   const o = parseOptions(process.argv.slice(2));
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = path.join(REPO_ROOT, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
+  if (o.targets.includes('strategies')) return strategiesRun(o, runId, outDir);
   const tokenFile = path.join(outDir, `tokens-${runId}.txt`);
   console.log(`bench ${runId}: ${o.users} users, claims quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target and workload (${o.workloads.join(', ')})`);
   const users = await createUsers(o.users, `bench-${runId}`);
@@ -256,7 +298,7 @@ async function main() {
   const floor = o.targets.includes('floor') ? await startProxyFloor(o) : undefined;
   const issueFloor = o.targets.includes('issue-floor') && o.workloads.includes('claims') ? await startIssueFloor(runId) : undefined;
   try {
-    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem');
+    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'strategies');
     // Whatever runs first in a round meets the load's own wake (rows flushing, consumers, the last
     // run's traces): alternating the order spreads it over every target.
     const rounds = Array.from({ length: o.rounds }, (_, r) => (r % 2 === 0 ? issueTargets : [...issueTargets].reverse()));
