@@ -4,6 +4,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 prepare
+# The strategy lab's test drives its load with wrk, as npm run bench does.
+apt_install wrk
 # The trace UI test drives Debian's Chromium; where it cannot be installed that test says so and skips.
 ( apt_install chromium ) || say "chromium could not be installed: the trace UI browser test will skip"
 npx mocha "$@"
