@@ -272,7 +272,8 @@ async function strategiesRun(o: Options, runId: string, outDir: string): Promise
   const problems = results.flatMap(violations);
   const file = path.join(outDir, `strategies-${runId}.json`);
   const chart = path.join(outDir, `strategies-${runId}.svg`);
-  fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, problems }, null, 2));
+  const { users, quantity, connections, duration, threads, rounds } = o;
+  fs.writeFileSync(file, JSON.stringify({ runId, options: { users, quantity, connections, duration, threads, rounds }, results, problems }, null, 2));
   fs.writeFileSync(chart, strategyChart(results, `Strategy lab ${runId}: ${o.users} users, quantity ${o.quantity}, ${o.connections} connections, 2 instances, ${o.duration} s each`));
   console.log(`results: ${file}\nchart: ${chart}`);
   if (problems.length > 0) {

@@ -9,7 +9,7 @@ const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;',
 export function strategyChart(results: ReadonlyArray<StrategyResult & { round?: number }>, caption: string): string {
   const [labelWidth, panelWidth, gap, rowHeight, top] = [170, 300, 110, 34, 64];
   const height = top + results.length * rowHeight + 40;
-  const width = labelWidth + 2 * panelWidth + gap + 70;
+  const width = labelWidth + 2 * panelWidth + gap + 110;
   const maxRate = Math.max(1, ...results.map((r) => r.reqPerSec));
   const maxWrong = Math.max(1, ...results.map((r) => Math.max(r.overIssued, r.duplicatePairs)));
   const rightX = labelWidth + panelWidth + gap;

@@ -215,6 +215,7 @@ export async function runStrategies(load: LabLoad, runId: string, strategies: re
 /** The columns of the printed table. */
 export function strategyRow(r: StrategyResult & { round?: number }) {
   return {
+    ...(r.round === undefined ? {} : { round: r.round }),
     strategy: r.strategy,
     'req/s': r.reqPerSec,
     'p50 ms': r.p50Ms,
