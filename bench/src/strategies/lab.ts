@@ -19,6 +19,8 @@ const UNIQUE_PAIR: readonly Strategy[] = ['db-conditional-update', 'redis-lua'];
 export interface LabLoad extends LoadShape {
   users: number;
   quantity: number;
+  /** After the claims stop, wrk keeps receiving this long (lab-claims.lua's delay()), so answers in flight are seen; 3 s by default. */
+  graceSeconds?: number;
 }
 
 export interface StrategyResult extends IssueCount {
@@ -36,8 +38,6 @@ export interface StrategyResult extends IssueCount {
 }
 
 const INSTANCES = 2;
-/** After the claims stop, wrk keeps receiving this long (lab-claims.lua's delay()): answers in flight are seen. */
-const GRACE_SECONDS = 3;
 const logger = createLogger('strategy-lab', 'warn');
 
 /** A strategy's own database, Redis prefix, topics and Consul names for one run. */
@@ -182,7 +182,7 @@ export async function runStrategy(strategy: Strategy, load: LabLoad, runId: stri
   const toldFile = path.join(REPO_ROOT, 'bench/results', `lab-told-${runId}-${strategy}.txt`);
   fs.mkdirSync(path.dirname(toldFile), { recursive: true });
   try {
-    const result = await runWrk({ ...load, duration: load.duration + GRACE_SECONDS }, strategy, lab.instances[0].url, 'lab-claims.lua', {
+    const result = await runWrk({ ...load, duration: load.duration + (load.graceSeconds ?? 3) }, strategy, lab.instances[0].url, 'lab-claims.lua', {
       LAB_INSTANCES: lab.instances.map((i) => `127.0.0.1:${i.port}`).join(','),
       LAB_COUPON: String(lab.couponId),
       LAB_USERS: String(load.users),
