@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# npm test: the same preparation as npm start, then the whole mocha suite. Tests start their own
-# service instances on ephemeral ports with their own database, topics and key prefixes.
+# npm test: the typed lint, the same preparation as npm start, then the whole mocha suite. Tests start
+# their own service instances on ephemeral ports with their own database, topics and key prefixes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The typed lint first (eslint.config.mjs; it needs the node modules, not the build or components),
+# so that a floating or misused promise fails the run before anything starts.
+ensure_node_modules
+npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
 prepare
 # The trace UI test drives Debian's Chromium; where it cannot be installed that test says so and skips.
 ( apt_install chromium ) || say "chromium could not be installed: the trace UI browser test will skip"
