@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# npm test: the same preparation as npm start, then the whole mocha suite. Tests start their own
-# service instances on ephemeral ports with their own database, topics and key prefixes.
+# npm test: the typed lint, the same preparation as npm start, then the whole mocha suite. Tests start
+# their own service instances on ephemeral ports with their own database, topics and key prefixes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The typed lint first (eslint.config.mjs; it needs the node modules, not the build or components),
+# so that a floating or misused promise fails the run before anything starts.
+ensure_node_modules
+npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
 prepare
 # The strategy lab's test drives its load with wrk, as npm run bench does.
 apt_install wrk

@@ -51,4 +51,15 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => console.log(`FLOOR_LISTENING ${(server.address() as { port: number }).port}`));
-process.on('SIGTERM', () => server.close(() => upstream.close().then(() => process.exit(0))));
+// A failure to close the pool exits non-zero, as its unhandled rejection did, and says what failed.
+process.on('SIGTERM', () =>
+  server.close(() => {
+    upstream.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`floor: closing the upstream pool failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  }),
+);

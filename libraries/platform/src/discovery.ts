@@ -119,9 +119,10 @@ export async function registerInstance(
     } catch {
       // Consul unreachable: ask again at the next tick.
     }
-    if (!stopped) timer = setTimeout(recheck, recheckMs).unref();
+    if (!stopped) timer = setTimeout(() => void recheck(), recheckMs).unref();
   };
-  timer = setTimeout(recheck, recheckMs).unref();
+  // recheck never rejects (it catches every failure itself), so its timers fire and forget it.
+  timer = setTimeout(() => void recheck(), recheckMs).unref();
   return {
     id,
     deregister: async () => {
