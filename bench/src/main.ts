@@ -316,8 +316,8 @@ async function main() {
       }
     }
   } finally {
-    floor?.stop();
-    issueFloor?.stop();
+    await floor?.stop();
+    await issueFloor?.stop();
   }
   if (o.targets.includes('redeem')) results.push(await redeemPhase(o, admin, runId, users, problems));
   results.push(await consumerPhase(o, admin, runId, problems));

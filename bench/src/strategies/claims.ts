@@ -32,8 +32,10 @@ function windowAnswer(coupon: LabCoupon | undefined, now = Date.now()): ClaimAns
 }
 
 /** A refusal decided inside a transaction that must roll it back. */
-class Refused {
-  constructor(readonly answer: ClaimAnswer) {}
+class Refused extends Error {
+  constructor(readonly answer: ClaimAnswer) {
+    super(answer);
+  }
 }
 
 /** Runs a claim transaction, again after a deadlock (InnoDB picked it as the victim and rolled it back). */

@@ -1,7 +1,8 @@
 import http from 'node:http';
-import { AppError, bodilessPostRoute, callerOf, connectRedis, createLogger, positiveId, problem, resolveServiceConfig, sendProblem } from '@coupon-rush/platform';
+import { AppError, bodilessPostRoute, callerOf, connectRedis, createLogger, positiveId, resolveServiceConfig, sendError } from '@coupon-rush/platform';
 import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
 import { start as startIssueCoupon } from '@coupon-rush/issue-coupon-service';
+import { alreadyIssued, couponNotFound, issueUnavailable, soldOut, windowClosed } from '@coupon-rush/issue-coupon-service/dist/src/domain/refusals';
 import { LAB_CLAIMS, type ClaimAnswer, type LabStrategy } from './claims';
 import { openLabDatabase } from './lab-store';
 
@@ -18,17 +19,19 @@ const strategy = process.env.LAB_STRATEGY ?? '';
 const overrides = JSON.parse(process.env.LAB_OVERRIDES ?? '{}') as Record<string, unknown>;
 const logger = createLogger('strategy-lab', 'warn');
 
-const REFUSALS: Record<Exclude<ClaimAnswer, 'ISSUED'>, AppError> = {
-  COUPON_NOT_FOUND: new AppError('COUPON_NOT_FOUND', 404, 'No such coupon'),
-  ISSUE_WINDOW_CLOSED: new AppError('ISSUE_WINDOW_CLOSED', 409, 'The coupon is not being issued at this time'),
-  SOLD_OUT: new AppError('SOLD_OUT', 409, 'All coupons have been issued'),
-  ALREADY_ISSUED: new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon'),
+// The issue path's own refusals, so a lab answer reads like the platform's.
+const REFUSALS: Record<Exclude<ClaimAnswer, 'ISSUED'>, (couponId: number) => AppError> = {
+  COUPON_NOT_FOUND: couponNotFound,
+  ISSUE_WINDOW_CLOSED: windowClosed,
+  SOLD_OUT: soldOut,
+  ALREADY_ISSUED: alreadyIssued,
 };
 
 function listening(port: number, stop: () => Promise<void>): void {
   const shutdown = () => stop().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // shutdown settles both ways itself (exit 0 or 1): nothing is left to reject.
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
   console.log(`LAB_LISTENING ${port}`);
 }
 
@@ -45,13 +48,13 @@ async function serveLabStrategy(name: LabStrategy): Promise<void> {
       answer = await claim(couponId, userId);
     } catch (err) {
       logger.warn('claim failed', { strategy: name, err: String(err) });
-      throw new AppError('ISSUE_UNAVAILABLE', 503, 'Issuing is unavailable right now, try again');
+      throw issueUnavailable(name);
     }
-    if (answer !== 'ISSUED') throw REFUSALS[answer];
+    if (answer !== 'ISSUED') throw REFUSALS[answer](couponId);
     return { status: 202, body: { couponId, userId, status: 'ACCEPTED' } };
   });
   const server = http.createServer((req, res) => {
-    if (!issue(req, res)) sendProblem(res, 404, problem(404, 'NOT_FOUND', 'No such route'));
+    if (!issue(req, res)) sendError(logger, req, res, new AppError('NOT_FOUND', 404, `No route for ${req.method} ${req.url}`));
   });
   server.keepAliveTimeout = 65_000;
   server.listen(0, '127.0.0.1', () =>

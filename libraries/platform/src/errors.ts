@@ -32,7 +32,7 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export function problem(status: number, code: string, detail: string, extra?: Record<string, unknown>): Problem {
+function problem(status: number, code: string, detail: string, extra?: Record<string, unknown>): Problem {
   return { type: 'about:blank', title: code, status, code, detail, ...extra };
 }
 
@@ -55,7 +55,7 @@ function logFailure(logger: Logger, err: any, at: { method?: string; path: strin
   else if (status >= 500) logger.error('request failed', { ...at, err: String(err?.stack ?? err) });
 }
 
-export function sendProblem(res: ServerResponse, status: number, body: Problem): void {
+function sendProblem(res: ServerResponse, status: number, body: Problem): void {
   if (res.headersSent) {
     res.destroy();
     return;
