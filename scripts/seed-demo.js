@@ -21,10 +21,19 @@ const call = (method, path, body, token) => api(base, method, path, body, token)
   let demo = existing.items.find((c) => c.title === 'Demo flash coupon');
   if (!demo) {
     const now = Date.now();
-    demo = await call('POST', '/api/coupons', {
-      title: 'Demo flash coupon', totalQuantity: 500, discountAmount: 3000, minOrderAmount: 10000,
-      issueStartAt: new Date(now).toISOString(), issueEndAt: new Date(now + 30 * 24 * 3600 * 1000).toISOString(),
-    }, accessToken);
+    demo = await call(
+      'POST',
+      '/api/coupons',
+      {
+        title: 'Demo flash coupon',
+        totalQuantity: 500,
+        discountAmount: 3000,
+        minOrderAmount: 10000,
+        issueStartAt: new Date(now).toISOString(),
+        issueEndAt: new Date(now + 30 * 24 * 3600 * 1000).toISOString(),
+      },
+      accessToken,
+    );
   }
   console.log(`[seed] admin ready; demo coupon id ${demo.id} (${demo.totalQuantity} coupons)`);
 })().catch((err) => {

@@ -54,7 +54,12 @@ function writeState(state) {
     port,
   };
   const tmp = `${stateFile}.tmp`;
-  fs.writeFileSync(tmp, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  fs.writeFileSync(
+    tmp,
+    Object.entries(lines)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   fs.renameSync(tmp, stateFile);
 }
 

@@ -54,7 +54,7 @@ async function main() {
   const stop = async () => {
     server.close();
     server.closeAllConnections();
-    for (let cursor = '0'; ; ) {
+    for (let cursor = '0'; ;) {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       if (keys.length > 0) await redis.del(...keys);
       if ((cursor = next) === '0') break;

@@ -66,7 +66,10 @@ export type CpuClock = () => Promise<number>;
 export function procCpuClock(pid: number): CpuClock {
   return async () => {
     // Fields after the parenthesized command name; utime and stime are the 12th and 13th, in clock ticks.
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   };
 }
@@ -88,7 +91,7 @@ export async function startBenchServer(script: string, marker: string, env: Reco
     const timer = setTimeout(() => reject(new Error(`${script} did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       const m = new RegExp(`${marker} (\\d+)`).exec(String(d));
-      if (m) clearTimeout(timer), resolve(Number(m[1]));
+      if (m) (clearTimeout(timer), resolve(Number(m[1])));
     });
     child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   }).catch((err) => {

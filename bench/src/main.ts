@@ -31,8 +31,22 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { users: 20_000, quantity: 0, connections: 64, duration: 10, threads: 0, rounds: 1, events: 50_000, codes: 20_000, targets: TARGETS, workloads: ['claims', 'refusals'], gateway: 'http://127.0.0.1:8080', direct: 'http://127.0.0.1:8083' };
-  const usage = '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --direct URL)';
+  const o: Options = {
+    users: 20_000,
+    quantity: 0,
+    connections: 64,
+    duration: 10,
+    threads: 0,
+    rounds: 1,
+    events: 50_000,
+    codes: 20_000,
+    targets: TARGETS,
+    workloads: ['claims', 'refusals'],
+    gateway: 'http://127.0.0.1:8080',
+    direct: 'http://127.0.0.1:8083',
+  };
+  const usage =
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --direct URL)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -56,7 +70,8 @@ function parseOptions(argv: string[]): Options {
     if (o.threads % 2 !== 0) throw new Error('--threads must be even with --target strategies: threads are split between its two instances');
   }
   o.threads ||= 1;
-  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && !TARGETS.includes(t))) throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all, or strategies`);
+  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && !TARGETS.includes(t)))
+    throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all, or strategies`);
   if (o.workloads.length === 0 || o.workloads.some((w) => w !== 'claims' && w !== 'refusals')) throw new Error('--workload is claims, refusals or both, comma-separated');
   // The claims coupon holds one per user unless told otherwise, so it cannot sell out mid-run.
   if (o.quantity === 0) o.quantity = o.users;
@@ -181,7 +196,18 @@ async function issueFloorPhase(o: Options, floor: BenchServer, round: number, to
  * and every request a user's first; refusals: a coupon of one, claimed before the load, so every
  * timed request is refused (the instances' in-process sold-out flag after the first few).
  */
-async function issuePhase(o: Options, admin: string, runId: string, target: IssueTarget, workload: Workload, url: string, proxyCpu: CpuClock | undefined, tokenFile: string, first: LoadUser, problems: string[]): Promise<Record<string, unknown>> {
+async function issuePhase(
+  o: Options,
+  admin: string,
+  runId: string,
+  target: IssueTarget,
+  workload: Workload,
+  url: string,
+  proxyCpu: CpuClock | undefined,
+  tokenFile: string,
+  first: LoadUser,
+  problems: string[],
+): Promise<Record<string, unknown>> {
   const quantity = workload === 'claims' ? o.quantity : 1;
   const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target} ${workload}`, quantity);
   const acceptedBefore = await acceptedByServers();

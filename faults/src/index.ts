@@ -43,7 +43,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class ApiRefusal extends Error {
   readonly code?: string;
 
-  constructor(method: string, path: string, readonly status: number, body: { code?: unknown }) {
+  constructor(
+    method: string,
+    path: string,
+    readonly status: number,
+    body: { code?: unknown },
+  ) {
     super(`${method} ${path} -> ${status} ${JSON.stringify(body)}`);
     this.code = typeof body.code === 'string' ? body.code : undefined;
   }
@@ -66,7 +71,12 @@ class Run {
   private readonly groupId = `${ISOLATION.kafka.topicPrefix}coupon-service`;
   private nextUser = 1_000_000;
 
-  constructor(private readonly components: OwnComponents, private readonly platform: PlatformUnderTest, private readonly db: Knex, private readonly opts: FaultRunOptions) {}
+  constructor(
+    private readonly components: OwnComponents,
+    private readonly platform: PlatformUnderTest,
+    private readonly db: Knex,
+    private readonly opts: FaultRunOptions,
+  ) {}
 
   private async api(method: string, path: string, body?: unknown): Promise<any> {
     const res = await fetch(`${this.platform.gateway.url}${path}`, {
@@ -91,7 +101,13 @@ class Run {
     for (;;) {
       const now = Date.now();
       try {
-        const c = await this.api('POST', '/api/coupons', { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() });
+        const c = await this.api('POST', '/api/coupons', {
+          title,
+          totalQuantity: quantity,
+          discountAmount: 1000,
+          issueStartAt: new Date(now - 60_000).toISOString(),
+          issueEndAt: new Date(now + 3_600_000).toISOString(),
+        });
         return c.id as number;
       } catch (err) {
         if (!(err instanceof ApiRefusal && err.status === 503 && err.code === 'SERVICE_UNAVAILABLE') || Date.now() > deadline) throw err;
@@ -116,7 +132,14 @@ class Run {
     const rushing = rush({ gateway: this.platform.gateway.url, couponId, quantity, users: this.users(userCount), durationMs, concurrency, requestTimeoutMs: 10_000 });
     // The fault lands once the rush is well under way and stock is still left.
     await sleep(Math.min(durationMs * 0.2, 3000));
-    await fault.inject({ components: this.components, platform: this.platform, topic: this.topics.issued, couponKey: String(couponId), short: this.opts.short, log: (l) => this.opts.log(`  ${fault.name}: ${l}`) });
+    await fault.inject({
+      components: this.components,
+      platform: this.platform,
+      topic: this.topics.issued,
+      couponKey: String(couponId),
+      short: this.opts.short,
+      log: (l) => this.opts.log(`  ${fault.name}: ${l}`),
+    });
     const injected = Date.now();
     // Probed while the rush goes on: the time from the end of the injection, not of the rush.
     const recovery = this.recovered(injected);
@@ -126,7 +149,11 @@ class Run {
     const held = await this.settle(couponId, quantity);
     const verdict = check(answers, held);
     this.report(answers);
-    if (verdict.lost > 0) await this.diagnoseLost(couponId, answers.filter((a) => a.status === 202 && !held.rows.has(a.userId)).map((a) => a.userId));
+    if (verdict.lost > 0)
+      await this.diagnoseLost(
+        couponId,
+        answers.filter((a) => a.status === 202 && !held.rows.has(a.userId)).map((a) => a.userId),
+      );
     return { fault: fault.name, ...verdict, recoverySeconds, restarts: this.restarts() - restartsBefore, freshCoupon, seconds: Math.round((Date.now() - started) / 1000) };
   }
 
@@ -136,7 +163,11 @@ class Run {
 
   private report(answers: Answer[]): void {
     const by = tally(answers.map((a) => a.code ?? String(a.status)));
-    this.opts.log(`  answers: ${Object.entries(by).map(([k, n]) => `${k}=${n}`).join(' ')}`);
+    this.opts.log(
+      `  answers: ${Object.entries(by)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ')}`,
+    );
   }
 
   /** Milliseconds from `since` until every service is ready and a fresh user's claim is accepted. */
@@ -145,7 +176,11 @@ class Run {
     const probe = await this.newCoupon('faults probe', 1_000_000);
     const deadline = Date.now() + 90_000;
     for (const user of this.users(10_000)) {
-      const res = await fetch(`${this.platform.gateway.url}/api/coupons/${probe}/issues`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      const res = await fetch(`${this.platform.gateway.url}/api/coupons/${probe}/issues`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.token}` },
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => undefined);
       if (res?.status === 202) return Date.now() - since;
       if (Date.now() > deadline) break;
       await sleep(200);
@@ -161,7 +196,8 @@ class Run {
     const soldOut = answers.filter((a) => a.code === 'SOLD_OUT').length;
     const held = await this.settle(id, 10);
     const verdict = check(answers, held);
-    if (accepted !== 10 || soldOut !== 10 || verdict.rows !== 10 || verdict.violations.length > 0) return `FAILED (202=${accepted} SOLD_OUT=${soldOut} rows=${verdict.rows} ${verdict.violations.join('; ')})`;
+    if (accepted !== 10 || soldOut !== 10 || verdict.rows !== 10 || verdict.violations.length > 0)
+      return `FAILED (202=${accepted} SOLD_OUT=${soldOut} rows=${verdict.rows} ${verdict.violations.join('; ')})`;
     return 'ok';
   }
 
@@ -182,7 +218,7 @@ class Run {
           .then((parts) => parts.reduce((n, p) => n + p.lag, 0))
           .catch(() => Number.NaN);
         const state = rec ? `${rec.rows}/${rec.issuedQuantity}/${rec.redisClaims}` : '?';
-        if (state !== last) (last = state), (stableSince = Date.now());
+        if (state !== last) ((last = state), (stableSince = Date.now()));
         // Consistent too: a claim stranded by a killed issue-coupon holds a slot until the sweep
         // releases it (coupon.strandedClaims.staleAfterMs after the claim), which may be after
         // rows and issuedQuantity have held still.
@@ -247,7 +283,7 @@ class Run {
             /* a poison record: not one of this rush's users */
           }
           if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-          if (remaining.size === 0) clearTimeout(timer), resolve();
+          if (remaining.size === 0) (clearTimeout(timer), resolve());
         },
       });
     }).finally(() => consumer.disconnect());
@@ -262,14 +298,23 @@ class Run {
 
 /** Own components and the platform on them, ready to take faults one after another. */
 export class FaultSuite {
-  private constructor(private readonly components: OwnComponents, private readonly platform: PlatformUnderTest, private readonly db: Knex, private readonly run: Run) {}
+  private constructor(
+    private readonly components: OwnComponents,
+    private readonly platform: PlatformUnderTest,
+    private readonly db: Knex,
+    private readonly run: Run,
+  ) {}
 
   static async start(opts: FaultRunOptions): Promise<FaultSuite> {
     const components = await OwnComponents.start(opts.log);
     let platform: PlatformUnderTest | undefined;
     try {
       platform = await PlatformUnderTest.start(components, ISOLATION);
-      const db = knex({ client: 'mysql2', connection: { host: '127.0.0.1', port: components.mariadbPort, user: 'coupon', password: process.env.DB_PASSWORD, database: ISOLATION.mysql.database }, pool: { min: 0, max: 2 } });
+      const db = knex({
+        client: 'mysql2',
+        connection: { host: '127.0.0.1', port: components.mariadbPort, user: 'coupon', password: process.env.DB_PASSWORD, database: ISOLATION.mysql.database },
+        pool: { min: 0, max: 2 },
+      });
       return new FaultSuite(components, platform, db, new Run(components, platform, db, opts));
     } catch (err) {
       await platform?.stop();

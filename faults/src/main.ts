@@ -32,7 +32,15 @@ function options() {
   const quantity = int('quantity', 1);
   const users = int('users', 1);
   if (users <= quantity) throw new Error('--users must exceed --quantity: the rush must sell out');
-  return { quantity, users, rushSeconds: int('rush-seconds', 2), concurrency: int('concurrency', 1), rounds: int('rounds', 1), only: String(values.only).split(',').filter(Boolean), short: Boolean(values.short) };
+  return {
+    quantity,
+    users,
+    rushSeconds: int('rush-seconds', 2),
+    concurrency: int('concurrency', 1),
+    rounds: int('rounds', 1),
+    only: String(values.only).split(',').filter(Boolean),
+    short: Boolean(values.short),
+  };
 }
 
 const COLUMNS: Array<[string, (r: FaultRow) => string | number]> = [

@@ -18,7 +18,10 @@ type Toxic = { type: 'latency'; attributes: { latency: number; jitter: number } 
  * still see each other and the consumer still reads.
  */
 export class NetworkLinks {
-  constructor(private readonly api: string, readonly links: Link[]) {}
+  constructor(
+    private readonly api: string,
+    readonly links: Link[],
+  ) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<void> {
     const res = await fetch(`${this.api}${path}`, {

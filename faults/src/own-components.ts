@@ -40,7 +40,10 @@ export class OwnComponents {
   readonly masterName = 'coupon-faults';
   private readonly pidDir: string;
 
-  private constructor(readonly base: number, readonly runDir: string) {
+  private constructor(
+    readonly base: number,
+    readonly runDir: string,
+  ) {
     this.mariadbPort = base + 6;
     this.redisPorts = [base + 10, base + 11, base + 12];
     this.sentinelPorts = [base + 20, base + 21, base + 22];

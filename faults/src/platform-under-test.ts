@@ -59,7 +59,18 @@ export class ServiceProcess {
   start(): void {
     const supervisor = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, 'scripts/supervise.js'), '--name', this.name, '--state', this.stateFile, '--port', String(this.port), '--', process.execPath, path.join(REPO_ROOT, this.dir, 'dist/src/main.js')],
+      [
+        path.join(REPO_ROOT, 'scripts/supervise.js'),
+        '--name',
+        this.name,
+        '--state',
+        this.stateFile,
+        '--port',
+        String(this.port),
+        '--',
+        process.execPath,
+        path.join(REPO_ROOT, this.dir, 'dist/src/main.js'),
+      ],
       {
         env: { ...process.env, PORT: String(this.port), CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides(this.overrides)) },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,7 +129,11 @@ export class ServiceProcess {
  */
 export class PlatformUnderTest {
   readonly logLines: string[] = [];
-  private constructor(readonly coupon: ServiceProcess, readonly issue: ServiceProcess[], readonly gateway: ServiceProcess) {}
+  private constructor(
+    readonly coupon: ServiceProcess,
+    readonly issue: ServiceProcess[],
+    readonly gateway: ServiceProcess,
+  ) {}
 
   get services(): ServiceProcess[] {
     return [this.coupon, ...this.issue, this.gateway];

@@ -39,11 +39,13 @@ function readRoute(v: unknown): RouteDefinition {
   if (typeof r.path !== 'string' || !/^\/[\w.~*/-]*$/.test(r.path) || r.path.includes('//')) throw new Error(`${r.id}: path is a /-rooted prefix of segments (a * segment matches one)`);
   if (typeof r.service !== 'string' || !/^[\w.-]{1,128}$/.test(r.service)) throw new Error(`${r.id}: service is a Consul service name`);
   if (typeof r.public !== 'boolean') throw new Error(`${r.id}: public is true or false`);
-  if (!Number.isInteger(r.stripPrefix) || (r.stripPrefix as number) < 0 || (r.stripPrefix as number) > r.path.split('/').length - 1) throw new Error(`${r.id}: stripPrefix is a whole number of the path's segments`);
+  if (!Number.isInteger(r.stripPrefix) || (r.stripPrefix as number) < 0 || (r.stripPrefix as number) > r.path.split('/').length - 1)
+    throw new Error(`${r.id}: stripPrefix is a whole number of the path's segments`);
   if (!Number.isInteger(r.timeoutMs) || (r.timeoutMs as number) < 1 || (r.timeoutMs as number) > 600_000) throw new Error(`${r.id}: timeoutMs is a whole number of milliseconds, 1 to 600000`);
   let methods: string[] | undefined;
   if (r.methods !== undefined) {
-    if (!Array.isArray(r.methods) || r.methods.length === 0 || !r.methods.every((m) => typeof m === 'string' && METHODS.has(m.toUpperCase()))) throw new Error(`${r.id}: methods is a non-empty list of ${[...METHODS].join(', ')}`);
+    if (!Array.isArray(r.methods) || r.methods.length === 0 || !r.methods.every((m) => typeof m === 'string' && METHODS.has(m.toUpperCase())))
+      throw new Error(`${r.id}: methods is a non-empty list of ${[...METHODS].join(', ')}`);
     methods = r.methods.map((m) => (m as string).toUpperCase());
   }
   return { id: r.id, path: r.path.replace(/\/$/, ''), methods, service: r.service, public: r.public, stripPrefix: r.stripPrefix as number, timeoutMs: r.timeoutMs as number };

@@ -16,7 +16,7 @@ export const OPENAPI_FILE = path.resolve(__dirname, '../../openapi.yaml');
 function bytes(limit: string): number {
   const m = /^(\d+)\s*(kb|mb|b)?$/i.exec(limit.trim());
   if (!m) throw new Error(`bad size ${limit}`);
-  return Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b']);
+  return Number(m[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b'];
 }
 
 /** How this service's configuration is made (also read by the compose test). */
@@ -31,7 +31,12 @@ export function start(opts: StartOptions = {}) {
         const cfg = ctx.config();
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
-        const failures = new Counter({ name: 'gateway_upstream_failures_total', help: 'Requests the gateway answered itself because the upstream could not (no instance, refused, timeout, failed)', labelNames: ['route', 'outcome'], registers: [ctx.metrics] });
+        const failures = new Counter({
+          name: 'gateway_upstream_failures_total',
+          help: 'Requests the gateway answered itself because the upstream could not (no instance, refused, timeout, failed)',
+          labelNames: ['route', 'outcome'],
+          registers: [ctx.metrics],
+        });
         new Gauge({
           name: 'gateway_upstream_instances',
           help: 'Instances per upstream service: in rotation, or benched after refusing a connection',
@@ -58,7 +63,12 @@ export function start(opts: StartOptions = {}) {
         const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
         });
-        const watchAll = () => Promise.all(table().services().map((s) => directory.watch(s + cfg.platform.consul.serviceSuffix)));
+        const watchAll = () =>
+          Promise.all(
+            table()
+              .services()
+              .map((s) => directory.watch(s + cfg.platform.consul.serviceSuffix)),
+          );
         await watchAll();
         ctx.onRefresh(async () => {
           await watchAll();

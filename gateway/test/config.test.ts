@@ -47,7 +47,9 @@ describe('gateway configuration: the route table', () => {
       } catch (err) {
         refusal = (err as Error).message;
       }
-      expect(refusal, JSON.stringify(route)).to.match(/gateway\.routes\[0\]: /).and.to.match(reason);
+      expect(refusal, JSON.stringify(route))
+        .to.match(/gateway\.routes\[0\]: /)
+        .and.to.match(reason);
     }
   });
 

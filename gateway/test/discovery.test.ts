@@ -20,7 +20,10 @@ describe('the gateway on its own: route timeout, configuration fallback, re-regi
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
     const port = (slow.address() as { port: number }).port;
     const id = `slow-service-test-${RUN_ID}`;
-    await fetch('http://127.0.0.1:8500/v1/agent/service/register', { method: 'PUT', body: JSON.stringify({ Name: id, ID: id, Address: '127.0.0.1', Port: port, Check: { HTTP: `http://127.0.0.1:${port}/health`, Interval: '1s', Status: 'passing' } }) });
+    await fetch('http://127.0.0.1:8500/v1/agent/service/register', {
+      method: 'PUT',
+      body: JSON.stringify({ Name: id, ID: id, Address: '127.0.0.1', Port: port, Check: { HTTP: `http://127.0.0.1:${port}/health`, Interval: '1s', Status: 'passing' } }),
+    });
     stops.push(async () => {
       await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${id}`, { method: 'PUT' });
       slow.closeAllConnections();

@@ -18,7 +18,20 @@ const SEEDS = { throughputPerSec: 944.41, averageMs: 26, maxMs: 1090, stdDevMs: 
 
 function jmeterCommand(o: Options, props: Record<string, string>, outDir: string): string[] {
   const home = process.env.JMETER_HOME ?? '<JMETER_HOME>';
-  const args = [...jvmArgs(), '-jar', path.join(home, 'bin/ApacheJMeter.jar'), '-n', '-t', path.join(JMETER_DIR, `${o.plan}.jmx`), '-q', path.join(JMETER_DIR, 'results.properties'), '-l', path.join(outDir, 'results.jtl'), '-j', path.join(outDir, 'jmeter.log')];
+  const args = [
+    ...jvmArgs(),
+    '-jar',
+    path.join(home, 'bin/ApacheJMeter.jar'),
+    '-n',
+    '-t',
+    path.join(JMETER_DIR, `${o.plan}.jmx`),
+    '-q',
+    path.join(JMETER_DIR, 'results.properties'),
+    '-l',
+    path.join(outDir, 'results.jtl'),
+    '-j',
+    path.join(outDir, 'jmeter.log'),
+  ];
   // Three INFO lines per thread (started, done, finished) are 45,000 synchronous log writes in a
   // rush, CPU the load generator shares with the platform on this box.
   args.push('-Ljmeter.threads=WARN');
@@ -33,7 +46,14 @@ function runJMeter(args: string[], cwd: string, timeoutMs: number): Promise<void
     const child = spawn('java', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = (out: NodeJS.WriteStream) => (d: Buffer) =>
       // log4j's own start-up notices about JMeter's plugin scanning are noise here.
-      out.write(d.toString().split('\n').filter((l) => l && !l.includes('StatusConsoleListener')).map((l) => `  ${l}\n`).join(''));
+      out.write(
+        d
+          .toString()
+          .split('\n')
+          .filter((l) => l && !l.includes('StatusConsoleListener'))
+          .map((l) => `  ${l}\n`)
+          .join(''),
+      );
     child.stdout.on('data', relay(process.stdout));
     child.stderr.on('data', relay(process.stderr));
     let timedOut = false;
@@ -105,19 +125,52 @@ async function main() {
   // A load generator short of CPU sends later than planned: how the plan's pace was actually kept.
   const firstStart = samples.reduce((m, x) => Math.min(m, x.timeStamp), Infinity);
   const sentOverSec = (samples.reduce((m, x) => Math.max(m, x.timeStamp), -Infinity) - firstStart) / 1000;
-  const pacing = o.plan === 'rush'
-    ? { plannedPerSec: Math.round(o.threads / o.rampup), plannedOverSec: o.rampup, sentOverSec }
-    : { plannedPerSec: o.rate, achievedPerSec: figures.throughputPerSec };
+  const pacing = o.plan === 'rush' ? { plannedPerSec: Math.round(o.threads / o.rampup), plannedOverSec: o.rampup, sentOverSec } : { plannedPerSec: o.rate, achievedPerSec: figures.throughputPerSec };
   console.table([
-    { run: `${o.plan} (this)`, samples: figures.samples, 'req/s': figures.throughputPerSec, avgMs: figures.averageMs, p50Ms: figures.medianMs, p95Ms: figures.p95Ms, p99Ms: figures.p99Ms, maxMs: figures.maxMs, stdDevMs: figures.stdDevMs, 'error%': figures.errorPct },
+    {
+      run: `${o.plan} (this)`,
+      samples: figures.samples,
+      'req/s': figures.throughputPerSec,
+      avgMs: figures.averageMs,
+      p50Ms: figures.medianMs,
+      p95Ms: figures.p95Ms,
+      p99Ms: figures.p99Ms,
+      maxMs: figures.maxMs,
+      stdDevMs: figures.stdDevMs,
+      'error%': figures.errorPct,
+    },
     ...(o.plan === 'rush' ? [{ run: 'seeds (001)', samples: 15_000, 'req/s': SEEDS.throughputPerSec, avgMs: SEEDS.averageMs, maxMs: SEEDS.maxMs, stdDevMs: SEEDS.stdDevMs }] : []),
   ]);
-  console.log(o.plan === 'rush'
-    ? `pace: ${o.threads} requests planned over ${o.rampup} s (${pacing.plannedPerSec} req/s), sent over ${sentOverSec.toFixed(1)} s`
-    : `pace: ${o.rate} req/s planned, ${figures.throughputPerSec} req/s achieved${figures.throughputPerSec < 0.9 * o.rate ? ' (short of the target: the platform or JMeter ran out of CPU or threads)' : ''}`);
-  console.log(`outcomes ${JSON.stringify(outcomes)}; servers accepted ${rec.accepted}; rows ${rec.rows} (${new Set(persisted).size} distinct users); Redis claims ${rec.redisClaims}; issuedQuantity ${rec.issuedQuantity}; all rows in MySQL ${Math.max(0, rec.drainedAfterMs - jmeterDoneMs)} ms after JMeter ended; 1-min load average ${loadAverage.before.toFixed(2)} before, ${loadAverage.after.toFixed(2)} after (${os.cpus().length} cores)`);
+  console.log(
+    o.plan === 'rush'
+      ? `pace: ${o.threads} requests planned over ${o.rampup} s (${pacing.plannedPerSec} req/s), sent over ${sentOverSec.toFixed(1)} s`
+      : `pace: ${o.rate} req/s planned, ${figures.throughputPerSec} req/s achieved${figures.throughputPerSec < 0.9 * o.rate ? ' (short of the target: the platform or JMeter ran out of CPU or threads)' : ''}`,
+  );
+  console.log(
+    `outcomes ${JSON.stringify(outcomes)}; servers accepted ${rec.accepted}; rows ${rec.rows} (${new Set(persisted).size} distinct users); Redis claims ${rec.redisClaims}; issuedQuantity ${rec.issuedQuantity}; all rows in MySQL ${Math.max(0, rec.drainedAfterMs - jmeterDoneMs)} ms after JMeter ended; 1-min load average ${loadAverage.before.toFixed(2)} before, ${loadAverage.after.toFixed(2)} after (${os.cpus().length} cores)`,
+  );
   const file = path.join(outDir, 'summary.json');
-  fs.writeFileSync(file, JSON.stringify({ runId, options: o, jvmArgs: jvmArgs(), couponId: coupon.id, loadAverage, cores: os.cpus().length, pacing, summary, reconciliation: rec, persistedRows: persisted.length, problems, seeds: SEEDS }, null, 2));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        runId,
+        options: o,
+        jvmArgs: jvmArgs(),
+        couponId: coupon.id,
+        loadAverage,
+        cores: os.cpus().length,
+        pacing,
+        summary,
+        reconciliation: rec,
+        persistedRows: persisted.length,
+        problems,
+        seeds: SEEDS,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`results: ${outDir} (results.jtl, jmeter.log, summary.json${o.report ? ', report/' : ''})`);
   if (problems.length > 0) {
     console.error(`CHECKS FAILED:\n  ${problems.join('\n  ')}`);

@@ -81,5 +81,15 @@ export function jmeterProperties(o: Options, couponId: number, csv: string): Rec
  */
 export function jvmArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   if (env.JMETER_JVM_ARGS) return env.JMETER_JVM_ARGS.trim().split(/\s+/);
-  return ['-Xss256k', '-Xms1g', '-Xmx1g', '-XX:MaxMetaspaceSize=256m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=100', '-XX:G1ReservePercent=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
+  return [
+    '-Xss256k',
+    '-Xms1g',
+    '-Xmx1g',
+    '-XX:MaxMetaspaceSize=256m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=100',
+    '-XX:G1ReservePercent=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+  ];
 }

@@ -43,7 +43,12 @@ describe('JMeter plans', () => {
       expect(warmUp).to.include({ 'HTTPSampler.method': 'GET', 'HTTPSampler.path': '/health/live' });
       // The runner summarises the samples labelled issue only.
       expect(xml).to.contain('testclass="HTTPSamplerProxy" testname="issue"');
-      expect(issue).to.include({ 'HTTPSampler.method': 'POST', 'HTTPSampler.path': '/api/coupons/${__P(couponId,1)}/issues', 'HTTPSampler.domain': '${__P(host,127.0.0.1)}', 'HTTPSampler.port': '${__P(port,8080)}' });
+      expect(issue).to.include({
+        'HTTPSampler.method': 'POST',
+        'HTTPSampler.path': '/api/coupons/${__P(couponId,1)}/issues',
+        'HTTPSampler.domain': '${__P(host,127.0.0.1)}',
+        'HTTPSampler.port': '${__P(port,8080)}',
+      });
       expect(xml).to.match(/<stringProp name="Header.name">Authorization<\/stringProp>\s*<stringProp name="Header.value">Bearer \$\{token\}<\/stringProp>/);
       expect(el.CSVDataSet[0]).to.include({ variableNames: 'userId,token', shareMode: 'shareMode.all', delimiter: ',', ignoreFirstLine: 'false' });
       const assertion = el.ResponseAssertion[0];
@@ -62,7 +67,7 @@ describe('JMeter plans', () => {
     });
   }
 
-  it('when the rush plan is read, then it is the seeds\' plan: 15,000 threads, 20 s ramp-up, one loop, one token per thread never reused', () => {
+  it("when the rush plan is read, then it is the seeds' plan: 15,000 threads, 20 s ramp-up, one loop, one token per thread never reused", () => {
     const el = elements(read('rush.jmx'));
     expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,15000)}', 'ThreadGroup.ramp_time': '${__P(rampup,20)}', 'ThreadGroup.scheduler': 'false' });
     expect(read('rush.jmx')).to.match(/<stringProp name="LoopController.loops">1<\/stringProp>/);
@@ -80,7 +85,12 @@ describe('JMeter plans', () => {
   });
 
   it('when the JTL settings are read, then each sample carries the CSV user and the problem code the runner counts by', () => {
-    const props = Object.fromEntries(read('results.properties').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('=') as [string, string]));
+    const props = Object.fromEntries(
+      read('results.properties')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split('=') as [string, string]),
+    );
     expect(props).to.include({ 'jmeter.save.saveservice.output_format': 'csv', 'jmeter.save.saveservice.timestamp_format': 'ms', sample_variables: 'userId,problemCode' });
   });
 });

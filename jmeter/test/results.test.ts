@@ -2,13 +2,17 @@ import { expect } from 'chai';
 import { parseCsv, readJtl, summarize, type Sample } from '../src/jtl';
 import { verify } from '../src/verify';
 
-const HEADER = 'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect,"userId","problemCode"';
+const HEADER =
+  'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect,"userId","problemCode"';
 const line = (ts: number, elapsed: number, code: string, success: boolean, userId: number, problem = '', failure = '') =>
   [ts, elapsed, 'issue', code, 'x', 'Flash crowd 1-1', 'text', success, failure, 280, 439, 1, 1, 'http://127.0.0.1:8080/api/coupons/7/issues', elapsed, 0, 1, userId, problem].join(',');
 
 describe('JTL results and the count checks', () => {
   it('when a field is quoted with commas, quotes and line breaks, then it stays one field', () => {
-    expect(parseCsv('a,"b,""c""\nd",e\r\nf,g,\n')).to.deep.equal([['a', 'b,"c"\nd', 'e'], ['f', 'g', '']]);
+    expect(parseCsv('a,"b,""c""\nd",e\r\nf,g,\n')).to.deep.equal([
+      ['a', 'b,"c"\nd', 'e'],
+      ['f', 'g', ''],
+    ]);
   });
 
   it('when a JTL is summarised, then throughput spans first start to last end and outcomes are counted by problem code', () => {
@@ -27,7 +31,16 @@ describe('JTL results and the count checks', () => {
   });
 
   describe('verify', () => {
-    const sample = (userId: number, code: '202' | '409', problemCode = ''): Sample => ({ label: 'issue', timeStamp: 0, elapsed: 1, responseCode: code, success: true, failureMessage: '', userId: String(userId), problemCode });
+    const sample = (userId: number, code: '202' | '409', problemCode = ''): Sample => ({
+      label: 'issue',
+      timeStamp: 0,
+      elapsed: 1,
+      responseCode: code,
+      success: true,
+      failureMessage: '',
+      userId: String(userId),
+      problemCode,
+    });
     const crowd = [sample(1, '202'), sample(2, '202'), sample(3, '409', 'SOLD_OUT'), sample(4, '409', 'SOLD_OUT')];
     const rec = { couponId: 7, totalQuantity: 2, issuedQuantity: 2, redisClaims: 2, redisConfirmed: 2, redisRevoked: 0, rows: 2, divergence: 0, consistent: true, accepted: 2 };
     const o = { plan: 'rush' as const, users: 4, quantity: 2 };

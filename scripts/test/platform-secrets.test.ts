@@ -7,7 +7,10 @@ import { REPO_ROOT } from '@coupon-rush/platform';
 
 /** A process listening on an ephemeral port with `cwd` as its working directory, the way start_bg leaves a service. */
 async function listenerIn(cwd: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-e', "const s = require('node:http').createServer((q, r) => r.end()).listen(0, '127.0.0.1', () => console.log(s.address().port))"], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', "const s = require('node:http').createServer((q, r) => r.end()).listen(0, '127.0.0.1', () => console.log(s.address().port))"], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`listener exited ${code}`)));

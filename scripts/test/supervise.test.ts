@@ -136,7 +136,9 @@ describe('supervisor (scripts/supervise.js under npm start)', function () {
     // Passing or not: every registration the agent holds for this port.
     const registeredOnPort = async () => {
       const all = (await (await fetch('http://127.0.0.1:8500/v1/agent/services')).json()) as Record<string, { ID: string; Service: string; Port: number }>;
-      return Object.values(all).filter((s) => s.Service === `user-service-test-${RUN_ID}` && s.Port === run.port).map((s) => s.ID);
+      return Object.values(all)
+        .filter((s) => s.Service === `user-service-test-${RUN_ID}` && s.Port === run.port)
+        .map((s) => s.ID);
     };
 
     const first = await eventually(async () => run.state().state === 'running' && (await ready(run.port)) && (await onPort()).length === 1 && run.state(), 30_000);
@@ -182,11 +184,17 @@ describe('supervisor (scripts/supervise.js under npm start)', function () {
     const exits = run.supervisorLog().filter((l) => l.message === 'service exited, restarting');
     expect(exits.slice(0, 4).map((l) => l.inMs)).to.deep.equal([500, 1000, 2000, 4000]);
     expect(exits.slice(0, 4).map((l) => l.code)).to.deep.equal([3, 3, 3, 3]);
-    const starts = run.supervisorLog().filter((l) => l.message === 'service started').map((l) => Date.parse(l.timestamp));
+    const starts = run
+      .supervisorLog()
+      .filter((l) => l.message === 'service started')
+      .map((l) => Date.parse(l.timestamp));
     for (let i = 1; i < 4; i++) expect(starts[i] - starts[i - 1], `gap before start ${i + 1}`).to.be.at.least(exits[i - 1].inMs);
 
     await eventually(async () => run.state().state === 'restarting', 5_000, 20);
-    const pendingMs = run.supervisorLog().filter((l) => l.message === 'service exited, restarting').at(-1)!.inMs;
+    const pendingMs = run
+      .supervisorLog()
+      .filter((l) => l.message === 'service exited, restarting')
+      .at(-1)!.inMs;
     const stoppedAt = Date.now();
     process.kill(run.supervisorPid, 'SIGTERM');
     await eventually(async () => !alive(run.supervisorPid), 5_000, 20);
@@ -226,7 +234,14 @@ describe('supervisor (scripts/supervise.js under npm start)', function () {
       const now = Date.now();
       const created = await http('POST', `${url}/coupons`, {
         headers: ADMIN,
-        body: { title: 'Supervised', totalQuantity: 10, discountAmount: 1000, minOrderAmount: 0, issueStartAt: new Date(now - 3600_000).toISOString(), issueEndAt: new Date(now + 3600_000).toISOString() },
+        body: {
+          title: 'Supervised',
+          totalQuantity: 10,
+          discountAmount: 1000,
+          minOrderAmount: 0,
+          issueStartAt: new Date(now - 3600_000).toISOString(),
+          issueEndAt: new Date(now + 3600_000).toISOString(),
+        },
       });
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
       const id = created.body.id as number;

@@ -64,7 +64,9 @@ function readCheckWrite(db: Knex, couponId: number, userId: number): Promise<Cla
     if (await trx('issued_coupons').where({ coupon_id: couponId, user_id: userId }).first('id')) return 'ALREADY_ISSUED';
     if (coupon!.issuedQuantity >= coupon!.totalQuantity) return 'SOLD_OUT';
     await recordIssue(trx, couponId, userId);
-    await trx('coupons').where('id', couponId).update({ issued_quantity: coupon!.issuedQuantity + 1 });
+    await trx('coupons')
+      .where('id', couponId)
+      .update({ issued_quantity: coupon!.issuedQuantity + 1 });
     return 'ISSUED';
   });
 }

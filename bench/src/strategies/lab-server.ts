@@ -28,7 +28,11 @@ const REFUSALS: Record<Exclude<ClaimAnswer, 'ISSUED'>, (couponId: number) => App
 };
 
 function listening(port: number, stop: () => Promise<void>): void {
-  const shutdown = () => stop().then(() => process.exit(0), () => process.exit(1));
+  const shutdown = () =>
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   // shutdown settles both ways itself (exit 0 or 1): nothing is left to reject.
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());

@@ -65,7 +65,7 @@ async function deleteKeys(keyPrefix: string): Promise<void> {
   const redis = connectRedis(config.redis);
   try {
     for (const pattern of [`${keyPrefix}*`, `mutex:${keyPrefix}*`]) {
-      for (let cursor = '0'; ; ) {
+      for (let cursor = '0'; ;) {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         if (keys.length > 0) await redis.del(...keys);
         if ((cursor = next) === '0') break;
@@ -108,7 +108,9 @@ interface Prepared {
 }
 
 const startInstances = (strategy: Strategy, overrides: object, startTimeoutMs: number) =>
-  Promise.all(Array.from({ length: INSTANCES }, () => startBenchServer('strategies/lab-server.js', 'LAB_LISTENING', { LAB_STRATEGY: strategy, LAB_OVERRIDES: JSON.stringify(overrides) }, startTimeoutMs)));
+  Promise.all(
+    Array.from({ length: INSTANCES }, () => startBenchServer('strategies/lab-server.js', 'LAB_LISTENING', { LAB_STRATEGY: strategy, LAB_OVERRIDES: JSON.stringify(overrides) }, startTimeoutMs)),
+  );
 
 async function prepareLabStrategy(strategy: LabStrategy, runId: string, quantity: number): Promise<Prepared> {
   const { database, keyPrefix, overrides } = isolation(runId, strategy);
@@ -124,7 +126,12 @@ async function prepareLabStrategy(strategy: LabStrategy, runId: string, quantity
     if (UNIQUE_PAIR.includes(strategy)) await requireUniquePair(db);
     const couponId = await createLabCoupon(db, quantity);
     instances.push(...(await startInstances(strategy, overrides, 15_000)));
-    const drained = () => settled(() => rowCount(db, couponId), () => true, 10_000);
+    const drained = () =>
+      settled(
+        () => rowCount(db, couponId),
+        () => true,
+        10_000,
+      );
     return { db, couponId, instances, drained, close };
   } catch (err) {
     await close();
@@ -157,7 +164,14 @@ async function preparePlatformPath(runId: string, quantity: number): Promise<Pre
     const res = await fetch(`${couponService.url}/coupons`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-user-id': '1', 'x-user-role': 'ADMIN' },
-      body: JSON.stringify({ title: `strategy lab ${runId}`, totalQuantity: quantity, discountAmount: 1000, minOrderAmount: 0, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() }),
+      body: JSON.stringify({
+        title: `strategy lab ${runId}`,
+        totalQuantity: quantity,
+        discountAmount: 1000,
+        minOrderAmount: 0,
+        issueStartAt: new Date(now - 60_000).toISOString(),
+        issueEndAt: new Date(now + 3_600_000).toISOString(),
+      }),
     });
     if (res.status !== 201) throw new Error(`lab coupon: ${res.status} ${await res.text()}`);
     const couponId = ((await res.json()) as { id: number }).id;
@@ -167,7 +181,11 @@ async function preparePlatformPath(runId: string, quantity: number): Promise<Pre
       // Every 202 the instances answered (their own count: wrk drops answers in flight at its
       // deadline) must become a row once the consumer catches up.
       const accepted = await acceptedByServers(`issue-coupon-service${serviceSuffix}`);
-      await settled(() => rowCount(counts, couponId), (rows) => rows >= accepted, 60_000);
+      await settled(
+        () => rowCount(counts, couponId),
+        (rows) => rows >= accepted,
+        60_000,
+      );
     };
     return { db, couponId, instances, drained, close };
   } catch (err) {

@@ -19,7 +19,20 @@ type AttemptOutcome = UpstreamAnswer | Exclude<ProxyFailure, 'no-instance'> | 'r
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the identity headers only the gateway may set. */
-const DROPPED_REQUEST_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'x-user-id', 'x-user-role', 'host', 'content-length']);
+const DROPPED_REQUEST_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'x-user-id',
+  'x-user-role',
+  'host',
+  'content-length',
+]);
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
 
 export interface UpstreamRequest {
@@ -57,7 +70,11 @@ export class UpstreamProxy {
   private readonly pools = new Map<string, { pool: Pool; used: number }>();
   private readonly pruner: NodeJS.Timeout;
 
-  constructor(private readonly directory: ServiceDirectory, private readonly maxSockets: number, private readonly serviceSuffix = '') {
+  constructor(
+    private readonly directory: ServiceDirectory,
+    private readonly maxSockets: number,
+    private readonly serviceSuffix = '',
+  ) {
     this.pruner = setInterval(() => this.prune(), IDLE_POOL_MS).unref();
   }
 
@@ -110,7 +127,8 @@ export class UpstreamProxy {
     if (!instance) return x.done('no-instance');
     // The gateway passes its trace context explicitly (no AsyncLocalStorage): each attempt is a
     // CLIENT span under the request's, and its traceparent goes upstream.
-    const call = x.traced && startChildSpan(x.traced, x.method, SpanKind.CLIENT, { 'http.request.method': x.method, 'server.address': instance.address, 'server.port': instance.port, 'url.path': x.up.path });
+    const call =
+      x.traced && startChildSpan(x.traced, x.method, SpanKind.CLIENT, { 'http.request.method': x.method, 'server.address': instance.address, 'server.port': instance.port, 'url.path': x.up.path });
     if (call?.traceparent) x.headers.traceparent = call.traceparent;
     this.send(x, instance, call?.span, (outcome) => {
       if (typeof outcome !== 'string') return x.done(outcome);

@@ -15,7 +15,10 @@ export interface LedgerDurability {
  * failover now could lose it, so the caller must not act on it (a claim is released and refused).
  */
 export class ClaimNotReplicated extends Error {
-  constructor(readonly acknowledged: number, readonly required: number) {
+  constructor(
+    readonly acknowledged: number,
+    readonly required: number,
+  ) {
     super(`ledger write held by ${acknowledged} of ${required} required replicas`);
   }
 }
@@ -45,7 +48,11 @@ export class ClaimLedger {
   private waitInFlight?: Promise<number>;
   private waitQueued?: Promise<number>;
 
-  constructor(redis: Redis, private readonly prefix: string, private readonly durability: LedgerDurability = { replicas: 0, timeoutMs: 0 }) {
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    private readonly durability: LedgerDurability = { replicas: 0, timeoutMs: 0 },
+  ) {
     this.redis = redis as Redis & ClaimCommands;
     const commands = this.redis as unknown as { couponClaim?: unknown };
     if (!commands.couponClaim) {
@@ -64,10 +71,12 @@ export class ClaimLedger {
     if (!this.waitInFlight) {
       acked = this.waitInFlight = this.sendWait(replicas, timeoutMs);
     } else {
-      acked = this.waitQueued ??= this.waitInFlight.catch(() => 0).then(() => {
-        this.waitQueued = undefined;
-        return (this.waitInFlight = this.sendWait(replicas, timeoutMs));
-      });
+      acked = this.waitQueued ??= this.waitInFlight
+        .catch(() => 0)
+        .then(() => {
+          this.waitQueued = undefined;
+          return (this.waitInFlight = this.sendWait(replicas, timeoutMs));
+        });
     }
     return acked.then((n) => {
       if (n < replicas) throw new ClaimNotReplicated(n, replicas);
@@ -172,11 +181,7 @@ export class ClaimLedger {
   }
 
   async counts(couponId: number): Promise<{ claims: number; confirmed: number; revoked: number }> {
-    const [claims, confirmed, revoked] = await Promise.all([
-      this.redis.scard(this.claimsKey(couponId)),
-      this.redis.scard(this.confirmedKey(couponId)),
-      this.redis.scard(this.revokedKey(couponId)),
-    ]);
+    const [claims, confirmed, revoked] = await Promise.all([this.redis.scard(this.claimsKey(couponId)), this.redis.scard(this.confirmedKey(couponId)), this.redis.scard(this.revokedKey(couponId))]);
     return { claims, confirmed, revoked };
   }
 }

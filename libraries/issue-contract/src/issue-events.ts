@@ -20,7 +20,14 @@ export function topicName(prefix: string, topic: string): string {
 export function issueTopics(prefix: string): { issued: string; deadLetter: string; specs: Array<{ topic: string; numPartitions: number }> } {
   const issued = topicName(prefix, ISSUED_TOPIC);
   const deadLetter = topicName(prefix, ISSUED_DEAD_LETTER_TOPIC);
-  return { issued, deadLetter, specs: [{ topic: issued, numPartitions: 3 }, { topic: deadLetter, numPartitions: 1 }] };
+  return {
+    issued,
+    deadLetter,
+    specs: [
+      { topic: issued, numPartitions: 3 },
+      { topic: deadLetter, numPartitions: 1 },
+    ],
+  };
 }
 
 const positive = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;

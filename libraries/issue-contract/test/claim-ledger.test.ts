@@ -12,7 +12,15 @@ import { ClaimLedger } from '../src';
  */
 describe('the claim ledger (claim, mark published, confirm, revoke) under races', () => {
   const prefix = `test:${RUN_ID}:ledger:`;
-  const settings = { masterName: 'coupon-master', sentinels: [{ host: '127.0.0.1', port: 26379 }], keyPrefix: prefix, durableReplicas: 1, replicaAckTimeoutMs: 500, addressMap: new Map(), protocol: 3 as const };
+  const settings = {
+    masterName: 'coupon-master',
+    sentinels: [{ host: '127.0.0.1', port: 26379 }],
+    keyPrefix: prefix,
+    durableReplicas: 1,
+    replicaAckTimeoutMs: 500,
+    addressMap: new Map(),
+    protocol: 3 as const,
+  };
   const connections: Redis[] = [];
   const ledgers: ClaimLedger[] = [];
   let nextCoupon = 1;
@@ -39,7 +47,10 @@ describe('the claim ledger (claim, mark published, confirm, revoke) under races'
     const id = coupon();
     const results = await Promise.all(users(300).map((u) => ledgers[u % 3].claim(id, u, 50).then((r) => [u, r] as const)));
     expect(tally(results.map(([, r]) => r))).to.deep.equal({ ACCEPTED: 50, SOLD_OUT: 250 });
-    const accepted = results.filter(([, r]) => r === 'ACCEPTED').map(([u]) => String(u)).sort();
+    const accepted = results
+      .filter(([, r]) => r === 'ACCEPTED')
+      .map(([u]) => String(u))
+      .sort();
     expect((await connections[0].smembers(ledgers[0].claimsKey(id))).sort()).to.deep.equal(accepted);
   });
 

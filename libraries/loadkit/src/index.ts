@@ -62,7 +62,13 @@ export async function adminToken(gateway: string): Promise<string> {
 /** A coupon open from a minute ago for an hour; `quantity` null is unlimited. */
 export async function createCoupon(gateway: string, admin: string, title: string, quantity: number | null): Promise<{ id: number; totalQuantity: number | null }> {
   const now = Date.now();
-  return api(gateway, 'POST', '/api/coupons', { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() }, admin);
+  return api(
+    gateway,
+    'POST',
+    '/api/coupons',
+    { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() },
+    admin,
+  );
 }
 
 /**
@@ -85,7 +91,14 @@ export async function acceptedByServers(service = 'issue-coupon-service'): Promi
  * issued quantity agrees. Requests still in flight when the load stops finish afterwards, so the
  * accepted count is re-read too.
  */
-export async function drain(gateway: string, admin: string, couponId: number, acceptedSince: () => Promise<number>, loadStarted: number, timeoutMs = 120_000): Promise<Reconciliation & { accepted: number; drainedAfterMs: number }> {
+export async function drain(
+  gateway: string,
+  admin: string,
+  couponId: number,
+  acceptedSince: () => Promise<number>,
+  loadStarted: number,
+  timeoutMs = 120_000,
+): Promise<Reconciliation & { accepted: number; drainedAfterMs: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const accepted = await acceptedSince();

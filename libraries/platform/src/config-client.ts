@@ -33,7 +33,10 @@ export async function fetchEnvironment(serverUrl: string, application: string, p
  * into Object.prototype, and config text must never reach a prototype).
  */
 export async function loadConfig(loc: ConfigLocation, logger: Logger): Promise<LoadedConfig> {
-  const profiles = loc.profile.split(',').map((p) => p.trim()).filter(Boolean);
+  const profiles = loc.profile
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (loc.serverUrl) {
     try {
       const env = await fetchEnvironment(loc.serverUrl, loc.application, loc.profile, loc.label);

@@ -14,7 +14,10 @@ export function durationMillis(duration: string): number {
 export class ConfigReader {
   private readonly problems: string[] = [];
 
-  constructor(private readonly raw: Record<string, unknown>, private readonly source: string) {}
+  constructor(
+    private readonly raw: Record<string, unknown>,
+    private readonly source: string,
+  ) {}
 
   private get(path: string): unknown {
     return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), this.raw);

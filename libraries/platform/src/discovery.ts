@@ -216,7 +216,12 @@ export class ServiceDirectory {
     const was = this.members.get(service)?.panic ?? false;
     this.members.set(service, { instances, panic });
     if (panic && !was) this.logger.warn('every instance fails its health check: routing to all registered instances (panic mode)', { service, registered: entries.length });
-    if (!panic && was) this.logger.info(passing.length > 0 ? 'an instance passes its health check again: panic mode over' : 'no instance registered any more: panic mode over', { service, passing: passing.length, registered: entries.length });
+    if (!panic && was)
+      this.logger.info(passing.length > 0 ? 'an instance passes its health check again: panic mode over' : 'no instance registered any more: panic mode over', {
+        service,
+        passing: passing.length,
+        registered: entries.length,
+      });
     return passing;
   }
 

@@ -20,8 +20,7 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: Record<string, unknown>) =>
-  new AppError('VALIDATION_FAILED', 400, message, details);
+export const badRequest = (message: string, details?: Record<string, unknown>) => new AppError('VALIDATION_FAILED', 400, message, details);
 
 export interface Problem {
   type: string;

@@ -10,12 +10,7 @@ import type { Logger } from './logger';
  * on every other path. Any body sent is drained and ignored. Express costs several times this per
  * request (measured on the issue path).
  */
-export function bodilessPostRoute(
-  path: RegExp,
-  label: string,
-  logger: Logger,
-  handle: (req: http.IncomingMessage, param: string) => Promise<{ status: number; body: unknown }>,
-) {
+export function bodilessPostRoute(path: RegExp, label: string, logger: Logger, handle: (req: http.IncomingMessage, param: string) => Promise<{ status: number; body: unknown }>) {
   const answer = async (req: http.IncomingMessage, res: http.ServerResponse, param: string) => {
     try {
       const { status, body } = await handle(req, param);

@@ -93,10 +93,12 @@ export async function ensureTopics(s: KafkaSettings, clientId: string, topics: T
       try {
         for (;;) {
           const known = await one.fetchTopicMetadata({ topics: topics.map((t) => t.topic) }).catch(() => undefined);
-          const ready = known && topics.every((t) => {
-            const meta = known.topics.find((m) => m.name === t.topic);
-            return meta && meta.partitions.length >= t.numPartitions && meta.partitions.every((p) => p.leader >= 0);
-          });
+          const ready =
+            known &&
+            topics.every((t) => {
+              const meta = known.topics.find((m) => m.name === t.topic);
+              return meta && meta.partitions.length >= t.numPartitions && meta.partitions.every((p) => p.leader >= 0);
+            });
           if (ready) return;
           if (Date.now() > deadline) throw new Error(`broker ${broker} does not know the leaders of ${topics.map((t) => t.topic).join(', ')} after ${timeoutMs} ms`);
           await new Promise((r) => setTimeout(r, 100));

@@ -81,12 +81,7 @@ export function deepMerge<T extends Record<string, unknown>>(...layers: Array<Re
  * order: the application's file before application.yml, a profile document before the default one.
  * `read` returns a file's text or undefined when the file does not exist.
  */
-export function resolvePropertySources(
-  application: string,
-  profiles: string[],
-  read: (file: string) => string | undefined,
-  describe: (file: string) => string,
-): PropertySource[] {
+export function resolvePropertySources(application: string, profiles: string[], read: (file: string) => string | undefined, describe: (file: string) => string): PropertySource[] {
   const sources: PropertySource[] = [];
   const files = application === 'application' ? ['application.yml'] : [`${application}.yml`, 'application.yml'];
   for (const file of files) {

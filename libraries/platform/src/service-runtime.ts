@@ -42,9 +42,11 @@ function sharedFor<T>(reuseMs: number, produce: () => Promise<T>): () => Promise
       const next = produce();
       current = next;
       staleAt = Infinity;
-      void next.finally(() => {
-        if (current === next) staleAt = Date.now() + reuseMs;
-      }).catch(() => {});
+      void next
+        .finally(() => {
+          if (current === next) staleAt = Date.now() + reuseMs;
+        })
+        .catch(() => {});
     }
     return current;
   };
@@ -167,9 +169,14 @@ export type ServiceConfigSource<C extends { platform: PlatformSettings }> = Pick
  * sources (or config-repo's files when it is down or not asked), the variables of `env`, then the
  * overrides; parsed and checked by the service, so a missing or bad value throws.
  */
-export async function resolveServiceConfig<C extends { platform: PlatformSettings }>(def: ServiceConfigSource<C>, opts: StartOptions, logger: Logger, env: Record<string, string | undefined> = process.env): Promise<{ config: C; loaded: LoadedConfig }> {
+export async function resolveServiceConfig<C extends { platform: PlatformSettings }>(
+  def: ServiceConfigSource<C>,
+  opts: StartOptions,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ config: C; loaded: LoadedConfig }> {
   const profile = opts.profile ?? env.APP_PROFILE ?? 'dev';
-  const serverUrl = opts.configServerUrl === null ? undefined : opts.configServerUrl ?? env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888';
+  const serverUrl = opts.configServerUrl === null ? undefined : (opts.configServerUrl ?? env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888');
   const loaded = await loadConfig(
     {
       application: def.name,
@@ -267,10 +274,14 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   const hot = parts.hotRoute;
   const timeRequest = httpRequestTimer(metrics);
   const server = await listen(
-    tracedRequests((req: http.IncomingMessage, res: http.ServerResponse) => {
-      timeRequest(req, res);
-      if (!hot?.(req, res)) app(req, res);
-    }, routeOf, parts.trustsInboundTrace),
+    tracedRequests(
+      (req: http.IncomingMessage, res: http.ServerResponse) => {
+        timeRequest(req, res);
+        if (!hot?.(req, res)) app(req, res);
+      },
+      routeOf,
+      parts.trustsInboundTrace,
+    ),
     config.platform.port,
     config.platform.requestTimeoutMs,
     config.platform.host,

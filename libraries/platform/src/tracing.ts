@@ -1,6 +1,18 @@
 import {
-  context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, SpanKind,
-  type Attributes, type Context, type ContextManager, type Link, type Span, type TextMapGetter,
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  SpanKind,
+  type Attributes,
+  type Context,
+  type ContextManager,
+  type Link,
+  type Span,
+  type TextMapGetter,
 } from '@opentelemetry/api';
 import type http from 'node:http';
 import { suppressTracing } from '@opentelemetry/core';

@@ -5,7 +5,15 @@ describe('address maps (where a client connects for an address a server hands ou
   it('when config maps announced addresses, then Redis and Kafka settings carry them and unmapped ones stay as they are', () => {
     const r = new ConfigReader(
       {
-        redis: { masterName: 'm', sentinels: ['127.0.0.1:26379'], keyPrefix: 'cr:', durableReplicas: 1, replicaAckTimeoutMs: 500, protocol: 3, addressMap: [{ announced: '127.0.0.1:6379', connect: '127.0.0.1:30150' }] },
+        redis: {
+          masterName: 'm',
+          sentinels: ['127.0.0.1:26379'],
+          keyPrefix: 'cr:',
+          durableReplicas: 1,
+          replicaAckTimeoutMs: 500,
+          protocol: 3,
+          addressMap: [{ announced: '127.0.0.1:6379', connect: '127.0.0.1:30150' }],
+        },
         kafka: { brokers: ['127.0.0.1:9092'], replicationFactor: 3, addressMap: [{ announced: '127.0.0.1:9092', connect: 'proxy.local:30170' }] },
       },
       'test',

@@ -11,8 +11,20 @@ describe('docker-compose.yml', () => {
 
   it('when parsed, then it declares every component and every service of the platform', () => {
     expect(Object.keys(compose.services)).to.include.members([
-      'mysql', 'redis-master', 'redis-replica', 'redis-sentinel', 'kafka', 'consul', 'jaeger', 'prometheus', 'grafana',
-      'config-server', 'user-service', 'coupon-service', 'issue-coupon-service', 'gateway',
+      'mysql',
+      'redis-master',
+      'redis-replica',
+      'redis-sentinel',
+      'kafka',
+      'consul',
+      'jaeger',
+      'prometheus',
+      'grafana',
+      'config-server',
+      'user-service',
+      'coupon-service',
+      'issue-coupon-service',
+      'gateway',
     ]);
   });
 

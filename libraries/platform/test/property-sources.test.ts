@@ -6,7 +6,12 @@ describe('property sources', () => {
     'application.yml': 'a: 1\nshared: app\nlist: [1, 2, 3]\n---\non-profile: dev\nshared: app-dev\n',
     'svc.yml': 'shared: svc\nlist: [9]\n---\non-profile: dev\nonly: svc-dev\n',
   };
-  const sources = resolvePropertySources('svc', ['dev'], (f) => files[f], (f) => f);
+  const sources = resolvePropertySources(
+    'svc',
+    ['dev'],
+    (f) => files[f],
+    (f) => f,
+  );
 
   it('when a service and profile are resolved, then the service file precedes application.yml and a profile precedes the default', () => {
     expect(sources.map((s) => s.name)).to.deep.equal(['svc.yml (document #1, profile dev)', 'svc.yml (document #0)', 'application.yml (document #1, profile dev)', 'application.yml (document #0)']);
@@ -27,7 +32,12 @@ describe('property sources', () => {
     for (const key of ['__proto__.polluted', 'a.__proto__.polluted', 'a.constructor.prototype.polluted', 'list[0].__proto__.polluted']) {
       expect(() => unflatten({ [key]: 'yes' }), key).to.throw(/not allowed in a key/);
     }
-    const yaml = resolvePropertySources('svc', [], (f) => (f === 'svc.yml' ? '__proto__:\n  polluted: yes\n' : undefined), (f) => f);
+    const yaml = resolvePropertySources(
+      'svc',
+      [],
+      (f) => (f === 'svc.yml' ? '__proto__:\n  polluted: yes\n' : undefined),
+      (f) => f,
+    );
     expect(() => composeSources(yaml)).to.throw(/not allowed in a key/);
     expect(() => deepMerge({}, JSON.parse('{"__proto__": {"polluted": "yes"}}'))).to.throw(/not allowed in a key/);
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);

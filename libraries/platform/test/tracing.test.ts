@@ -46,7 +46,11 @@ describe('head sampling', () => {
     const seen: unknown[] = [];
     manager.with(outer, () => {
       seen.push(manager.active().getValue(key));
-      expect(() => manager.with(inner, () => { throw new Error('boom'); })).to.throw('boom');
+      expect(() =>
+        manager.with(inner, () => {
+          throw new Error('boom');
+        }),
+      ).to.throw('boom');
       seen.push(manager.active().getValue(key));
     });
     seen.push(manager.active().getValue(key));

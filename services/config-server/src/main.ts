@@ -6,7 +6,11 @@ import { environmentRoutes } from './routes/environment-routes';
 export const NAME = 'config-server';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<ConfigServerConfig> = { name: NAME, parseConfig, environment: { CONFIG_GIT_URI: 'git.uri', CONFIG_GIT_SEARCH_PATH: 'git.searchPath', CONFIG_DEFAULT_LABEL: 'git.defaultLabel' } };
+export const CONFIG: ServiceConfigSource<ConfigServerConfig> = {
+  name: NAME,
+  parseConfig,
+  environment: { CONFIG_GIT_URI: 'git.uri', CONFIG_GIT_SEARCH_PATH: 'git.searchPath', CONFIG_DEFAULT_LABEL: 'git.defaultLabel' },
+};
 
 export function start(opts: StartOptions = {}) {
   return startService<ConfigServerConfig>(

@@ -1,6 +1,13 @@
 import {
-  type ConfigReader, type KafkaSettings, type MysqlSettings, type PlatformSettings, type RedisSettings,
-  readKafkaSettings, readMysqlSettings, readPlatformSettings, readRedisSettings,
+  type ConfigReader,
+  type KafkaSettings,
+  type MysqlSettings,
+  type PlatformSettings,
+  type RedisSettings,
+  readKafkaSettings,
+  readMysqlSettings,
+  readPlatformSettings,
+  readRedisSettings,
 } from '@coupon-rush/platform';
 import type { StrandedClaimSettings } from './domain/stranded-claims';
 

@@ -1,7 +1,19 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
-import { KafkaProbe, MYSQL_ENVIRONMENT, RenewingProducer, connectRedis, ensureTopics, kafkaClient, openDatabase, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import {
+  KafkaProbe,
+  MYSQL_ENVIRONMENT,
+  RenewingProducer,
+  connectRedis,
+  ensureTopics,
+  kafkaClient,
+  openDatabase,
+  runFromCommandLine,
+  startService,
+  type StartOptions,
+  type ServiceConfigSource,
+} from '@coupon-rush/platform';
 import { ClaimLedger, issueTopics } from '@coupon-rush/issue-contract';
 import { parseConfig, type CouponServiceConfig } from './config';
 import { CampaignArchiveSchedule } from './domain/archive-campaigns';
@@ -35,7 +47,11 @@ export function start(opts: StartOptions = {}) {
         await writeBack.start(() => ctx.config().writeBack.intervalMs);
         const rowsPersisted = new Counter({ name: 'coupon_rows_persisted_total', help: 'Issued-coupon rows inserted by the consumer', registers: [ctx.metrics] });
         const deadLettered = new Counter({ name: 'coupon_events_dead_lettered_total', help: 'Issue events sent to the dead-letter topic', registers: [ctx.metrics] });
-        const persistRetries = new Counter({ name: 'coupon_event_batch_retries_total', help: 'Attempts to persist a batch of issue events that failed and were retried (MySQL or Redis unavailable)', registers: [ctx.metrics] });
+        const persistRetries = new Counter({
+          name: 'coupon_event_batch_retries_total',
+          help: 'Attempts to persist a batch of issue events that failed and were retried (MySQL or Redis unavailable)',
+          registers: [ctx.metrics],
+        });
         const deadLetters = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
         await deadLetters.connect();
         // The broker holds a fetch until 16 kB (~150 events) or 100 ms have gathered: under a crowd
@@ -91,16 +107,26 @@ export function start(opts: StartOptions = {}) {
         );
         strandedSweep.start();
 
-        const archiveRuns = new Counter({ name: 'coupon_campaign_archive_runs_total', help: 'Campaign archive runs by trigger and outcome', labelNames: ['trigger', 'outcome'], registers: [ctx.metrics] });
-        const archivedRows = new Counter({ name: 'coupon_campaign_archived_rows_total', help: 'Rows moved to the archive tables', labelNames: ['table'], registers: [ctx.metrics] });
-        const archive = new CampaignArchiveSchedule(db, () => ctx.config().archive, ctx.logger, (trigger, outcome, counts) => {
-          archiveRuns.inc({ trigger, outcome });
-          if (counts) {
-            archivedRows.inc({ table: 'campaigns' }, counts.campaigns);
-            archivedRows.inc({ table: 'coupon_codes' }, counts.codes);
-            archivedRows.inc({ table: 'code_redemptions' }, counts.redemptions);
-          }
+        const archiveRuns = new Counter({
+          name: 'coupon_campaign_archive_runs_total',
+          help: 'Campaign archive runs by trigger and outcome',
+          labelNames: ['trigger', 'outcome'],
+          registers: [ctx.metrics],
         });
+        const archivedRows = new Counter({ name: 'coupon_campaign_archived_rows_total', help: 'Rows moved to the archive tables', labelNames: ['table'], registers: [ctx.metrics] });
+        const archive = new CampaignArchiveSchedule(
+          db,
+          () => ctx.config().archive,
+          ctx.logger,
+          (trigger, outcome, counts) => {
+            archiveRuns.inc({ trigger, outcome });
+            if (counts) {
+              archivedRows.inc({ table: 'campaigns' }, counts.campaigns);
+              archivedRows.inc({ table: 'coupon_codes' }, counts.codes);
+              archivedRows.inc({ table: 'code_redemptions' }, counts.redemptions);
+            }
+          },
+        );
         archive.start();
         const redemptions = new Counter({ name: 'coupon_code_redemptions_total', help: 'Code redemption answers by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
 

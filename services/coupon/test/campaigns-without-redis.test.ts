@@ -33,7 +33,9 @@ describe('a coupon-service instance without Redis, archiving every second', func
     const m = coupon.config().mysql;
     const db = knex({ client: 'mysql2', connection: { host: m.host, port: m.port, user: m.user, password: m.password, database: m.database, timezone: 'Z' }, pool: { min: 0, max: 1 } });
     try {
-      await db('campaigns').where({ id: campaign.body.id }).update({ deleted_at: new Date(Date.now() - 721 * 3600_000) });
+      await db('campaigns')
+        .where({ id: campaign.body.id })
+        .update({ deleted_at: new Date(Date.now() - 721 * 3600_000) });
       await eventually(async () => Number((await db('campaigns_archive').where({ id: campaign.body.id }).count({ n: '*' }))[0].n) === 1, 10_000);
     } finally {
       await db.destroy();

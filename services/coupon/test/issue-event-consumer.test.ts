@@ -20,7 +20,11 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
 
   async function withCoupon(retries: number, check: (ctx: { coupon: RunningService<CouponServiceConfig>; db: Knex; topic: string; id: number }) => Promise<void>) {
     const name = `consumer-${retries}`;
-    const overrides = isolatedOverrides({ mysql: { database: `coupon_rush_test_${RUN_ID}_${name.replace('-', '_')}` }, kafka: { topicPrefix: `test-${RUN_ID}-${name}.` }, coupon: { consumer: { retries } } });
+    const overrides = isolatedOverrides({
+      mysql: { database: `coupon_rush_test_${RUN_ID}_${name.replace('-', '_')}` },
+      kafka: { topicPrefix: `test-${RUN_ID}-${name}.` },
+      coupon: { consumer: { retries } },
+    });
     const coupon = (await startCoupon({ port: 0, configServerUrl: null, overrides })) as RunningService<CouponServiceConfig>;
     const m = coupon.config().mysql;
     const db = knex({ client: 'mysql2', connection: { host: m.host, port: m.port, user: m.user, password: m.password, database: m.database }, pool: { min: 0, max: 1 } });
@@ -43,7 +47,11 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
     const producer = kafka.producer();
     await producer.connect();
     const users = Array.from({ length: EVENTS }, (_, i) => 910_000 + i);
-    await producer.send({ topic, acks: -1, messages: users.map((userId) => ({ key: String(couponId), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId, userId, issuedAt: new Date().toISOString() }) })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: users.map((userId) => ({ key: String(couponId), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId, userId, issuedAt: new Date().toISOString() }) })),
+    });
     await producer.disconnect();
     return users;
   };
@@ -60,10 +68,16 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
       const users = await publish(topic, id);
       await eventually(async () => (await metric(coupon, 'coupon_event_batch_retries_total')) >= 1, 20_000, 100);
       await db.raw('RENAME TABLE issued_coupons_hidden TO issued_coupons');
-      expect(await eventually(async () => {
-        const held = await holders(db, id);
-        return held.length === EVENTS && held;
-      }, 20_000, 200)).to.deep.equal(users);
+      expect(
+        await eventually(
+          async () => {
+            const held = await holders(db, id);
+            return held.length === EVENTS && held;
+          },
+          20_000,
+          200,
+        ),
+      ).to.deep.equal(users);
       expect(await metric(coupon, 'coupon_events_dead_lettered_total')).to.equal(0);
     });
   });
@@ -76,10 +90,16 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
       await eventually(async () => (await metric(coupon, 'coupon_event_batch_retries_total')) >= 2, 40_000, 200);
       expect(await holders(db, id).catch((err) => String(err))).to.match(/issued_coupons/);
       await db.raw('RENAME TABLE issued_coupons_hidden TO issued_coupons');
-      expect(await eventually(async () => {
-        const held = await holders(db, id);
-        return held.length === EVENTS && held;
-      }, 40_000, 200)).to.deep.equal(users);
+      expect(
+        await eventually(
+          async () => {
+            const held = await holders(db, id);
+            return held.length === EVENTS && held;
+          },
+          40_000,
+          200,
+        ),
+      ).to.deep.equal(users);
       await eventually(async () => (await metric(coupon, 'coupon_consumer_lag')) === 0, 20_000, 200);
       expect(await metric(coupon, 'coupon_events_dead_lettered_total')).to.equal(0);
     });

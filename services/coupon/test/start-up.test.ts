@@ -44,10 +44,22 @@ describe('coupon-service at start', function () {
     const run = spawnSync(process.execPath, [main], {
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, PORT: '0', CONFIG_SERVER_URL: 'http://127.0.0.1:9', APP_CONFIG_JSON: JSON.stringify(isolatedOverrides({ coupon: { writeBack: { intervalMs: 'often' }, codes: { batchSize: 0 } } })) },
+      env: {
+        ...process.env,
+        PORT: '0',
+        CONFIG_SERVER_URL: 'http://127.0.0.1:9',
+        APP_CONFIG_JSON: JSON.stringify(isolatedOverrides({ coupon: { writeBack: { intervalMs: 'often' }, codes: { batchSize: 0 } } })),
+      },
     });
     expect(run.status).to.equal(1);
-    const failure = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.message === 'startup failed');
-    expect(failure?.err, run.stderr.slice(-500)).to.match(/invalid configuration/).and.to.match(/coupon\.writeBack\.intervalMs/).and.to.match(/coupon\.codes\.batchSize/);
+    const failure = run.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.message === 'startup failed');
+    expect(failure?.err, run.stderr.slice(-500))
+      .to.match(/invalid configuration/)
+      .and.to.match(/coupon\.writeBack\.intervalMs/)
+      .and.to.match(/coupon\.codes\.batchSize/);
   });
 });

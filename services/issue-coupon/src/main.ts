@@ -1,6 +1,17 @@
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { KafkaProbe, RenewingProducer, ServiceDirectory, connectRedis, ensureTopics, kafkaClient, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import {
+  KafkaProbe,
+  RenewingProducer,
+  ServiceDirectory,
+  connectRedis,
+  ensureTopics,
+  kafkaClient,
+  runFromCommandLine,
+  startService,
+  type StartOptions,
+  type ServiceConfigSource,
+} from '@coupon-rush/platform';
 import { ClaimLedger, issueTopics } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
@@ -32,16 +43,33 @@ export function start(opts: StartOptions = {}) {
 
         const outcomes = new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
         const policyLoads = new Counter({ name: 'coupon_policy_loads_total', help: 'Coupon policies loaded from the coupon service (cache misses)', registers: [ctx.metrics] });
-        const cacheServed = new Counter({ name: 'coupon_policy_cache_requests_total', help: 'Policy lookups by the tier that answered (local and redis are hits)', labelNames: ['tier'], registers: [ctx.metrics] });
+        const cacheServed = new Counter({
+          name: 'coupon_policy_cache_requests_total',
+          help: 'Policy lookups by the tier that answered (local and redis are hits)',
+          labelNames: ['tier'],
+          registers: [ctx.metrics],
+        });
         const sendMetrics = {
           batchSize: new Histogram({ name: 'issue_event_batch_size', help: 'Issue events per Kafka send', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [ctx.metrics] }),
-          sendSeconds: new Histogram({ name: 'issue_event_send_seconds', help: 'Kafka send latency of one batch (acks=all), by result', labelNames: ['result'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [ctx.metrics] }),
+          sendSeconds: new Histogram({
+            name: 'issue_event_send_seconds',
+            help: 'Kafka send latency of one batch (acks=all), by result',
+            labelNames: ['result'],
+            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+            registers: [ctx.metrics],
+          }),
         };
 
-        const cache = new PolicyCache(redis, cfg.redis.keyPrefix, () => ctx.config().cache, async (id) => {
-          policyLoads.inc();
-          return fetchPolicy(directory, couponService, id, ctx.logger);
-        }, (tier) => cacheServed.inc({ tier }));
+        const cache = new PolicyCache(
+          redis,
+          cfg.redis.keyPrefix,
+          () => ctx.config().cache,
+          async (id) => {
+            policyLoads.inc();
+            return fetchPolicy(directory, couponService, id, ctx.logger);
+          },
+          (tier) => cacheServed.inc({ tier }),
+        );
         const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs });
         // Read from Redis when Prometheus scrapes: the live stock of the coupons being rushed here.
         new Gauge({
@@ -65,19 +93,25 @@ export function start(opts: StartOptions = {}) {
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
         const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;
-        const soldOut = new SoldOutFlags(() => ctx.config().cache.localTtlMs, (id) => void redis.publish(channel, String(id)).catch(() => {}));
+        const soldOut = new SoldOutFlags(
+          () => ctx.config().cache.localTtlMs,
+          (id) => void redis.publish(channel, String(id)).catch(() => {}),
+        );
         const subscriber = redis.duplicate();
         await subscriber.subscribe(channel);
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
         return {
           router: Router(),
-          hotRoute: issueHotRoute({
-            policy: (id) => cache.get(id),
-            soldOut,
-            ledger,
-            publisher,
-            outcome: (code) => outcomes.inc({ code }),
-          }, ctx.logger),
+          hotRoute: issueHotRoute(
+            {
+              policy: (id) => cache.get(id),
+              soldOut,
+              ledger,
+              publisher,
+              outcome: (code) => outcomes.inc({ code }),
+            },
+            ctx.logger,
+          ),
           readiness: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
             await publisher.close();

@@ -57,7 +57,10 @@ describe('issue-coupon on its own (no coupon service)', function () {
     expect((await ledger.counts(id)).claims).to.equal(3);
 
     // Every 202 is a record on the issue topic, for the coupon service to persist once it is back.
-    const accepted = answers.filter((a) => a.status === 202).map((a) => a.body.userId as number).sort((a, b) => a - b);
+    const accepted = answers
+      .filter((a) => a.status === 202)
+      .map((a) => a.body.userId as number)
+      .sort((a, b) => a - b);
     const kafka = new Kafka({ clientId: 'issue-alone-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `issue-alone-reader-${RUN_ID}` });
     await consumer.connect();

@@ -23,7 +23,11 @@ export function start(opts: StartOptions = {}) {
           tokens = tokenSettings(next);
         });
         return {
-          router: userRoutes(db, () => tokens, () => ctx.config().bcryptRounds),
+          router: userRoutes(
+            db,
+            () => tokens,
+            () => ctx.config().bcryptRounds,
+          ),
           readiness: { mysql: () => db.raw('SELECT 1') },
           close: () => db.destroy(),
         };

@@ -78,10 +78,9 @@ describe('campaigns of one-time codes, through the gateway', function () {
     await generate(campaign.id, 100_000);
     const ms = Date.now() - started;
     console.log(`      100,000 codes in ${ms} ms through the gateway: ${Math.round(100_000 / (ms / 1000))} codes/s`);
-    const [[stats]] = await db.raw(
-      "SELECT COUNT(*) AS n, COUNT(DISTINCT code) AS distinct_codes, SUM(code REGEXP '^[A-Z0-9]{16}$') AS well_formed FROM coupon_codes WHERE campaign_id = ?",
-      [campaign.id],
-    );
+    const [[stats]] = await db.raw("SELECT COUNT(*) AS n, COUNT(DISTINCT code) AS distinct_codes, SUM(code REGEXP '^[A-Z0-9]{16}$') AS well_formed FROM coupon_codes WHERE campaign_id = ?", [
+      campaign.id,
+    ]);
     expect([Number(stats.n), Number(stats.distinct_codes), Number(stats.well_formed)]).to.deep.equal([100_000, 100_000, 100_000]);
     expect((await http('GET', `${base}/campaigns/${campaign.id}`, { token: admin })).body.codes).to.deep.equal({ total: 100_000, redeemed: 0 });
   });
@@ -198,7 +197,11 @@ describe('campaigns of one-time codes, through the gateway', function () {
     const mine = redemptionsQuery(db, 10_000).toSQL().toNative();
     const [plan] = await db.raw(`EXPLAIN ${mine.sql}`, mine.bindings as Knex.RawBinding[]);
     console.log(`      a user's redemptions:\n${plan.map((p: any) => `        ${p.table} type=${p.type} key=${p.key} rows=${p.rows} ${p.Extra ?? ''}`).join('\n')}`);
-    expect(plan.map((p: any) => [p.table, p.key])).to.deep.equal([['r', 'code_redemptions_user_index'], ['c', 'PRIMARY'], ['k', 'PRIMARY']]);
+    expect(plan.map((p: any) => [p.table, p.key])).to.deep.equal([
+      ['r', 'code_redemptions_user_index'],
+      ['c', 'PRIMARY'],
+      ['k', 'PRIMARY'],
+    ]);
     expect(plan.map((p: any) => p.Extra).join(' ')).not.to.match(/filesort|temporary/);
   });
 
@@ -206,7 +209,9 @@ describe('campaigns of one-time codes, through the gateway', function () {
     const expiring = await newCampaign();
     await generate(expiring.id, 1);
     const [expired] = await codesOf(expiring.name);
-    await db('coupon_codes').where({ code: expired }).update({ expires_at: new Date(Date.now() - 1000) });
+    await db('coupon_codes')
+      .where({ code: expired })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     expect(answer(await redeem(expired, newUser()))).to.deep.equal([409, 'CODE_EXPIRED']);
 
     const doomed = await newCampaign();
@@ -240,11 +245,21 @@ describe('campaigns of one-time codes, through the gateway', function () {
     expect(early.status, JSON.stringify(early.body)).to.equal(200);
     expect(await rows('campaigns', { id: campaign.id })).to.equal(1);
 
-    await db('campaigns').where({ id: campaign.id }).update({ deleted_at: new Date(Date.now() - 721 * 3600_000) });
+    await db('campaigns')
+      .where({ id: campaign.id })
+      .update({ deleted_at: new Date(Date.now() - 721 * 3600_000) });
     const run = await http('POST', `${base}/campaigns/archive-runs`, { token: admin });
     expect(run.body).to.deep.equal({ campaigns: 1, codes: 3, redemptions: 1 });
-    expect([await rows('campaigns', { id: campaign.id }), await rows('coupon_codes', { campaign_id: campaign.id }), Number((await db('code_redemptions').whereIn('code_id', codeIds).count({ n: '*' }))[0].n)]).to.deep.equal([0, 0, 0]);
-    expect([await rows('campaigns_archive', { id: campaign.id }), await rows('coupon_codes_archive', { campaign_id: campaign.id }), Number((await db('code_redemptions_archive').whereIn('code_id', codeIds).count({ n: '*' }))[0].n)]).to.deep.equal([1, 3, 1]);
+    expect([
+      await rows('campaigns', { id: campaign.id }),
+      await rows('coupon_codes', { campaign_id: campaign.id }),
+      Number((await db('code_redemptions').whereIn('code_id', codeIds).count({ n: '*' }))[0].n),
+    ]).to.deep.equal([0, 0, 0]);
+    expect([
+      await rows('campaigns_archive', { id: campaign.id }),
+      await rows('coupon_codes_archive', { campaign_id: campaign.id }),
+      Number((await db('code_redemptions_archive').whereIn('code_id', codeIds).count({ n: '*' }))[0].n),
+    ]).to.deep.equal([1, 3, 1]);
 
     const again = await http('POST', `${base}/campaigns/archive-runs`, { token: admin });
     expect(again.body).to.deep.equal({ campaigns: 0, codes: 0, redemptions: 0 });
@@ -300,7 +315,7 @@ describe('campaigns of one-time codes, through the gateway', function () {
       ['GET', '/codes?page=-1', { token: admin }, 400, 'VALIDATION_FAILED'],
       ['GET', '/codes?size=101', { token: admin }, 400, 'VALIDATION_FAILED'],
       ['GET', '/codes?code=ABC', { token: admin }, 400, 'VALIDATION_FAILED'],
-      ['GET', "/codes?campaign=%27%20OR%201%3D1--&code=AAAAAAAAAAAAAAA%27", { token: admin }, 400, 'VALIDATION_FAILED'],
+      ['GET', '/codes?campaign=%27%20OR%201%3D1--&code=AAAAAAAAAAAAAAA%27', { token: admin }, 400, 'VALIDATION_FAILED'],
       ['GET', '/codes?campaign=a&campaign=b', { token: admin }, 400, 'VALIDATION_FAILED'],
       ['GET', '/codes?redemed=true', { token: admin }, 400, 'VALIDATION_FAILED'],
       ['GET', '/codes?sort=constructor', { token: admin }, 400, 'VALIDATION_FAILED'],

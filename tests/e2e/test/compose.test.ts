@@ -58,9 +58,18 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
     const copied = dockerfile
       .split('\n')
       .filter((l) => /^COPY /.test(l))
-      .flatMap((l) => l.replace(/^COPY\s+/, '').split(/\s+/).slice(0, -1));
+      .flatMap((l) =>
+        l
+          .replace(/^COPY\s+/, '')
+          .split(/\s+/)
+          .slice(0, -1),
+      );
     expect(dockerfile, 'the image builds with tsc -b tsconfig.json').to.match(/npx tsc -b tsconfig\.json/);
-    const ignored = fs.readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const ignored = fs
+      .readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const isIgnored = (rel: string) => ignored.some((p) => rel === p || rel.split('/').includes(p) || (p.startsWith('**/') && rel.split('/').includes(p.slice(3))));
     const image = fs.mkdtempSync(path.join(os.tmpdir(), 'coupon-rush-image-'));
     try {

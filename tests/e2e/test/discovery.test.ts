@@ -72,10 +72,14 @@ describe('discovery and refresh at the gateway, with user-service instances and 
       child.kill('SIGCONT');
       child.kill('SIGTERM');
     });
-    const [instance] = await eventually(async () => {
-      const all = await health();
-      return all.length === 1 && all[0].passing && all;
-    }, 30_000, 200);
+    const [instance] = await eventually(
+      async () => {
+        const all = await health();
+        return all.length === 1 && all[0].passing && all;
+      },
+      30_000,
+      200,
+    );
     const gateway = await startGateway({ port: 0, configServerUrl: null, overrides: isolatedOverrides({ consul: { serviceSuffix: suffix } }) });
     stops.push(() => gateway.stop());
     const login = () => call('POST', `${gateway.url}/api/users/login`, { body: { email: 'admin@coupon.local', password: 'admin1234!' } });
@@ -101,10 +105,14 @@ describe('discovery and refresh at the gateway, with user-service instances and 
     // Deregistered while the process still runs and answers: gone from Consul means gone from the gateway.
     await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${encodeURIComponent(instance.id)}`, { method: 'PUT' });
     expect((await call('GET', `http://127.0.0.1:${instance.port}/health/live`)).status).to.equal(200);
-    const gone = await eventually(async () => {
-      const res = await login();
-      return res.status === 503 && res;
-    }, 5_000, 100);
+    const gone = await eventually(
+      async () => {
+        const res = await login();
+        return res.status === 503 && res;
+      },
+      5_000,
+      100,
+    );
     expect(gone.body.code).to.equal('SERVICE_UNAVAILABLE');
     expect(await panicGauge()).to.equal(0);
   });

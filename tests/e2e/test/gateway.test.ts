@@ -59,7 +59,10 @@ describe('gateway, end to end through Consul', function () {
 
   it('when a plain user creates a coupon, then 403 FORBIDDEN and nothing is written', async () => {
     const before = (await http('GET', `${base}/coupons?size=1`)).body.total;
-    const res = await http('POST', `${base}/coupons`, { token: tokenFor(99, 'USER'), body: { title: 'x', totalQuantity: 1, discountAmount: 1, issueStartAt: '2026-01-01T00:00:00Z', issueEndAt: '2030-01-01T00:00:00Z' } });
+    const res = await http('POST', `${base}/coupons`, {
+      token: tokenFor(99, 'USER'),
+      body: { title: 'x', totalQuantity: 1, discountAmount: 1, issueStartAt: '2026-01-01T00:00:00Z', issueEndAt: '2030-01-01T00:00:00Z' },
+    });
     expect(res.status).to.equal(403);
     expect(res.body.code).to.equal('FORBIDDEN');
     expect((await http('GET', `${base}/coupons?size=1`)).body.total).to.equal(before);

@@ -83,7 +83,10 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   });
 
   it('when the window is not open or already closed, then 409 ISSUE_WINDOW_CLOSED and nothing is claimed', async () => {
-    for (const window of [[HOUR, 2 * HOUR], [-2 * HOUR, -HOUR]] as Array<[number, number]>) {
+    for (const window of [
+      [HOUR, 2 * HOUR],
+      [-2 * HOUR, -HOUR],
+    ] as Array<[number, number]>) {
       const id = await newCoupon(5, window);
       const res = await issueAs(id, users(1)[0]);
       expect([res.status, res.body.code]).to.deep.equal([409, 'ISSUE_WINDOW_CLOSED']);
@@ -116,7 +119,14 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     const event = JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId: user, issuedAt: new Date().toISOString() });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [{ key: String(id), value: event }, { key: String(id), value: event }, { key: String(id), value: '{not json' }] });
+    await producer.send({
+      topic,
+      messages: [
+        { key: String(id), value: event },
+        { key: String(id), value: event },
+        { key: String(id), value: '{not json' },
+      ],
+    });
     await producer.send({ topic, messages: [{ key: String(id), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId: later, issuedAt: new Date().toISOString() }) }] });
     await producer.disconnect();
     await settled(id, 2);
@@ -135,7 +145,10 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     const extra = users(3);
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: extra.map((userId) => ({ key: String(id), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId, issuedAt: new Date().toISOString() }) })) });
+    await producer.send({
+      topic,
+      messages: extra.map((userId) => ({ key: String(id), value: JSON.stringify({ eventId: crypto.randomUUID(), couponId: id, userId, issuedAt: new Date().toISOString() }) })),
+    });
     await producer.disconnect();
     await settled(id, 2);
 
@@ -196,10 +209,14 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       expect((await issueAs(id, next)).body.code).to.equal('SOLD_OUT');
       await eventually(async () => (await reconciliation(id)).redisClaims === 0, 15_000, 250);
       expect((await reconciliation(id)).redisRevoked).to.equal(1);
-      const again = await eventually(async () => {
-        const res = await issueAs(id, next);
-        return res.status === 202 && res;
-      }, 10_000, 250);
+      const again = await eventually(
+        async () => {
+          const res = await issueAs(id, next);
+          return res.status === 202 && res;
+        },
+        10_000,
+        250,
+      );
       expect(again.body.status).to.equal('ACCEPTED');
       await settled(id, 1);
     } finally {
@@ -226,10 +243,14 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       const onOther = () => http('POST', `${other.url}/coupons/${id}/issues`, { headers: as(third) });
       expect((await onOther()).body.code, 'the other instance refuses from the announcement').to.equal('SOLD_OUT');
       expect((await reconciliation(id)).redisClaims, 'without claiming').to.equal(0);
-      const accepted = await eventually(async () => {
-        const res = await onOther();
-        return res.status === 202 && res;
-      }, 5_000, 100);
+      const accepted = await eventually(
+        async () => {
+          const res = await onOther();
+          return res.status === 202 && res;
+        },
+        5_000,
+        100,
+      );
       expect(accepted.body.status).to.equal('ACCEPTED');
       await settled(id, 1);
     } finally {

@@ -29,7 +29,10 @@ describe('a login surge through the gateway', function () {
 
   /** This test's instance as Consul sees it (other tests of the run may leave instances behind). */
   const ownInstance = async () => {
-    const entries = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/user-service-test-${RUN_ID}`)).json()) as Array<{ Service: { Meta: Record<string, string> }; Checks: Array<{ Status: string; Output: string }> }>;
+    const entries = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/user-service-test-${RUN_ID}`)).json()) as Array<{
+      Service: { Meta: Record<string, string> };
+      Checks: Array<{ Status: string; Output: string }>;
+    }>;
     const own = entries.find((e) => e.Service.Meta.pid === String(child.pid));
     if (!own) return undefined;
     const failing = own.Checks.filter((c) => c.Status !== 'passing');
@@ -68,7 +71,10 @@ describe('a login surge through the gateway', function () {
     sampling = false;
     await sampler;
 
-    for (const [phase, r] of [['sign-ups', signUps], ['logins', logIns]] as const) {
+    for (const [phase, r] of [
+      ['sign-ups', signUps],
+      ['logins', logIns],
+    ] as const) {
       console.log(`      ${CROWD} ${phase}: p99 ${r.p99.toFixed(0)} ms, all answered in ${r.wallMs} ms, statuses ${JSON.stringify(tally(r.statuses))}`);
     }
     expect(tally(signUps.statuses)).to.deep.equal({ 201: CROWD });

@@ -69,11 +69,22 @@ describe('observability: one trace per request, metrics on every process, Promet
   before(async () => {
     for (const [name, dir] of SERVICES) {
       logs[name] = [];
-      children.push(spawnService(dir, { telemetry: true, overrides: { tracing: { sampleRatio: 1 }, gateway: { traceTrust: { header: 'X-Trace-Key', value: TRACE_KEY } } }, env: { LOG_LEVEL: 'info' }, logLines: logs[name] }));
-      const [instance] = await eventually(async () => {
-        const list = await passingInstances(name);
-        return list.length > 0 && list;
-      }, 30_000, 200);
+      children.push(
+        spawnService(dir, {
+          telemetry: true,
+          overrides: { tracing: { sampleRatio: 1 }, gateway: { traceTrust: { header: 'X-Trace-Key', value: TRACE_KEY } } },
+          env: { LOG_LEVEL: 'info' },
+          logLines: logs[name],
+        }),
+      );
+      const [instance] = await eventually(
+        async () => {
+          const list = await passingInstances(name);
+          return list.length > 0 && list;
+        },
+        30_000,
+        200,
+      );
       ports[name] = instance.port;
       instanceIds.push(instance.id);
     }
@@ -96,23 +107,28 @@ describe('observability: one trace per request, metrics on every process, Promet
     expect(traceId, 'traceresponse header').to.be.a('string');
 
     // Spans arrive from three processes, each exporting in its own batch.
-    const request = await eventually(async () => {
-      const t = await jaegerTrace(traceId);
-      const services = new Set(t?.spans.map((s) => serviceOf(t, s)));
-      const complete = t && services.has('gateway') && services.has('issue-coupon-service') && t.spans.some((s) => s.operationName.startsWith('create '));
-      return complete && t;
-    }, 20_000, 300);
+    const request = await eventually(
+      async () => {
+        const t = await jaegerTrace(traceId);
+        const services = new Set(t?.spans.map((s) => serviceOf(t, s)));
+        const complete = t && services.has('gateway') && services.has('issue-coupon-service') && t.spans.some((s) => s.operationName.startsWith('create '));
+        return complete && t;
+      },
+      20_000,
+      300,
+    );
     const names = request.spans.map((s) => `${serviceOf(request, s)}: ${s.operationName}`);
     expect(names).to.include.members(['gateway: POST', 'issue-coupon-service: POST']);
-    expect(request.spans.some((s) => serviceOf(request, s) === 'issue-coupon-service' && dbSystem(s) === 'redis'), `redis span in ${names}`).to.equal(true);
+    expect(
+      request.spans.some((s) => serviceOf(request, s) === 'issue-coupon-service' && dbSystem(s) === 'redis'),
+      `redis span in ${names}`,
+    ).to.equal(true);
     const record = request.spans.find((s) => s.operationName.startsWith('create '))!;
     expect(tag(record, 'messaging.system')).to.equal('kafka');
     expect(tag(record, 'coupon.publish.outcome')).to.equal('ACKED');
 
     // The gateway's access line names the route, status and trace; no line carries the token.
-    const access = await eventually(async () =>
-      logs.gateway.map((l) => JSON.parse(l)).find((l) => l.message === 'access' && l.path === `/api/coupons/${created.body.id}/issues`),
-    );
+    const access = await eventually(async () => logs.gateway.map((l) => JSON.parse(l)).find((l) => l.message === 'access' && l.path === `/api/coupons/${created.body.id}/issues`));
     expect(access).to.include({ service: 'gateway', level: 'info', method: 'POST', route: 'coupon-issue', status: 202, trace_id: traceId });
     expect(access.span_id).to.match(/^[0-9a-f]{16}$/);
     expect(access.durationMs).to.be.a('number');
@@ -123,12 +139,16 @@ describe('observability: one trace per request, metrics on every process, Promet
     // The consumer's batch span is a trace of its own with a link to the record's span; the
     // MySQL insert of the row is inside it.
     const topic = String(tag(record, 'messaging.destination.name'));
-    const consumer = await eventually(async () => {
-      const params = new URLSearchParams({ service: 'coupon-service', operation: `process ${topic}`, start: String((now - 60_000) * 1000), end: String((Date.now() + 60_000) * 1000), limit: '50' });
-      const res = await fetch(`${JAEGER}/api/traces?${params}`);
-      const traces = ((await res.json()) as { data: JaegerTrace[] | null }).data ?? [];
-      return traces.find((t) => t.spans.some((s) => s.references.some((r) => r.spanID === record.spanID && r.traceID === traceId)));
-    }, 20_000, 500);
+    const consumer = await eventually(
+      async () => {
+        const params = new URLSearchParams({ service: 'coupon-service', operation: `process ${topic}`, start: String((now - 60_000) * 1000), end: String((Date.now() + 60_000) * 1000), limit: '50' });
+        const res = await fetch(`${JAEGER}/api/traces?${params}`);
+        const traces = ((await res.json()) as { data: JaegerTrace[] | null }).data ?? [];
+        return traces.find((t) => t.spans.some((s) => s.references.some((r) => r.spanID === record.spanID && r.traceID === traceId)));
+      },
+      20_000,
+      500,
+    );
     const inserts = consumer.spans.filter((s) => dbSystem(s) === 'mysql' && /insert/i.test(String(tag(s, 'db.query.text', 'db.statement') ?? s.operationName)));
     expect(inserts.length, `mysql insert among ${consumer.spans.map((s) => s.operationName)}`).to.be.greaterThan(0);
   });
@@ -164,10 +184,14 @@ describe('observability: one trace per request, metrics on every process, Promet
     // A sampled request sent after it: once its trace is in Jaeger, the first one would be too.
     const sampled = await fetch(`${gateway}/api/coupons?page=0&size=1`);
     const [, sampledId] = /^00-([0-9a-f]{32})-/.exec(sampled.headers.get('traceresponse') ?? '') ?? [];
-    await eventually(async () => {
-      const t = await jaegerTrace(sampledId);
-      return t?.spans.some((s) => serviceOf(t, s) === 'coupon-service');
-    }, 20_000, 300);
+    await eventually(
+      async () => {
+        const t = await jaegerTrace(sampledId);
+        return t?.spans.some((s) => serviceOf(t, s) === 'coupon-service');
+      },
+      20_000,
+      300,
+    );
     expect(await jaegerTrace(traceId)).to.equal(undefined);
   });
 
@@ -212,13 +236,19 @@ describe('observability: one trace per request, metrics on every process, Promet
 
     // Prometheus discovers the instances through Consul (refresh 5 s) and scrapes them (5 s).
     // Other instances of this run may be down on purpose (another test SIGKILLs one).
-    const targets = await eventually(async () => {
-      const res = (await (await fetch(`${PROMETHEUS}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string>; health: string }> } };
-      const ours = res.data.activeTargets.filter((t) => instanceIds.includes(t.labels.instance));
-      return ours.length === instanceIds.length && ours.every((t) => t.health === 'up') && ours;
-    }, 40_000, 1000);
+    const targets = await eventually(
+      async () => {
+        const res = (await (await fetch(`${PROMETHEUS}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string>; health: string }> } };
+        const ours = res.data.activeTargets.filter((t) => instanceIds.includes(t.labels.instance));
+        return ours.length === instanceIds.length && ours.every((t) => t.health === 'up') && ours;
+      },
+      40_000,
+      1000,
+    );
     expect(targets.map((t) => t.labels.job).sort()).to.deep.equal(SERVICES.map(([name]) => `${name}-test-${RUN_ID}`).sort());
-    const query = (await (await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(`sum(coupon_issue_requests_total{job="issue-coupon-service-test-${RUN_ID}"})`)}`)).json()) as { status: string };
+    const query = (await (await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(`sum(coupon_issue_requests_total{job="issue-coupon-service-test-${RUN_ID}"})`)}`)).json()) as {
+      status: string;
+    };
     expect(query.status).to.equal('success');
   });
 

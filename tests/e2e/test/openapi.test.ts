@@ -104,7 +104,12 @@ describe('the OpenAPI document, against real answers through the gateway', funct
         routed.add(match!.route.id);
       }
     }
-    expect(gateway.config().routes.map((r) => r.id).filter((id) => !routed.has(id))).to.deep.equal([]);
+    expect(
+      gateway
+        .config()
+        .routes.map((r) => r.id)
+        .filter((id) => !routed.has(id)),
+    ).to.deep.equal([]);
   });
 
   it('when users, coupons, campaigns and codes are used through the gateway, then every answer matches its documented status and schema', async () => {

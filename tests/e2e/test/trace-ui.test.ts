@@ -44,10 +44,14 @@ describe('trace UI: an issue request traced through the gateway reaches Zipkin, 
     const ports: Record<string, number> = {};
     for (const [service, dir] of SERVICES) {
       children.push(spawnService(dir, { telemetry: true, overrides: { tracing: { sampleRatio: 1 } }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP }, logLines: [] }));
-      const [instance] = await eventually(async () => {
-        const list = await passingInstances(service);
-        return list.length > 0 && list;
-      }, 30_000, 200);
+      const [instance] = await eventually(
+        async () => {
+          const list = await passingInstances(service);
+          return list.length > 0 && list;
+        },
+        30_000,
+        200,
+      );
       ports[service] = instance.port;
     }
     const gateway = `http://127.0.0.1:${ports.gateway}`;
@@ -67,22 +71,33 @@ describe('trace UI: an issue request traced through the gateway reaches Zipkin, 
 
   it("when a coupon is issued through the gateway, then its trace is in Jaeger's query API and in Zipkin's, with the gateway, issue-coupon, Redis and the Kafka record", async () => {
     // Each process exports every second, then Jaeger's batch processor and the zipkin exporter add a little.
-    const jaeger = await eventually(async () => {
-      const res = await fetch(`${JAEGER}/api/traces/${traceId}`);
-      const t = res.ok && ((await res.json()) as { data: Array<{ spans: Array<{ operationName: string }> }> }).data[0];
-      return t && t.spans.some((sp) => sp.operationName.startsWith('create ')) && t;
-    }, 20_000, 300);
-    zipkinTrace = await eventually(async () => {
-      const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`);
-      const spans = res.ok ? ((await res.json()) as ZipkinSpan[]) : [];
-      return spans.length >= jaeger.spans.length && spans;
-    }, 20_000, 300);
+    const jaeger = await eventually(
+      async () => {
+        const res = await fetch(`${JAEGER}/api/traces/${traceId}`);
+        const t = res.ok && ((await res.json()) as { data: Array<{ spans: Array<{ operationName: string }> }> }).data[0];
+        return t && t.spans.some((sp) => sp.operationName.startsWith('create ')) && t;
+      },
+      20_000,
+      300,
+    );
+    zipkinTrace = await eventually(
+      async () => {
+        const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`);
+        const spans = res.ok ? ((await res.json()) as ZipkinSpan[]) : [];
+        return spans.length >= jaeger.spans.length && spans;
+      },
+      20_000,
+      300,
+    );
     const names = zipkinTrace.map(name);
     expect(names).to.include.members(['gateway: post', 'issue-coupon-service: post']);
     const record = zipkinTrace.find((sp) => sp.name.startsWith('create '));
     expect(record, names.join(', ')).to.not.equal(undefined);
     expect(record!.tags).to.include({ 'messaging.system': 'kafka', 'coupon.publish.outcome': 'ACKED' });
-    expect(zipkinTrace.some((sp) => sp.localEndpoint?.serviceName === 'issue-coupon-service' && (sp.tags?.['db.system.name'] ?? sp.tags?.['db.system']) === 'redis'), names.join(', ')).to.equal(true);
+    expect(
+      zipkinTrace.some((sp) => sp.localEndpoint?.serviceName === 'issue-coupon-service' && (sp.tags?.['db.system.name'] ?? sp.tags?.['db.system']) === 'redis'),
+      names.join(', '),
+    ).to.equal(true);
     expect(zipkinTrace.length).to.equal(jaeger.spans.length);
 
     // Found the way the README tells an operator to find a slow one: by service and duration.

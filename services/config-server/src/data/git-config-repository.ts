@@ -8,7 +8,10 @@ export class GitConfigRepository {
   // Files at a commit never change, so they are cached by commit id.
   private readonly files = new Map<string, Map<string, string | undefined>>();
 
-  constructor(private readonly repoDir: string, private readonly searchPath: string) {}
+  constructor(
+    private readonly repoDir: string,
+    private readonly searchPath: string,
+  ) {}
 
   /** The commit a label points at, or undefined when git does not know the label. */
   async resolve(label: string): Promise<string | undefined> {

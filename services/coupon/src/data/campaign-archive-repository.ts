@@ -12,10 +12,7 @@ export interface ArchivedCounts {
  */
 async function moveToArchive(trx: Knex.Transaction, table: string, columns: string[], key: string, ids: number[], at: Date): Promise<number> {
   const list = columns.join(', ');
-  const [result] = await trx.raw(
-    `INSERT INTO ${table}_archive (${list}, archived_at) SELECT ${list}, ? FROM ${table} WHERE ${key} IN (${ids.map(() => '?').join(',')})`,
-    [at, ...ids],
-  );
+  const [result] = await trx.raw(`INSERT INTO ${table}_archive (${list}, archived_at) SELECT ${list}, ? FROM ${table} WHERE ${key} IN (${ids.map(() => '?').join(',')})`, [at, ...ids]);
   await trx(table).whereIn(key, ids).delete();
   return Number(result.affectedRows);
 }

@@ -58,11 +58,7 @@ export async function redeem(db: Knex, code: string, userId: number, at: Date): 
 }
 
 export async function codeState(db: Knex, code: string): Promise<CodeState | undefined> {
-  const row = await db('coupon_codes as c')
-    .join('campaigns as k', 'k.id', 'c.campaign_id')
-    .select('c.redeemed', 'c.expires_at', 'k.active', 'k.deleted_at')
-    .where('c.code', code)
-    .first();
+  const row = await db('coupon_codes as c').join('campaigns as k', 'k.id', 'c.campaign_id').select('c.redeemed', 'c.expires_at', 'k.active', 'k.deleted_at').where('c.code', code).first();
   return row && { campaignDeleted: row.deleted_at !== null, campaignActive: Boolean(row.active), redeemed: Boolean(row.redeemed), expiresAt: new Date(row.expires_at) };
 }
 

@@ -53,7 +53,10 @@ export async function findCoupon(db: Knex, id: number, trx?: Knex.Transaction): 
 
 export async function listCoupons(db: Knex, page: number, size: number): Promise<{ items: Coupon[]; total: number }> {
   const [rows, [{ total }]] = await Promise.all([
-    db('coupons').orderBy('id', 'desc').limit(size).offset(page * size),
+    db('coupons')
+      .orderBy('id', 'desc')
+      .limit(size)
+      .offset(page * size),
     db('coupons').count({ total: '*' }),
   ]);
   return { items: rows.map(toCoupon), total: Number(total) };

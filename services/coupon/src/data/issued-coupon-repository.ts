@@ -55,6 +55,9 @@ export async function couponsOutOfSync(db: Knex): Promise<number[]> {
 
 /** Coupons whose issue window is open or closed less than `graceMs` ago: the ones claims can be pending for. */
 export async function couponsIssuing(db: Knex, at: Date, graceMs: number): Promise<number[]> {
-  const rows = await db('coupons').select('id').where('issue_start_at', '<=', at).andWhere('issue_end_at', '>', new Date(at.getTime() - graceMs));
+  const rows = await db('coupons')
+    .select('id')
+    .where('issue_start_at', '<=', at)
+    .andWhere('issue_end_at', '>', new Date(at.getTime() - graceMs));
   return rows.map((r) => Number(r.id));
 }

@@ -32,7 +32,10 @@ export async function persistIssued(db: Knex, ledger: ClaimLedger, events: Issue
   }
   for (const [couponId, users] of byCoupon) {
     const list = [...users.values()];
-    const allowed = await ledger.confirm(couponId, list.map((e) => e.userId));
+    const allowed = await ledger.confirm(
+      couponId,
+      list.map((e) => e.userId),
+    );
     const confirmed = list.filter((_, i) => allowed[i]);
     result.revoked += list.length - confirmed.length;
     if (confirmed.length === 0) continue;
@@ -42,7 +45,11 @@ export async function persistIssued(db: Knex, ledger: ClaimLedger, events: Issue
         result.rejected.push(...confirmed.map((event) => ({ event, reason: 'COUPON_NOT_FOUND' as const })));
         return;
       }
-      const existing = await usersAlreadyIssued(trx, couponId, confirmed.map((e) => e.userId));
+      const existing = await usersAlreadyIssued(
+        trx,
+        couponId,
+        confirmed.map((e) => e.userId),
+      );
       let fresh = confirmed.filter((e) => !existing.has(e.userId));
       result.duplicates += confirmed.length - fresh.length;
       if (coupon.totalQuantity !== null) {

@@ -12,7 +12,10 @@ export class IssuedQuantityWriteBack {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
-  constructor(private readonly db: Knex, private readonly logger: Logger) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly logger: Logger,
+  ) {}
 
   mark(couponIds: number[]): void {
     for (const id of couponIds) this.dirty.add(id);

@@ -20,7 +20,10 @@ export interface IssueDependencies {
 export class SoldOutFlags {
   private readonly until = new Map<number, number>();
 
-  constructor(private readonly ttlMs: () => number, private readonly announce: (id: number) => void = () => {}) {}
+  constructor(
+    private readonly ttlMs: () => number,
+    private readonly announce: (id: number) => void = () => {},
+  ) {}
 
   has(id: number): boolean {
     const t = this.until.get(id);

@@ -7,5 +7,4 @@ export const soldOut = () => new AppError('SOLD_OUT', 409, 'All coupons have bee
 export const alreadyIssued = () => new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon');
 /** A dependency is down; `why` names which, never its internals. */
 export const issueUnavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`);
-export const outcomeUnknown = () =>
-  new AppError('ISSUE_OUTCOME_UNKNOWN', 504, 'The issue could be neither confirmed nor undone; asking again answers ALREADY_ISSUED if it was issued');
+export const outcomeUnknown = () => new AppError('ISSUE_OUTCOME_UNKNOWN', 504, 'The issue could be neither confirmed nor undone; asking again answers ALREADY_ISSUED if it was issued');
