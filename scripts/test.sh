@@ -4,9 +4,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The typed lint first (eslint.config.mjs; it needs the node modules, not the build or components),
-# so that a floating or misused promise fails the run before anything starts.
+# so that a floating or misused promise, or an unformatted file, fails the run before anything starts.
 ensure_node_modules
 npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
+npx prettier --check . || die "prettier: the files above are not formatted (npx prettier --write . formats them)"
 prepare
 # The strategy lab's test drives its load with wrk, as npm run bench does.
 apt_install wrk
