@@ -49,7 +49,12 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
   });
 
   it('when each service resolves its configuration on a developer machine (dev profile, config-repo, only the secrets set), then every value it needs is there: config-repo holds every default', async () => {
-    for (const name of Object.keys(SERVICES)) await resolveIn(name, { JWT_SECRET: 'x'.repeat(32), DB_PASSWORD: 'coupon', PORT: '0' });
+    // scripts/lib.sh's SERVICES: the port npm start waits on for each service.
+    const ports = Object.fromEntries([...fs.readFileSync(path.join(REPO_ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/"([a-z-]+):[\w/-]+:(\d+)"/g)].map((m) => [m[1], Number(m[2])]));
+    for (const name of Object.keys(SERVICES)) {
+      const { config } = await resolveIn(name, { JWT_SECRET: 'x'.repeat(32), DB_PASSWORD: 'coupon' });
+      expect(config.platform.port, `${name}'s server.port in config-repo`).to.equal(ports[name]);
+    }
   });
 
   it('when the sources the Dockerfile copies are built as its RUN line builds them, then tsc -b succeeds', function () {
