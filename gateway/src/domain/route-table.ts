@@ -33,7 +33,9 @@ export class RouteTable {
       if (segments.length < pattern.length) continue;
       if (!pattern.every((p, i) => p === '*' || p === segments[i])) continue;
       const rest = segments.slice(route.stripPrefix).join('/');
-      return { route, upstreamPath: `/${rest}${query}` };
+      // A trailing slash is kept: /console/ (a directory's index) is not /console.
+      const trailing = rest !== '' && pathname.endsWith('/') ? '/' : '';
+      return { route, upstreamPath: `/${rest}${trailing}${query}` };
     }
     return undefined;
   }

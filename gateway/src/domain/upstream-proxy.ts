@@ -12,8 +12,57 @@ export interface UpstreamAnswer {
   body: string;
 }
 
+/**
+ * An upstream's answer that is a stream of server-sent events (`text/event-stream`): its head now,
+ * its body relayed chunk by chunk for as long as both ends stay (the console's live view).
+ */
+export interface UpstreamStream {
+  status: number;
+  headers: http.OutgoingHttpHeaders;
+  relayTo(res: http.ServerResponse): void;
+}
+
 /** How one attempt on one instance went. */
-type AttemptOutcome = UpstreamAnswer | Exclude<ProxyFailure, 'no-instance'> | 'reset';
+type AttemptOutcome = UpstreamAnswer | UpstreamStream | Exclude<ProxyFailure, 'no-instance'> | 'reset';
+
+/**
+ * Relays an event stream: chunks that arrive before the gateway has written the head are held,
+ * a client that cannot keep up pauses the upstream, and a client that leaves aborts it.
+ */
+class EventStreamRelay {
+  private sink?: http.ServerResponse;
+  private held: Buffer[] = [];
+  private ended = false;
+
+  constructor(private readonly controller: { abort(reason: Error): void; pause(): void; resume(): void }) {}
+
+  relayTo(res: http.ServerResponse): void {
+    this.sink = res;
+    res.on('close', () => {
+      if (!this.ended) this.controller.abort(new Error('the client closed the stream'));
+    });
+    res.on('drain', () => this.controller.resume());
+    for (const chunk of this.held) res.write(chunk);
+    this.held = [];
+    if (this.ended) res.end();
+  }
+
+  data(chunk: Buffer): void {
+    if (!this.sink) this.held.push(chunk);
+    else if (!this.sink.write(chunk)) this.controller.pause();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.sink?.end();
+  }
+
+  /** The upstream failed after its head was sent: all the client can learn is a cut stream. */
+  fail(): void {
+    this.ended = true;
+    this.sink?.destroy();
+  }
+}
 
 /** Methods a client may repeat safely (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -50,7 +99,7 @@ interface Exchange {
   up: UpstreamRequest;
   headers: http.OutgoingHttpHeaders;
   traced?: Span;
-  done: (result: UpstreamAnswer | ProxyFailure) => void;
+  done: (result: UpstreamAnswer | UpstreamStream | ProxyFailure) => void;
 }
 
 /** Pools unused this long are closed: their instance has most likely left. */
@@ -64,7 +113,7 @@ const IDLE_POOL_MS = 60_000;
  * undici's Pool rather than node's http.request: a minimal proxy on this machine relays 5,050 req/s
  * with it against 3,240–3,600 with http.request + pipe (same upstream, wrk -c64). Answers are
  * small JSON, so they are read whole and handed back, for the gateway to write with the headers in
- * one write.
+ * one write; only server-sent event streams are relayed as they come.
  */
 export class UpstreamProxy {
   private readonly pools = new Map<string, { pool: Pool; used: number }>();
@@ -103,7 +152,7 @@ export class UpstreamProxy {
    * Forwards one request; `done` gets the upstream's answer or why there is none. Callbacks, not
    * promises: an async function and a promise per step are work on every proxied request.
    */
-  forward(req: http.IncomingMessage, body: Buffer, up: UpstreamRequest, done: (result: UpstreamAnswer | ProxyFailure) => void): void {
+  forward(req: http.IncomingMessage, body: Buffer, up: UpstreamRequest, done: (result: UpstreamAnswer | UpstreamStream | ProxyFailure) => void): void {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (!DROPPED_REQUEST_HEADERS.has(name) && value !== undefined) headers[name] = value;
@@ -146,11 +195,18 @@ export class UpstreamProxy {
     });
   }
 
-  /** One exchange through undici's dispatch API: callbacks, no response stream. */
+  /** One exchange through undici's dispatch API: callbacks, no response stream object. */
   private send(x: Exchange, instance: ServiceInstance, span: Span | undefined, sent: (outcome: AttemptOutcome) => void): void {
     let status = 502;
     let answerHeaders: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
+    let relay: EventStreamRelay | undefined;
+    const endSpan = () => {
+      if (!span) return;
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: 2 });
+      span.end();
+    };
     this.poolFor(instance).dispatch(
       {
         method: x.method as 'GET',
@@ -163,29 +219,33 @@ export class UpstreamProxy {
       {
         // Its presence selects undici's current handler interface (the older one wants onConnect).
         onRequestStart: () => {},
-        onResponseStart: (_controller, statusCode, responseHeaders) => {
+        onResponseStart: (controller, statusCode, responseHeaders) => {
           status = statusCode;
           answerHeaders = responseHeaders;
+          const type = responseHeaders['content-type'];
+          if (statusCode === 200 && typeof type === 'string' && type.startsWith('text/event-stream')) {
+            const streamRelay = (relay = new EventStreamRelay(controller));
+            sent({ status, headers: answerHeadersOf(responseHeaders), relayTo: (res) => streamRelay.relayTo(res) });
+          }
         },
         onResponseData: (_controller, chunk) => {
-          chunks.push(chunk);
+          if (relay) relay.data(chunk);
+          else chunks.push(chunk);
         },
         onResponseEnd: () => {
+          endSpan();
+          if (relay) return relay.end();
           // latin1 keeps the bytes as they are; one string lets node send headers and body together.
           const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('latin1');
-          const out: http.OutgoingHttpHeaders = {};
-          for (const name in answerHeaders) {
-            if (!DROPPED_RESPONSE_HEADERS.has(name) && answerHeaders[name] !== undefined) out[name] = answerHeaders[name];
-          }
+          const out = answerHeadersOf(answerHeaders);
           out['content-length'] = text.length;
-          if (span) {
-            span.setAttribute('http.response.status_code', status);
-            if (status >= 500) span.setStatus({ code: 2 });
-            span.end();
-          }
           sent({ status, headers: out, body: text });
         },
-        onResponseError: (_controller, err) => sent(outcomeOf(err)),
+        onResponseError: (_controller, err) => {
+          if (!relay) return sent(outcomeOf(err));
+          endSpan();
+          relay.fail();
+        },
       },
     );
   }
@@ -195,6 +255,14 @@ export class UpstreamProxy {
     for (const { pool } of this.pools.values()) void pool.destroy().catch(() => {});
     this.pools.clear();
   }
+}
+
+function answerHeadersOf(upstream: Record<string, string | string[] | undefined>): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    if (!DROPPED_RESPONSE_HEADERS.has(name) && upstream[name] !== undefined) out[name] = upstream[name];
+  }
+  return out;
 }
 
 function outcomeOf(err: unknown): Exclude<AttemptOutcome, UpstreamAnswer> {

@@ -4,7 +4,7 @@ import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenV
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { RouteTable, type RouteMatch } from '../domain/route-table';
-import type { ProxyFailure, UpstreamAnswer, UpstreamProxy } from '../domain/upstream-proxy';
+import type { ProxyFailure, UpstreamAnswer, UpstreamProxy, UpstreamStream } from '../domain/upstream-proxy';
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -55,6 +55,9 @@ function logAccess(write: AccessLog, req: http.IncomingMessage, res: http.Server
   });
 }
 
+/** Where the route table applies: the API and the console's page; the rest is the gateway's own. */
+const PROXIED = /^\/(api\/|console(\/|\?|$))/;
+
 /** Paths under /api/ that the gateway answers itself (through Express) instead of proxying. */
 const OWN_API = /^\/api\/docs\/?(\?|$)/;
 
@@ -69,7 +72,7 @@ function hasBody(req: http.IncomingMessage): boolean {
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
 /**
- * Everything under /api/ is proxied, answered straight from node's HTTP server (Express's own
+ * Everything under /api/ and /console is proxied, answered straight from node's HTTP server (Express's own
  * per-request cost is several times that of the proxying itself); the rest (health, metrics,
  * refresh, the API document) falls through to Express.
  */
@@ -81,6 +84,10 @@ export interface GatewayMetrics {
 /** An upstream's answer, as against an error (which has a status too, but no body text). */
 function isUpstreamAnswer(answer: unknown): answer is UpstreamAnswer {
   return !(answer instanceof Error) && typeof (answer as UpstreamAnswer)?.status === 'number' && typeof (answer as UpstreamAnswer).body === 'string';
+}
+
+function isUpstreamStream(answer: unknown): answer is UpstreamStream {
+  return !(answer instanceof Error) && typeof (answer as UpstreamStream)?.relayTo === 'function';
 }
 
 export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
@@ -101,9 +108,14 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
 
   /**
    * Where every answer on the proxy path is written: an upstream's as it came (headers and body in
-   * one write), anything else — a refusal, a failure, a bug — by the platform's sendError.
+   * one write, or an event stream relayed), anything else — a refusal, a failure, a bug — by the platform's sendError.
    */
   const reply = (req: http.IncomingMessage, res: http.ServerResponse, answer: unknown): void => {
+    if (isUpstreamStream(answer)) {
+      res.writeHead(answer.status, answer.headers);
+      res.flushHeaders();
+      return answer.relayTo(res);
+    }
     if (!isUpstreamAnswer(answer)) return sendError(logger, req, res, answer);
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body, 'latin1');
@@ -147,7 +159,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       .catch((err) => reply(req, res, err));
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (!req.url?.startsWith('/api/') || OWN_API.test(req.url)) return false;
+    if (!req.url || !PROXIED.test(req.url) || OWN_API.test(req.url)) return false;
     try {
       handle(req, res);
     } catch (err) {
