@@ -43,6 +43,19 @@ export async function findLiveCampaign(db: Knex | Knex.Transaction, id: number, 
   return row ? toCampaign(row) : undefined;
 }
 
+/** Live campaigns, newest first. */
+export async function listLiveCampaigns(db: Knex, page: number, size: number): Promise<{ items: Campaign[]; total: number }> {
+  const [rows, [{ total }]] = await Promise.all([
+    db('campaigns')
+      .whereNull('deleted_at')
+      .orderBy('id', 'desc')
+      .limit(size)
+      .offset(page * size),
+    db('campaigns').whereNull('deleted_at').count({ total: '*' }),
+  ]);
+  return { items: rows.map(toCampaign), total: Number(total) };
+}
+
 export async function countCodes(db: Knex, campaignId: number): Promise<CodeCounts> {
   const [row] = await db('coupon_codes').where({ campaign_id: campaignId }).select(db.raw('COUNT(*) AS total'), db.raw('COALESCE(SUM(redeemed), 0) AS redeemed'));
   return { total: Number(row.total), redeemed: Number(row.redeemed) };

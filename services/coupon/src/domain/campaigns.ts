@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
-import { countCodes, findLiveCampaign, insertCampaign, setCampaignActive, softDeleteCampaign, type Campaign, type CodeCounts } from '../data/campaign-repository';
-import { text } from './fields';
+import { countCodes, findLiveCampaign, insertCampaign, listLiveCampaigns, setCampaignActive, softDeleteCampaign, type Campaign, type CodeCounts } from '../data/campaign-repository';
+import { pageOf, text } from './fields';
 
 export const campaignNotFound = (id: number) => new AppError('CAMPAIGN_NOT_FOUND', 404, `Campaign ${id} does not exist`);
 
@@ -16,6 +16,12 @@ export async function getCampaign(db: Knex, id: number): Promise<Campaign & { co
   const campaign = await findLiveCampaign(db, id);
   if (!campaign) throw campaignNotFound(id);
   return { ...campaign, codes: await countCodes(db, id) };
+}
+
+export async function pageCampaigns(db: Knex, pageParam: unknown, sizeParam: unknown) {
+  const { page, size } = pageOf(pageParam, sizeParam);
+  const { items, total } = await listLiveCampaigns(db, page, size);
+  return { items, page, size, total };
 }
 
 /** PATCH {active}: suspends (false) or resumes (true) every code of the campaign in one write. */

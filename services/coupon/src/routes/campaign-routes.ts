@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Knex } from 'knex';
 import { callerOf, positiveId, requireAdmin } from '@coupon-rush/platform';
 import type { CampaignArchiveSchedule } from '../domain/archive-campaigns';
-import { changeCampaign, createCampaign, deleteCampaign, getCampaign } from '../domain/campaigns';
+import { changeCampaign, createCampaign, deleteCampaign, getCampaign, pageCampaigns } from '../domain/campaigns';
 import { listCodes } from '../domain/code-search';
 import { generateCodes } from '../domain/generate-codes';
 import { myRedemptions } from '../domain/redeem-code';
@@ -19,6 +19,10 @@ export function campaignRoutes({ db, archive, codeBatchSize }: CampaignRouteDeps
   router.post('/campaigns', async (req, res) => {
     requireAdmin(req);
     res.status(201).json(await createCampaign(db, req.body));
+  });
+  router.get('/campaigns', async (req, res) => {
+    requireAdmin(req);
+    res.json(await pageCampaigns(db, req.query.page, req.query.size));
   });
   router.post('/campaigns/archive-runs', async (req, res) => {
     requireAdmin(req);
