@@ -13,4 +13,4 @@ COPY jmeter jmeter
 COPY tests tests
 COPY scripts scripts
 COPY config-repo config-repo
-RUN npm ci --no-audit --no-fund && npx tsc -b tsconfig.json && git init -q && git add config-repo && git -c user.email=ci@local -c user.name=ci commit -qm config
+RUN npm ci --no-audit --no-fund && npx tsc -b tsconfig.json && node services/console/page/build.mjs && git init -q && git add config-repo && git -c user.email=ci@local -c user.name=ci commit -qm config

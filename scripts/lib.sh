@@ -4,7 +4,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/lib.sh"
 cd "$ROOT_DIR"
 
 # Service processes in start order, with the default port each takes from config-repo.
-SERVICES=("config-server:services/config-server:8888" "user-service:services/user:8081" "coupon-service:services/coupon:8082" "issue-coupon-service:services/issue-coupon:8083" "gateway:gateway:8080")
+SERVICES=("config-server:services/config-server:8888" "user-service:services/user:8081" "coupon-service:services/coupon:8082" "issue-coupon-service:services/issue-coupon:8083" "console-service:services/console:8084" "gateway:gateway:8080")
 
 # Preloaded into every service process: OpenTelemetry must patch http, express, ioredis and
 # mysql2 before the service requires them. OTEL_SDK_DISABLED=true runs without it.
@@ -45,6 +45,8 @@ ensure_node_modules() {
 
 build() {
   npx tsc -b tsconfig.json || die "TypeScript build failed"
+  # The console's page: type-checked and bundled by esbuild into services/console/dist/page.
+  node services/console/page/build.mjs || die "the console page build failed"
 }
 
 # Secrets come from the environment; for local runs they are generated once into .run/.

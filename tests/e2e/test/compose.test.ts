@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { REPO_ROOT, createLogger, resolveServiceConfig } from '@coupon-rush/platform';
 import { CONFIG as CONFIG_SERVER } from '@coupon-rush/config-server';
+import { CONFIG as CONSOLE_SERVICE } from '@coupon-rush/console-service';
 import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
 import { CONFIG as ISSUE_COUPON_SERVICE } from '@coupon-rush/issue-coupon-service';
 import { CONFIG as USER_SERVICE } from '@coupon-rush/user-service';
@@ -31,7 +32,14 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
     return env;
   }
 
-  const SERVICES = { 'config-server': CONFIG_SERVER, 'user-service': USER_SERVICE, 'coupon-service': COUPON_SERVICE, 'issue-coupon-service': ISSUE_COUPON_SERVICE, gateway: GATEWAY };
+  const SERVICES = {
+    'config-server': CONFIG_SERVER,
+    'user-service': USER_SERVICE,
+    'coupon-service': COUPON_SERVICE,
+    'issue-coupon-service': ISSUE_COUPON_SERVICE,
+    'console-service': CONSOLE_SERVICE,
+    gateway: GATEWAY,
+  };
   const logger = createLogger('compose-test', 'error');
 
   /** A service's configuration from config-repo's files (the config server serves the same ones) and `env`; a failure names the service and profile. */
@@ -51,13 +59,14 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
   it('when each service resolves its configuration on a developer machine (dev profile, config-repo, only the secrets set), then every value it needs is there: config-repo holds every default', async () => {
     // scripts/lib.sh's SERVICES: the port npm start waits on for each service.
     const ports = Object.fromEntries([...fs.readFileSync(path.join(REPO_ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/"([a-z-]+):[\w/-]+:(\d+)"/g)].map((m) => [m[1], Number(m[2])]));
+    expect(Object.keys(SERVICES), 'every service npm start starts').to.have.members(Object.keys(ports));
     for (const name of Object.keys(SERVICES)) {
       const { config } = await resolveIn(name, { JWT_SECRET: 'x'.repeat(32), DB_PASSWORD: 'coupon' });
       expect(config.platform.port, `${name}'s server.port in config-repo`).to.equal(ports[name]);
     }
   });
 
-  it('when the sources the Dockerfile copies are built as its RUN line builds them, then tsc -b succeeds', function () {
+  it('when the sources the Dockerfile copies are built as its RUN line builds them, then tsc -b and the console page build succeed', function () {
     this.timeout(300_000);
     const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
     const copied = dockerfile
@@ -94,6 +103,10 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
       }
       const build = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-b', 'tsconfig.json'], { cwd: image, encoding: 'utf8', timeout: 280_000 });
       expect(build.status, `${build.stdout}${build.stderr}`).to.equal(0);
+      expect(dockerfile, 'the image bundles the console page').to.match(/node services\/console\/page\/build\.mjs/);
+      const page = spawnSync(process.execPath, ['services/console/page/build.mjs'], { cwd: image, encoding: 'utf8', timeout: 120_000 });
+      expect(page.status, `${page.stdout}${page.stderr}`).to.equal(0);
+      expect(fs.existsSync(path.join(image, 'services/console/dist/page/assets/console.js')), 'the bundle in the image').to.equal(true);
     } finally {
       fs.rmSync(image, { recursive: true, force: true });
     }

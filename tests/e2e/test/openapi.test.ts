@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import type { RunningService } from '@coupon-rush/platform';
 import { http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
+import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
@@ -71,6 +72,7 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     services.push(await startUser({ port: 0, configServerUrl: null, overrides }));
     services.push(await startCoupon({ port: 0, configServerUrl: null, overrides }));
     services.push(await startIssue({ port: 0, configServerUrl: null, overrides }));
+    services.push(await startConsole({ port: 0, configServerUrl: null, overrides }));
     gateway = await startGateway({ port: 0, configServerUrl: null, overrides });
     services.push(gateway);
     base = gateway.url;
@@ -142,6 +144,18 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, 200, { token: admin });
     await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', 200, { token: user });
 
+    await call('GET', '/api/console/coupons', '/api/console/coupons', 200, { token: admin });
+    await call('GET', '/api/console/coupons', '/api/console/coupons', [403, 'FORBIDDEN'], { token: user });
+    await call('GET', '/api/console/coupons/{id}/stream', '/api/console/coupons/987654321/stream', [404, 'COUPON_NOT_FOUND'], { token: admin });
+    await call('GET', '/api/console/coupons/{id}/stream', '/api/console/coupons/abc/stream', 400, { token: admin });
+    // An event stream has no end to read: its head is what is checked, then the stream is left.
+    const leave = new AbortController();
+    const stream = await fetch(`${base}/api/console/coupons/${coupon.id}/stream`, { headers: { authorization: `Bearer ${admin}` }, signal: leave.signal });
+    expect(stream.status).to.equal(200);
+    conforms('GET', '/api/console/coupons/{id}/stream', { status: stream.status, headers: stream.headers, body: '' });
+    leave.abort();
+    await call('GET', '/console/', '/console/', 200);
+
     const campaign = (await call('POST', '/api/campaigns', '/api/campaigns', 201, { token: admin, body: { name: `openapi-${RUN_ID}`, description: 'documented' } })).body;
     await call('POST', '/api/campaigns', '/api/campaigns', [403, 'FORBIDDEN'], { token: user, body: { name: 'x' } });
     await call('POST', '/api/campaigns', '/api/campaigns', 400, { token: admin, body: { name: '' } });
@@ -149,6 +163,10 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, 400, { token: admin, body: { count: 0, expiresAt: new Date(now + 86_400_000).toISOString() } });
     await call('POST', '/api/campaigns/{id}/codes', '/api/campaigns/987654321/codes', 404, { token: admin, body: { count: 1, expiresAt: new Date(now + 86_400_000).toISOString() } });
     await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin });
+    const campaigns = (await call('GET', '/api/campaigns', '/api/campaigns?size=100', 200, { token: admin })).body;
+    expect(campaigns.items.map((c: { id: number }) => c.id)).to.include(campaign.id);
+    await call('GET', '/api/campaigns', '/api/campaigns', [403, 'FORBIDDEN'], { token: user });
+    await call('GET', '/api/campaigns', '/api/campaigns?page=-1', 400, { token: admin });
     const codes = (await call('GET', '/api/codes', '/api/codes', 200, { token: admin })).body;
     const listed = (await call('GET', '/api/codes', `/api/codes?campaign=openapi-${RUN_ID}&sort=createdAt`, 200, { token: admin })).body.items;
     expect(listed).to.have.length(3);

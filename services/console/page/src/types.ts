@@ -1,0 +1,63 @@
+// The shapes the gateway answers with, as the page reads them (services/console and coupon-service own them).
+
+export type CouponState = 'upcoming' | 'open' | 'closed';
+
+export interface CouponSummary {
+  id: number;
+  title: string;
+  /** null: unlimited. */
+  totalQuantity: number | null;
+  issueStartAt: string;
+  issueEndAt: string;
+  state: CouponState;
+  claimed: number;
+  remaining: number | null;
+  rows: number;
+}
+
+export interface NewCoupon {
+  title: string;
+  totalQuantity: number | null;
+  discountAmount: number;
+  issueStartAt: string;
+  issueEndAt: string;
+}
+
+export interface Campaign {
+  id: number;
+  name: string;
+  description: string;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CampaignPage {
+  items: Campaign[];
+  page: number;
+  size: number;
+  total: number;
+}
+
+export interface LoginAnswer {
+  accessToken: string;
+  tokenType: string;
+  /** Seconds. */
+  expiresIn: number;
+}
+
+/** One `tick` event of GET /api/console/coupons/:id/stream. */
+export interface Tick {
+  at: string;
+  coupon: Pick<CouponSummary, 'id' | 'title' | 'totalQuantity' | 'issueStartAt' | 'issueEndAt' | 'state'>;
+  stock: { claimed: number; remaining: number | null };
+  acceptedPerSecond: number;
+  /** Issue-coupon answers per second by code, all coupons; a code that had none may be absent. */
+  answersPerSecond: Record<string, number>;
+  latency: { route: string; windowSeconds: number; requests: number; p50Ms: number | null; p99Ms: number | null };
+  consumer: { lag: number | null };
+  reconciliation: { accepted: number; rows: number; pending: number; revoked: number; consistent: boolean };
+  deadLettered: number | null;
+  instances: { service: string; inRotation: number }[];
+  errors: string[];
+}

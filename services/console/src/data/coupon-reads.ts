@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+
+/** What the console shows of a coupon: coupon-service owns the table, the console only reads it. */
+export interface WatchedCoupon {
+  id: number;
+  title: string;
+  totalQuantity: number | null;
+  issueStartAt: string;
+  issueEndAt: string;
+}
+
+const COLUMNS = ['id', 'title', 'total_quantity', 'issue_start_at', 'issue_end_at'];
+
+function toCoupon(row: Record<string, unknown>): WatchedCoupon {
+  return {
+    id: Number(row.id),
+    title: String(row.title),
+    totalQuantity: row.total_quantity === null ? null : Number(row.total_quantity),
+    issueStartAt: new Date(row.issue_start_at as Date).toISOString(),
+    issueEndAt: new Date(row.issue_end_at as Date).toISOString(),
+  };
+}
+
+/** The newest coupons first. */
+export async function recentCoupons(db: Knex, limit: number): Promise<WatchedCoupon[]> {
+  const rows = await db('coupons').select(COLUMNS).orderBy('id', 'desc').limit(limit);
+  return rows.map(toCoupon);
+}
+
+export async function findCoupon(db: Knex, id: number): Promise<WatchedCoupon | undefined> {
+  const row = await db('coupons').select(COLUMNS).where({ id }).first();
+  return row ? toCoupon(row) : undefined;
+}
+
+/** Issued-coupon rows per coupon (the unique (coupon_id, user_id) index answers it). */
+export async function rowsPerCoupon(db: Knex, ids: number[]): Promise<Map<number, number>> {
+  if (ids.length === 0) return new Map();
+  const rows: Array<{ coupon_id: number; n: number }> = await db('issued_coupons').select('coupon_id').count({ n: '*' }).whereIn('coupon_id', ids).groupBy('coupon_id');
+  return new Map(rows.map((r) => [Number(r.coupon_id), Number(r.n)]));
+}

@@ -1,0 +1,192 @@
+import type { Knex } from 'knex';
+import { AppError, type Logger } from '@coupon-rush/platform';
+import type { ClaimLedger } from '@coupon-rush/issue-contract';
+import { findCoupon, recentCoupons, rowsPerCoupon, type WatchedCoupon } from '../data/coupon-reads';
+import type { LiveSettings } from '../config';
+import type { PlatformPulse, PlatformReading } from './platform-pulse';
+
+export type WindowState = 'upcoming' | 'open' | 'closed';
+
+export function windowState(c: WatchedCoupon, now = Date.now()): WindowState {
+  if (now < Date.parse(c.issueStartAt)) return 'upcoming';
+  return now < Date.parse(c.issueEndAt) ? 'open' : 'closed';
+}
+
+/** One second of a rush, for one coupon: what the live view draws. */
+export interface CouponTick {
+  at: string;
+  coupon: WatchedCoupon & { state: WindowState };
+  stock: { claimed: number; remaining: number | null };
+  /** This coupon's new claims per second since the last tick. */
+  acceptedPerSecond: number;
+  answersPerSecond: PlatformReading['answersPerSecond'];
+  latency: PlatformReading['latency'];
+  consumer: { lag: number | null };
+  /** 202s answered (claims held in Redis) against rows persisted: equal once the consumer caught up. */
+  reconciliation: { accepted: number; rows: number; pending: number; revoked: number; consistent: boolean };
+  deadLettered: number | null;
+  instances: PlatformReading['instances'];
+  errors: string[];
+}
+
+/** What the console counts of itself: the cost of the live view. */
+export interface ConsoleMeters {
+  tick(seconds: number): void;
+  streams(open: number, coupons: number): void;
+}
+
+/** Where a tick goes: one open page. */
+export interface TickSink {
+  send(tick: CouponTick): void;
+}
+
+interface Watch {
+  coupon: WatchedCoupon;
+  sinks: Set<TickSink>;
+  claims?: { count: number; at: number };
+  last?: CouponTick;
+}
+
+const consoleBusy = (why: string) => new AppError('CONSOLE_BUSY', 503, `The console is at its limit: ${why}`);
+
+/**
+ * The live view's ticks. One loop samples the platform once per tick and reads each watched
+ * coupon's claims and rows once, then hands the same tick to every page watching that coupon: the
+ * work of a tick is bounded by the coupons watched (at most maxWatchedCoupons), not by the pages.
+ * The loop runs only while a page is open.
+ */
+export class LiveConsole {
+  private readonly watched = new Map<number, Watch>();
+  private streams = 0;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly ledger: ClaimLedger,
+    private readonly pulse: PlatformPulse,
+    private readonly settings: () => LiveSettings,
+    private readonly logger: Logger,
+    private readonly meters: ConsoleMeters,
+  ) {}
+
+  /** The newest coupons with their window, stock and rows. */
+  async coupons(limit = 50) {
+    const coupons = await recentCoupons(this.db, limit);
+    const ids = coupons.map((c) => c.id);
+    const [claimed, rows] = await Promise.all([this.ledger.claimedCounts(ids), rowsPerCoupon(this.db, ids)]);
+    return coupons.map((c, i) => ({
+      ...c,
+      state: windowState(c),
+      claimed: claimed[i],
+      remaining: c.totalQuantity === null ? null : Math.max(0, c.totalQuantity - claimed[i]),
+      rows: rows.get(c.id) ?? 0,
+    }));
+  }
+
+  /**
+   * Starts sending ticks of one coupon to `sink` (from the next tick on); `stop` stops them and
+   * `latest` is the tick other pages saw last, if any.
+   */
+  async watch(couponId: number, sink: TickSink): Promise<{ stop: () => void; latest?: CouponTick }> {
+    const limits = this.settings();
+    if (this.streams >= limits.maxStreams) throw consoleBusy(`${limits.maxStreams} live views are open`);
+    let watch = this.watched.get(couponId);
+    if (!watch) {
+      if (this.watched.size >= limits.maxWatchedCoupons) throw consoleBusy(`${limits.maxWatchedCoupons} coupons are being watched`);
+      const coupon = await findCoupon(this.db, couponId);
+      if (!coupon) throw new AppError('COUPON_NOT_FOUND', 404, `Coupon ${couponId} does not exist`);
+      // Another page may have started watching it while the coupon was read.
+      watch = this.watched.get(couponId) ?? { coupon, sinks: new Set() };
+      this.watched.set(couponId, watch);
+    }
+    const w = watch;
+    w.sinks.add(sink);
+    this.meters.streams(++this.streams, this.watched.size);
+    if (!this.timer && !this.stopped) this.schedule(0);
+    let open = true;
+    const stop = () => {
+      if (!open) return;
+      open = false;
+      w.sinks.delete(sink);
+      if (w.sinks.size === 0) this.watched.delete(couponId);
+      this.meters.streams(--this.streams, this.watched.size);
+    };
+    return { stop, latest: w.last };
+  }
+
+  private schedule(inMs: number): void {
+    this.timer = setTimeout(() => {
+      const started = Date.now();
+      void this.tick()
+        .catch((err: unknown) => this.logger.warn('console tick failed', { err: String(err) }))
+        .finally(() => {
+          this.timer = undefined;
+          // Idle: the next page starts the loop again, with rates measured afresh.
+          if (this.streams === 0 || this.stopped) return this.pulse.reset();
+          this.schedule(Math.max(0, this.settings().tickMs - (Date.now() - started)));
+        });
+    }, inMs);
+  }
+
+  private async tick(): Promise<void> {
+    const watches = [...this.watched.values()];
+    if (watches.length === 0) return;
+    const started = Date.now();
+    const ids = watches.map((w) => w.coupon.id);
+    const errors: string[] = [];
+    const [platform, rows, counts] = await Promise.all([
+      this.pulse.sample(),
+      rowsPerCoupon(this.db, ids).catch((err: unknown) => {
+        errors.push(`database: ${String(err)}`);
+        return undefined;
+      }),
+      Promise.all(
+        ids.map((id) =>
+          this.ledger.counts(id).catch((err: unknown) => {
+            errors.push(`redis: ${String(err)}`);
+            return undefined;
+          }),
+        ),
+      ),
+    ]);
+    const now = Date.now();
+    this.meters.tick((now - started) / 1000);
+    watches.forEach((w, i) => {
+      const held = counts[i];
+      const persisted = rows ? (rows.get(w.coupon.id) ?? 0) : undefined;
+      const previous = w.last;
+      const claimed = held?.claims ?? previous?.stock.claimed ?? 0;
+      const seconds = w.claims ? (now - w.claims.at) / 1000 : 0;
+      const acceptedPerSecond = held && w.claims && seconds > 0 ? Math.max(0, held.claims - w.claims.count) / seconds : 0;
+      if (held) w.claims = { count: held.claims, at: now };
+      const rowCount = persisted ?? previous?.reconciliation.rows ?? 0;
+      const tick: CouponTick = {
+        at: new Date(now).toISOString(),
+        coupon: { ...w.coupon, state: windowState(w.coupon, now) },
+        stock: { claimed, remaining: w.coupon.totalQuantity === null ? null : Math.max(0, w.coupon.totalQuantity - claimed) },
+        acceptedPerSecond: Math.round(acceptedPerSecond * 10) / 10,
+        answersPerSecond: platform.answersPerSecond,
+        latency: platform.latency,
+        consumer: { lag: platform.consumerLag },
+        reconciliation: {
+          accepted: claimed,
+          rows: rowCount,
+          pending: claimed - rowCount,
+          revoked: held?.revoked ?? previous?.reconciliation.revoked ?? 0,
+          consistent: held !== undefined && persisted !== undefined && claimed === rowCount,
+        },
+        deadLettered: platform.deadLettered,
+        instances: platform.instances,
+        errors: [...platform.errors, ...errors],
+      };
+      w.last = tick;
+      for (const sink of w.sinks) sink.send(tick);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}
