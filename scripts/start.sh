@@ -29,6 +29,7 @@ say "everything up in $((SECONDS - started))s"
 cat <<EOF2
 
   Gateway         http://127.0.0.1:8080   (e.g. curl http://127.0.0.1:8080/api/coupons)
+  Live console    http://127.0.0.1:8080/console/   (admin login below; README: The live console)
   Config server   http://127.0.0.1:8888/gateway/dev
   Consul          http://127.0.0.1:8500/v1/health/state/any
   Traces (UI)     http://127.0.0.1:${ZIPKIN_PORT:-9411}/zipkin/   (Zipkin Lens, fed by Jaeger; README: Observability)

@@ -11,6 +11,6 @@ npx prettier --check . || die "prettier: the files above are not formatted (npx 
 prepare
 # The strategy lab's test drives its load with wrk, as npm run bench does.
 apt_install wrk
-# The trace UI test drives Debian's Chromium; where it cannot be installed that test says so and skips.
-( apt_install chromium ) || say "chromium could not be installed: the trace UI browser test will skip"
+# The trace UI and console tests drive Debian's Chromium; where it cannot be installed they say so and skip.
+( apt_install chromium ) || say "chromium could not be installed: the trace UI and console browser tests will skip"
 npx mocha "$@"

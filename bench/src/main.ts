@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, platformDb, type LoadUser } from '@coupon-rush/loadkit';
+import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, launchChromium, platformDb, watchInConsole, type LoadUser } from '@coupon-rush/loadkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
 import { strategyChart } from './strategies/chart';
 import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
 
-type Target = 'gateway' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'strategies';
+/** console: the gateway with one live console page open in Chromium, watching the rushed coupon. */
+type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'strategies';
 type IssueTarget = Exclude<Target, 'redeem' | 'strategies'>;
 /** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
 type Workload = 'claims' | 'refusals';
@@ -46,7 +47,7 @@ function parseOptions(argv: string[]): Options {
     direct: 'http://127.0.0.1:8083',
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --direct URL)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --direct URL)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -70,8 +71,8 @@ function parseOptions(argv: string[]): Options {
     if (o.threads % 2 !== 0) throw new Error('--threads must be even with --target strategies: threads are split between its two instances');
   }
   o.threads ||= 1;
-  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && !TARGETS.includes(t)))
-    throw new Error(`--target is a list of ${TARGETS.join(', ')}, or both (gateway and direct) or all, or strategies`);
+  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && t !== 'console' && !TARGETS.includes(t)))
+    throw new Error(`--target is a list of ${TARGETS.join(', ')} and console, or both (gateway and direct) or all, or strategies`);
   if (o.workloads.length === 0 || o.workloads.some((w) => w !== 'claims' && w !== 'refusals')) throw new Error('--workload is claims, refusals or both, comma-separated');
   // The claims coupon holds one per user unless told otherwise, so it cannot sell out mid-run.
   if (o.quantity === 0) o.quantity = o.users;
@@ -215,10 +216,13 @@ async function issuePhase(
     const res = await fetch(`${o.gateway}/api/coupons/${coupon.id}/issues`, { method: 'POST', headers: { authorization: `Bearer ${first.token}` } });
     if (res.status !== 202) throw new Error(`refusals: the one coupon was not issued before the load (${res.status} ${await res.text()})`);
   }
+  // The console's cost: an operator's page watching this very coupon through the whole load.
+  const browser = target === 'console' ? await launchChromium() : undefined;
+  if (browser) await watchInConsole(await browser.newPage(), o.gateway, coupon.id);
   const loadStarted = Date.now();
   const { result: load, cpuUsPerReq } = await cpuPerRequest({ proxy: proxyCpu, issue: metricsCpuClock(o.direct) }, () =>
     runWrk(o, target, url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' }),
-  );
+  ).finally(() => browser?.close());
   const seen = (load.outcomes['202'] ?? 0) + (workload === 'refusals' ? 1 : 0);
   const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
   const accepted: number = rec.accepted;
@@ -261,7 +265,7 @@ function ratios(results: Array<Record<string, unknown>>): Array<Record<string, u
   return workloads.map((workload) => {
     const of = (t: IssueTarget, field: string) => median(results.filter((r) => r.workload === workload && r.target === t && typeof r[field] === 'number').map((r) => r[field] as number));
     const rate = (t: IssueTarget) => of(t, 'reqPerSec');
-    const [gateway, floor, direct] = [rate('gateway'), rate('floor'), rate('direct')];
+    const [gateway, floor, direct, withConsole] = [rate('gateway'), rate('floor'), rate('direct'), rate('console')];
     const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
     // CPU per request is steadier than req/s on a box whose speed drifts: both proxies' cost, side by side.
     const [gatewayCpuUs, floorCpuUs] = [of('gateway', 'proxyCpuUs'), of('floor', 'proxyCpuUs')];
@@ -277,6 +281,7 @@ function ratios(results: Array<Record<string, unknown>>): Array<Record<string, u
       gatewayCpuUs,
       floorCpuUs,
       floorCpuPerGatewayCpu: ratio(floorCpuUs, gatewayCpuUs),
+      ...(withConsole ? { withConsole, consolePerGateway: ratio(withConsole, gateway), withConsoleCpuUs: of('console', 'proxyCpuUs') } : {}),
       ...(issueFloor ? { issueFloor, directPerIssueFloor: ratio(direct, issueFloor), directCpuUs, issueFloorCpuUs } : {}),
     };
   });
@@ -336,8 +341,8 @@ async function main() {
           if (workload === 'claims') results.push({ round, ...(await issueFloorPhase(o, issueFloor!, round, tokenFile, problems)) });
           continue;
         }
-        const url = target === 'gateway' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
-        const proxyCpu = target === 'gateway' ? metricsCpuClock(o.gateway) : target === 'floor' ? floor!.cpu : undefined;
+        const url = target === 'gateway' || target === 'console' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
+        const proxyCpu = target === 'gateway' || target === 'console' ? metricsCpuClock(o.gateway) : target === 'floor' ? floor!.cpu : undefined;
         results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, tokenFile, users[0], problems)) });
       }
     }

@@ -107,3 +107,4 @@ export async function drain(
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+export * from './console-page';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium } from 'playwright-core';
 import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
+import { CHROMIUM, launchChromium, watchInConsole } from '@coupon-rush/loadkit';
 import { eventually, http, inParallel, isolatedOverrides, tally, tokenFor } from '@coupon-rush/testkit';
 import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
@@ -10,7 +10,6 @@ import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
 import { start as startGateway } from '@coupon-rush/gateway';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(process.env.COUPON_RUSH_RUN ?? path.join(REPO_ROOT, '.run'), 'test-results');
 const HOUR = 3600_000;
 
@@ -208,25 +207,15 @@ describe('live event console: the page and its event stream through the gateway'
       this.skip();
     }
     const couponId = await newCoupon('Browser rush', 25);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const problems: string[] = [];
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
       page.on('pageerror', (e) => problems.push(String(e)));
       fs.mkdirSync(RESULTS, { recursive: true });
-      await page.goto(`${gateway}/console`);
-      const login = page.getByTestId('login');
-      await login.locator('input[name=email]').fill('admin@coupon.local');
-      await login.locator('input[name=password]').fill('admin1234!');
-      await login.locator('button[type=submit]').click();
-      const row = page.getByTestId('coupon-list').locator(`[data-coupon-id="${couponId}"]`);
-      await row.waitFor({ state: 'visible', timeout: 15_000 });
-      await row.getByRole('button').first().click();
-      const view = page.getByTestId('live-view');
-      await view.waitFor({ state: 'visible' });
-      expect(await view.getAttribute('data-coupon-id')).to.equal(String(couponId));
-      await page.getByTestId('stream-status').filter({ hasText: 'live' }).waitFor({ timeout: 10_000 });
+      await watchInConsole(page, gateway, couponId);
+      expect(await page.getByTestId('live-view').getAttribute('data-coupon-id')).to.equal(String(couponId));
       expect(await page.getByTestId('remaining').textContent()).to.equal('25');
 
       const answers = await rush(couponId, 60);
