@@ -61,6 +61,16 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
     return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   };
   const holders = async (db: Knex, couponId: number) => (await db('issued_coupons').where({ coupon_id: couponId }).select('user_id')).map((r) => Number(r.user_id)).sort((a, b) => a - b);
+  /** Once the table is back: the users holding a row when all the events are persisted. */
+  const everyEventPersisted = (db: Knex, couponId: number, timeoutMs: number) =>
+    eventually(
+      async () => {
+        const held = await holders(db, couponId);
+        return held.length === EVENTS && held;
+      },
+      timeoutMs,
+      200,
+    );
 
   it('when the database refuses a batch for a while, then the consumer retries it and every event becomes one row once the database is back', async () => {
     await withCoupon(5, async ({ coupon, db, topic, id }) => {
@@ -68,16 +78,7 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
       const users = await publish(topic, id);
       await eventually(async () => (await metric(coupon, 'coupon_event_batch_retries_total')) >= 1, 20_000, 100);
       await db.raw('RENAME TABLE issued_coupons_hidden TO issued_coupons');
-      expect(
-        await eventually(
-          async () => {
-            const held = await holders(db, id);
-            return held.length === EVENTS && held;
-          },
-          20_000,
-          200,
-        ),
-      ).to.deep.equal(users);
+      expect(await everyEventPersisted(db, id, 20_000)).to.deep.equal(users);
       expect(await metric(coupon, 'coupon_events_dead_lettered_total')).to.equal(0);
     });
   });
@@ -90,16 +91,7 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
       await eventually(async () => (await metric(coupon, 'coupon_event_batch_retries_total')) >= 2, 40_000, 200);
       expect(await holders(db, id).catch((err) => String(err))).to.match(/issued_coupons/);
       await db.raw('RENAME TABLE issued_coupons_hidden TO issued_coupons');
-      expect(
-        await eventually(
-          async () => {
-            const held = await holders(db, id);
-            return held.length === EVENTS && held;
-          },
-          40_000,
-          200,
-        ),
-      ).to.deep.equal(users);
+      expect(await everyEventPersisted(db, id, 40_000)).to.deep.equal(users);
       await eventually(async () => (await metric(coupon, 'coupon_consumer_lag')) === 0, 20_000, 200);
       expect(await metric(coupon, 'coupon_events_dead_lettered_total')).to.equal(0);
     });

@@ -89,15 +89,16 @@ export class LiveConsole {
    * `latest` is the tick other pages saw last, if any.
    */
   async watch(couponId: number, sink: TickSink): Promise<{ stop: () => void; latest?: CouponTick }> {
+    // The coupon is read first; the bounds are checked after, with no await between the check and
+    // the count it guards.
+    const coupon = this.watched.get(couponId)?.coupon ?? (await findCoupon(this.db, couponId));
+    if (!coupon) throw new AppError('COUPON_NOT_FOUND', 404, `Coupon ${couponId} does not exist`);
     const limits = this.settings();
     if (this.streams >= limits.maxStreams) throw consoleBusy(`${limits.maxStreams} live views are open`);
     let watch = this.watched.get(couponId);
     if (!watch) {
       if (this.watched.size >= limits.maxWatchedCoupons) throw consoleBusy(`${limits.maxWatchedCoupons} coupons are being watched`);
-      const coupon = await findCoupon(this.db, couponId);
-      if (!coupon) throw new AppError('COUPON_NOT_FOUND', 404, `Coupon ${couponId} does not exist`);
-      // Another page may have started watching it while the coupon was read.
-      watch = this.watched.get(couponId) ?? { coupon, sinks: new Set() };
+      watch = { coupon, sinks: new Set() };
       this.watched.set(couponId, watch);
     }
     const w = watch;
@@ -109,7 +110,7 @@ export class LiveConsole {
       if (!open) return;
       open = false;
       w.sinks.delete(sink);
-      if (w.sinks.size === 0) this.watched.delete(couponId);
+      if (w.sinks.size === 0 && this.watched.get(couponId) === w) this.watched.delete(couponId);
       this.meters.streams(--this.streams, this.watched.size);
     };
     return { stop, latest: w.last };
