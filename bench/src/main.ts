@@ -216,13 +216,20 @@ async function issuePhase(
     const res = await fetch(`${o.gateway}/api/coupons/${coupon.id}/issues`, { method: 'POST', headers: { authorization: `Bearer ${first.token}` } });
     if (res.status !== 202) throw new Error(`refusals: the one coupon was not issued before the load (${res.status} ${await res.text()})`);
   }
-  // The console's cost: an operator's page watching this very coupon through the whole load.
+  // The console's cost: an operator's page watching this very coupon through the whole load,
+  // photographed halfway through it.
   const browser = target === 'console' ? await launchChromium() : undefined;
-  if (browser) await watchInConsole(await browser.newPage(), o.gateway, coupon.id);
+  const page = browser && (await browser.newPage({ viewport: { width: 1280, height: 800 } }));
+  if (page) await watchInConsole(page, o.gateway, coupon.id);
+  const screenshot = page && path.join(REPO_ROOT, 'bench/results', `console-${runId}-${workload}-${coupon.id}.png`);
+  const halfway = page && setTimeout(() => void page.screenshot({ path: screenshot }).catch(() => {}), (o.duration * 1000) / 2);
   const loadStarted = Date.now();
   const { result: load, cpuUsPerReq } = await cpuPerRequest({ proxy: proxyCpu, issue: metricsCpuClock(o.direct) }, () =>
     runWrk(o, target, url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' }),
-  ).finally(() => browser?.close());
+  ).finally(() => {
+    clearTimeout(halfway);
+    return browser?.close();
+  });
   const seen = (load.outcomes['202'] ?? 0) + (workload === 'refusals' ? 1 : 0);
   const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
   const accepted: number = rec.accepted;
@@ -249,6 +256,7 @@ async function issuePhase(
     rows: rec.rows,
     // Time from the end of the load until MySQL held every accepted claim.
     drainMs: Math.max(0, rec.drainedAfterMs - Math.round(load.durationUs / 1000)),
+    ...(screenshot ? { screenshot: path.relative(REPO_ROOT, screenshot) } : {}),
   };
 }
 
