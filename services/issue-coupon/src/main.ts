@@ -17,6 +17,7 @@ import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
+import { AnswerTally } from './domain/answer-tally';
 import { SoldOutFlags } from './domain/issue-coupon';
 import { issueHotRoute } from './routes/issue-routes';
 
@@ -42,6 +43,19 @@ export function start(opts: StartOptions = {}) {
         await directory.watch(couponService);
 
         const outcomes = new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
+        // Per coupon too, but only for the coupons answered in the last 10 minutes (as for the
+        // stock gauge): the live console's answers by code for the coupon it watches.
+        const tally = new AnswerTally();
+        new Counter({
+          name: 'coupon_issue_answers_total',
+          help: 'Issue answers by coupon and outcome code, for coupons answered in the last 10 minutes (a coupon answered again starts from 0)',
+          labelNames: ['coupon_id', 'code'],
+          registers: [ctx.metrics],
+          collect() {
+            this.reset();
+            for (const t of tally.recent(600_000)) this.inc({ coupon_id: String(t.couponId), code: t.code }, t.answers);
+          },
+        });
         const policyLoads = new Counter({ name: 'coupon_policy_loads_total', help: 'Coupon policies loaded from the coupon service (cache misses)', registers: [ctx.metrics] });
         const cacheServed = new Counter({
           name: 'coupon_policy_cache_requests_total',
@@ -108,7 +122,10 @@ export function start(opts: StartOptions = {}) {
               soldOut,
               ledger,
               publisher,
-              outcome: (code) => outcomes.inc({ code }),
+              outcome: (code, couponId) => {
+                outcomes.inc({ code });
+                if (couponId !== undefined) tally.count(couponId, code);
+              },
             },
             ctx.logger,
           ),

@@ -55,6 +55,12 @@ describe('issue-coupon on its own (no coupon service)', function () {
     const answers = await inParallel(10, 10, (i) => issueAs(id, 1_000 + i));
     expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ 202: 3, SOLD_OUT: 7 });
     expect((await ledger.counts(id)).claims).to.equal(3);
+    // The same answers per coupon on /metrics (the live console reads them); an id whose policy
+    // could not be found (here: no coupon service to ask) is not tallied.
+    await issueAs(987_654_321, 1_000);
+    const metrics = (await http('GET', `${issue.url}/metrics`)).body as string;
+    const answered = (coupon: number, code: string) => new RegExp(`^coupon_issue_answers_total\\{coupon_id="${coupon}",code="${code}"[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1];
+    expect([answered(id, 'ACCEPTED'), answered(id, 'SOLD_OUT'), answered(987_654_321, 'ISSUE_UNAVAILABLE')]).to.deep.equal(['3', '7', undefined]);
 
     // Every 202 is a record on the issue topic, for the coupon service to persist once it is back.
     const accepted = answers

@@ -134,18 +134,20 @@ describe('live event console: the page and its event stream through the gateway'
     expect([bad.status, bad.body.code]).to.deep.equal([400, 'VALIDATION_FAILED']);
   });
 
-  it('when three pages watch one coupon through a rush, then each sees the stock reach 0 and rows == 202s, and the platform is read once a tick whatever the number of pages', async () => {
+  it("when three pages watch one coupon through a rush, then each sees the stock reach 0, rows == 202s and that coupon's answers by code, and the platform is read once a tick whatever the number of pages", async () => {
     const couponId = await newCoupon('Live rush', 15);
     const listed = (await http('GET', `${gateway}/api/console/coupons`, { token: adminToken })).body.items.find((c: { id: number }) => c.id === couponId);
     expect(listed).to.include({ title: 'Live rush', totalQuantity: 15, state: 'open', claimed: 0, remaining: 15, rows: 0 });
 
     const pages = [1, 2, 3].map(() => openLiveView(`${gateway}/api/console/coupons/${couponId}/stream`, adminToken));
+    // A coupon nobody claims, watched through the same rush: its answers are its own.
+    const idle = openLiveView(`${gateway}/api/console/coupons/${await newCoupon('Live idle', 5)}/stream`, adminToken);
     for (const p of pages) {
       const res = await p.head;
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
     }
-    await eventually(async () => pages.every((p) => p.ticks.length > 0), 10_000);
+    await eventually(async () => [...pages, idle].every((p) => p.ticks.length > 0), 10_000);
     const ticksBefore = await metric(consoleUrl, 'console_tick_seconds_count');
     const scrapesBefore = await metric(consoleUrl, 'console_instance_scrapes_total');
 
@@ -164,10 +166,16 @@ describe('live event console: the page and its event stream through the gateway'
     // The rush shows in the rates and the gateway's latency while it lasts.
     expect(seen.some((t) => (t.answersPerSecond.ACCEPTED ?? 0) > 0)).to.equal(true);
     expect(seen.some((t) => (t.answersPerSecond.SOLD_OUT ?? 0) + (t.answersPerSecond.ALREADY_ISSUED ?? 0) > 0)).to.equal(true);
+    expect(
+      idle.ticks.flatMap((t) => Object.values(t.answersPerSecond)).every((r) => r === 0),
+      'no answers on the idle coupon',
+    ).to.equal(true);
+    expect(idle.ticks.at(-1)?.stock).to.deep.equal({ claimed: 0, remaining: 5 });
+    idle.close();
     const timed = seen.find((t) => t.latency.requests > 0);
     expect(timed?.latency.p99Ms).to.be.a('number');
 
-    // One sample of the platform a tick for all three pages: one scrape per instance of the
+    // One sample of the platform a tick for all four pages: one scrape per instance of the
     // gateway, issue-coupon and coupon-service (three here), not one per page.
     const ticks = (await metric(consoleUrl, 'console_tick_seconds_count')) - ticksBefore;
     const scrapes = (await metric(consoleUrl, 'console_instance_scrapes_total')) - scrapesBefore;
@@ -175,7 +183,7 @@ describe('live event console: the page and its event stream through the gateway'
     expect(scrapes / ticks).to.be.at.most(3.5);
 
     // Pages that leave close their streams, through the gateway, up to the console.
-    expect(await metric(consoleUrl, 'console_open_streams')).to.equal(3);
+    await eventually(async () => (await metric(consoleUrl, 'console_open_streams')) === 3, 10_000);
     pages.forEach((p) => p.close());
     await eventually(async () => (await metric(consoleUrl, 'console_open_streams')) === 0, 10_000);
     expect(await metric(consoleUrl, 'console_watched_coupons')).to.equal(0);

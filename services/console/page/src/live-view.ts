@@ -40,13 +40,7 @@ export function liveView(couponId: number, back: () => void): View {
     h(
       'div',
       { class: 'charts' },
-      h(
-        'section',
-        { class: 'chart-card' },
-        h('h3', {}, 'Answers per second'),
-        h('p', { class: 'hint' }, 'Accepted claims of this coupon; refusals by code, all coupons. Last 120 ticks.'),
-        answersChart,
-      ),
+      h('section', { class: 'chart-card' }, h('h3', {}, 'Answers per second'), h('p', { class: 'hint' }, 'Accepted claims and refusals by code, this coupon. Last 120 ticks.'), answersChart),
       h('section', { class: 'chart-card' }, h('h3', {}, 'Gateway latency'), h('p', { class: 'hint' }, 'coupon-issue route, p50 and p99 in ms. Last 120 ticks.'), latencyChart),
     ),
   );

@@ -52,7 +52,7 @@ export interface Tick {
   coupon: Pick<CouponSummary, 'id' | 'title' | 'totalQuantity' | 'issueStartAt' | 'issueEndAt' | 'state'>;
   stock: { claimed: number; remaining: number | null };
   acceptedPerSecond: number;
-  /** Issue-coupon answers per second by code, all coupons; a code that had none may be absent. */
+  /** Issue-coupon answers per second for this coupon, by code; a code that had none may be absent. */
   answersPerSecond: Record<string, number>;
   latency: { route: string; windowSeconds: number; requests: number; p50Ms: number | null; p99Ms: number | null };
   consumer: { lag: number | null };

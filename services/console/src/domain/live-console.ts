@@ -19,7 +19,8 @@ export interface CouponTick {
   stock: { claimed: number; remaining: number | null };
   /** This coupon's new claims per second since the last tick. */
   acceptedPerSecond: number;
-  answersPerSecond: PlatformReading['answersPerSecond'];
+  /** Issue-coupon's answers per second for this coupon, by code (ACCEPTED, SOLD_OUT, …). */
+  answersPerSecond: Record<string, number>;
   latency: PlatformReading['latency'];
   consumer: { lag: number | null };
   /** 202s answered (claims held in Redis) against rows persisted: equal once the consumer caught up. */
@@ -137,7 +138,7 @@ export class LiveConsole {
     const ids = watches.map((w) => w.coupon.id);
     const errors: string[] = [];
     const [platform, rows, counts] = await Promise.all([
-      this.pulse.sample(),
+      this.pulse.sample(ids),
       rowsPerCoupon(this.db, ids).catch((err: unknown) => {
         errors.push(`database: ${String(err)}`);
         return undefined;
@@ -167,7 +168,7 @@ export class LiveConsole {
         coupon: { ...w.coupon, state: windowState(w.coupon, now) },
         stock: { claimed, remaining: w.coupon.totalQuantity === null ? null : Math.max(0, w.coupon.totalQuantity - claimed) },
         acceptedPerSecond: Math.round(acceptedPerSecond * 10) / 10,
-        answersPerSecond: platform.answersPerSecond,
+        answersPerSecond: platform.answersPerSecond.get(w.coupon.id) ?? {},
         latency: platform.latency,
         consumer: { lag: platform.consumerLag },
         reconciliation: {

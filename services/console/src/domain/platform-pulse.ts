@@ -4,8 +4,8 @@ import type { LiveSettings } from '../config';
 
 /** What the services' metrics say this tick, the same for every coupon watched. */
 export interface PlatformReading {
-  /** Issue-coupon's answers per second since the last tick, by outcome code (every coupon). */
-  answersPerSecond: Record<string, number>;
+  /** Issue-coupon's answers per second since the last tick, by outcome code, per watched coupon. */
+  answersPerSecond: Map<number, Record<string, number>>;
   latency: { route: string; windowSeconds: number; requests: number; p50Ms: number | null; p99Ms: number | null };
   /** Issue events not yet persisted (coupon-service's committed offsets against the log end). */
   consumerLag: number | null;
@@ -14,7 +14,7 @@ export interface PlatformReading {
   errors: string[];
 }
 
-const ISSUE_FAMILIES = ['coupon_issue_requests_total'];
+const ISSUE_FAMILIES = ['coupon_issue_answers_total'];
 const GATEWAY_FAMILIES = ['http_server_request_duration_seconds_bucket'];
 const COUPON_FAMILIES = ['coupon_consumer_lag', 'coupon_events_dead_lettered_total'];
 
@@ -85,7 +85,8 @@ export class PlatformPulse {
     this.latencyHistory.clear();
   }
 
-  async sample(now = Date.now()): Promise<PlatformReading> {
+  /** One reading of the platform, with the answer rates of the coupons asked for. */
+  async sample(couponIds: number[], now = Date.now()): Promise<PlatformReading> {
     const s = this.settings();
     const errors: string[] = [];
     const [issue, gateway, coupon] = await Promise.all([
@@ -96,7 +97,7 @@ export class PlatformPulse {
     const seconds = this.lastAt === 0 ? 0 : (now - this.lastAt) / 1000;
     this.lastAt = now;
     return {
-      answersPerSecond: this.answerRates(issue, seconds),
+      answersPerSecond: this.answerRates(issue, seconds, new Set(couponIds.map(String))),
       latency: this.latency(gateway, now),
       consumerLag: coupon.length === 0 ? null : Math.max(...coupon.map(({ samples }) => sum(samples, 'coupon_consumer_lag'))),
       deadLettered: coupon.length === 0 ? null : coupon.reduce((n, { samples }) => n + sum(samples, 'coupon_events_dead_lettered_total'), 0),
@@ -105,21 +106,26 @@ export class PlatformPulse {
     };
   }
 
-  private answerRates(scrapes: Array<{ instance: ServiceInstance; samples: MetricSample[] }>, seconds: number): Record<string, number> {
-    const rates: Record<string, number> = {};
+  private answerRates(scrapes: Array<{ instance: ServiceInstance; samples: MetricSample[] }>, seconds: number, couponIds: Set<string>): Map<number, Record<string, number>> {
+    const rates = new Map<number, Record<string, number>>();
     const next = new Map<string, Map<string, number>>();
     for (const { instance, samples } of scrapes) {
       const before = this.lastAnswers.get(instance.id);
+      // Keyed "coupon code": an instance's counts of the watched coupons only.
       const counts = new Map<string, number>();
-      for (const m of samples) counts.set(m.labels.code ?? 'UNKNOWN', m.value);
-      for (const [code, value] of counts) {
-        const inc = before ? increase(value, before.get(code) ?? 0) : 0;
-        rates[code] = (rates[code] ?? 0) + (seconds > 0 ? inc / seconds : 0);
+      for (const m of samples) if (couponIds.has(m.labels.coupon_id)) counts.set(`${m.labels.coupon_id} ${m.labels.code ?? 'UNKNOWN'}`, m.value);
+      for (const [key, value] of counts) {
+        const [coupon, code] = key.split(' ');
+        const perCode = rates.get(Number(coupon)) ?? {};
+        rates.set(Number(coupon), perCode);
+        // A series this instance did not have last tick started from 0 (a coupon answered anew).
+        const inc = before ? increase(value, before.get(key) ?? 0) : 0;
+        perCode[code] = (perCode[code] ?? 0) + (seconds > 0 ? inc / seconds : 0);
       }
       next.set(instance.id, counts);
     }
     this.lastAnswers = next;
-    for (const code in rates) rates[code] = Math.round(rates[code] * 10) / 10;
+    for (const perCode of rates.values()) for (const code in perCode) perCode[code] = Math.round(perCode[code] * 10) / 10;
     return rates;
   }
 

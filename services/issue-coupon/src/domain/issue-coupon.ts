@@ -10,7 +10,8 @@ export interface IssueDependencies {
   soldOut: SoldOutFlags;
   ledger: ClaimLedger;
   publisher: IssueEventPublisher;
-  outcome(code: string): void;
+  /** Every answer's code, with the coupon's id once its policy was found (an id that names no coupon is not one). */
+  outcome(code: string, couponId?: number): void;
 }
 
 /**
@@ -41,8 +42,8 @@ export class SoldOutFlags {
   }
 }
 
-function reject(deps: IssueDependencies, error: AppError): never {
-  deps.outcome(error.code);
+function reject(deps: IssueDependencies, couponId: number | undefined, error: AppError): never {
+  deps.outcome(error.code, couponId);
   throw error;
 }
 
@@ -56,12 +57,12 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     policy = await deps.policy(couponId);
   } catch (err) {
     // The policy source refuses with its own reason (the coupon service); anything else is the cache.
-    reject(deps, err instanceof AppError ? err : issueUnavailable('cache'));
+    reject(deps, undefined, err instanceof AppError ? err : issueUnavailable('cache'));
   }
-  if (!policy) reject(deps, couponNotFound(couponId));
+  if (!policy) reject(deps, undefined, couponNotFound(couponId));
   const now = Date.now();
-  if (now < policy.issueStartAt || now >= policy.issueEndAt) reject(deps, windowClosed());
-  if (deps.soldOut.has(couponId)) reject(deps, soldOut());
+  if (now < policy.issueStartAt || now >= policy.issueEndAt) reject(deps, couponId, windowClosed());
+  if (deps.soldOut.has(couponId)) reject(deps, couponId, soldOut());
 
   let claim;
   try {
@@ -71,12 +72,12 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     // was lost. Nothing was published, so releasing it is safe; if that fails too, a slot stays
     // taken (an under-issue that reconciliation reports), never a coupon without a 202.
     await deps.ledger.revoke(couponId, userId).catch(() => {});
-    reject(deps, issueUnavailable('claim store'));
+    reject(deps, couponId, issueUnavailable('claim store'));
   }
-  if (claim === 'ALREADY_ISSUED') reject(deps, alreadyIssued());
+  if (claim === 'ALREADY_ISSUED') reject(deps, couponId, alreadyIssued());
   if (claim === 'SOLD_OUT') {
     deps.soldOut.declare(couponId);
-    reject(deps, soldOut());
+    reject(deps, couponId, soldOut());
   }
 
   // Past this instant no 202 is answered: an unmarked claim older than it may be released as stranded.
@@ -90,11 +91,11 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     // The record may be in Kafka or may still reach it: only a durable tombstone keeps it from
     // becoming a row.
     const released = await releaseDurably(deps.ledger, couponId, userId);
-    if (released === undefined) reject(deps, outcomeUnknown());
+    if (released === undefined) reject(deps, couponId, outcomeUnknown());
     // Not released means the consumer already persisted the event: the coupon is issued.
-    if (released) reject(deps, issueUnavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' || late ? 'event log timed out' : 'claim store'));
+    if (released) reject(deps, couponId, issueUnavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' || late ? 'event log timed out' : 'claim store'));
   }
-  deps.outcome('ACCEPTED');
+  deps.outcome('ACCEPTED', couponId);
   return { couponId, userId, status: 'ACCEPTED' as const };
 }
 
