@@ -57,6 +57,7 @@ const increase = (now: number, before: number | undefined) => (before === undefi
  */
 export class PlatformPulse {
   private lastAnswers = new Map<string, Map<string, number>>();
+  private lastWatched = new Set<string>();
   private lastAt = 0;
   private latencyHistory = new Map<string, Array<{ at: number; buckets: Buckets }>>();
 
@@ -81,6 +82,7 @@ export class PlatformPulse {
   /** Forgets the previous readings: after an idle spell, rates and quantiles start afresh. */
   reset(): void {
     this.lastAnswers.clear();
+    this.lastWatched = new Set();
     this.lastAt = 0;
     this.latencyHistory.clear();
   }
@@ -118,13 +120,15 @@ export class PlatformPulse {
         const [coupon, code] = key.split(' ');
         const perCode = rates.get(Number(coupon)) ?? {};
         rates.set(Number(coupon), perCode);
-        // A series this instance did not have last tick started from 0 (a coupon answered anew).
-        const inc = before ? increase(value, before.get(key) ?? 0) : 0;
+        // A coupon watched since the last tick has no rate yet; one that was watched and whose
+        // series is new on this instance started from 0 (answered anew, or the instance is new).
+        const inc = before && this.lastWatched.has(coupon) ? increase(value, before.get(key) ?? 0) : 0;
         perCode[code] = (perCode[code] ?? 0) + (seconds > 0 ? inc / seconds : 0);
       }
       next.set(instance.id, counts);
     }
     this.lastAnswers = next;
+    this.lastWatched = couponIds;
     for (const perCode of rates.values()) for (const code in perCode) perCode[code] = Math.round(perCode[code] * 10) / 10;
     return rates;
   }
