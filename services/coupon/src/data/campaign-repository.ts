@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isoTime } from './columns';
+import { isoTime, newestFirst } from './columns';
 
 export interface Campaign {
   id: number;
@@ -44,16 +44,8 @@ export async function findLiveCampaign(db: Knex | Knex.Transaction, id: number, 
 }
 
 /** Live campaigns, newest first. */
-export async function listLiveCampaigns(db: Knex, page: number, size: number): Promise<{ items: Campaign[]; total: number }> {
-  const [rows, [{ total }]] = await Promise.all([
-    db('campaigns')
-      .whereNull('deleted_at')
-      .orderBy('id', 'desc')
-      .limit(size)
-      .offset(page * size),
-    db('campaigns').whereNull('deleted_at').count({ total: '*' }),
-  ]);
-  return { items: rows.map(toCampaign), total: Number(total) };
+export function listLiveCampaigns(db: Knex, page: number, size: number): Promise<{ items: Campaign[]; total: number }> {
+  return newestFirst(() => db('campaigns').whereNull('deleted_at'), page, size, toCampaign);
 }
 
 export async function countCodes(db: Knex, campaignId: number): Promise<CodeCounts> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isoTime } from './columns';
+import { isoTime, newestFirst } from './columns';
 
 export interface Coupon {
   id: number;
@@ -51,13 +51,6 @@ export async function findCoupon(db: Knex, id: number, trx?: Knex.Transaction): 
   return row ? toCoupon(row) : undefined;
 }
 
-export async function listCoupons(db: Knex, page: number, size: number): Promise<{ items: Coupon[]; total: number }> {
-  const [rows, [{ total }]] = await Promise.all([
-    db('coupons')
-      .orderBy('id', 'desc')
-      .limit(size)
-      .offset(page * size),
-    db('coupons').count({ total: '*' }),
-  ]);
-  return { items: rows.map(toCoupon), total: Number(total) };
+export function listCoupons(db: Knex, page: number, size: number): Promise<{ items: Coupon[]; total: number }> {
+  return newestFirst(() => db('coupons'), page, size, toCoupon);
 }
