@@ -1,10 +1,8 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ADMIN_LOGIN } from './admin-login';
 
 /** Debian's Chromium (scripts/test.sh and the bench install it); playwright-core never downloads a browser. */
 export const CHROMIUM = '/usr/bin/chromium';
-
-/** The admin user-service seeds (its dev password unless ADMIN_PASSWORD says otherwise, as for adminToken). */
-const ADMIN = { email: 'admin@coupon.local', password: process.env.ADMIN_PASSWORD ?? 'admin1234!' };
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true });
@@ -14,7 +12,7 @@ export function launchChromium(): Promise<Browser> {
  * What an operator does to watch a rush: opens the gateway's /console, logs in, picks the coupon
  * in the list and waits for its live view to say "live".
  */
-export async function watchInConsole(page: Page, gateway: string, couponId: number, admin = ADMIN): Promise<void> {
+export async function watchInConsole(page: Page, gateway: string, couponId: number, admin = ADMIN_LOGIN): Promise<void> {
   await page.goto(`${gateway}/console`);
   const login = page.getByTestId('login');
   await login.locator('input[name=email]').fill(admin.email);

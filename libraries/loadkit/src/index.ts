@@ -1,6 +1,7 @@
 import { hash as hashPassword } from '@node-rs/bcrypt';
 import knex, { type Knex } from 'knex';
 import { createTokenKey, signAccessToken } from '@coupon-rush/platform';
+import { ADMIN_LOGIN } from './admin-login';
 
 export interface LoadUser {
   id: number;
@@ -56,7 +57,7 @@ export async function createUsers(count: number, prefix: string, database?: stri
 }
 
 export async function adminToken(gateway: string): Promise<string> {
-  return (await api(gateway, 'POST', '/api/users/login', { email: 'admin@coupon.local', password: process.env.ADMIN_PASSWORD ?? 'admin1234!' })).accessToken;
+  return (await api(gateway, 'POST', '/api/users/login', ADMIN_LOGIN)).accessToken;
 }
 
 /** A coupon open from a minute ago for an hour; `quantity` null is unlimited. */
@@ -107,4 +108,5 @@ export async function drain(
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+export * from './admin-login';
 export * from './console-page';

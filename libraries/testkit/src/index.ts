@@ -60,6 +60,12 @@ export async function http(method: string, url: string, opts: { body?: unknown; 
   return { status: res.status, body, headers: res.headers };
 }
 
+/** One metric of a service's /metrics page, summed over its series (e.g. the lag, one series per partition). */
+export async function metricTotal(serviceUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 /** The pid of the process listening on a loopback port (to fault-inject a real component). */
 export function listenerPid(port: number): number {
   const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import knex, { type Knex } from 'knex';
 import type { RunningService } from '@coupon-rush/platform';
-import { eventually, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { eventually, http, isolatedOverrides, metricTotal, RUN_ID } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../src/config';
 import { start as startCoupon } from '../src/main';
 
@@ -55,11 +55,7 @@ describe('coupon-service consumer: a batch that cannot be persisted', function (
     await producer.disconnect();
     return users;
   };
-  /** A metric of the instance, summed over its labels (the lag is one series per partition). */
-  const metric = async (coupon: RunningService<CouponServiceConfig>, name: string) => {
-    const text = (await http('GET', `${coupon.url}/metrics`)).body as string;
-    return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
-  };
+  const metric = (coupon: RunningService<CouponServiceConfig>, name: string) => metricTotal(coupon.url, name);
   const holders = async (db: Knex, couponId: number) => (await db('issued_coupons').where({ coupon_id: couponId }).select('user_id')).map((r) => Number(r.user_id)).sort((a, b) => a - b);
   /** Once the table is back: the users holding a row when all the events are persisted. */
   const everyEventPersisted = (db: Knex, couponId: number, timeoutMs: number) =>

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
 import { CHROMIUM, launchChromium, watchInConsole } from '@coupon-rush/loadkit';
-import { eventually, http, inParallel, isolatedOverrides, tally, tokenFor } from '@coupon-rush/testkit';
+import { eventually, http, inParallel, isolatedOverrides, metricTotal, tally, tokenFor } from '@coupon-rush/testkit';
 import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
@@ -49,15 +49,6 @@ function openLiveView(url: string, token: string) {
     return res;
   });
   return { ticks, head, close: () => abort.abort() };
-}
-
-/** A counter or gauge from a /metrics page, summed over its series. */
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
 describe('live event console: the page and its event stream through the gateway', function () {
@@ -148,8 +139,8 @@ describe('live event console: the page and its event stream through the gateway'
       expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
     }
     await eventually(async () => [...pages, idle].every((p) => p.ticks.length > 0), 10_000);
-    const ticksBefore = await metric(consoleUrl, 'console_tick_seconds_count');
-    const scrapesBefore = await metric(consoleUrl, 'console_instance_scrapes_total');
+    const ticksBefore = await metricTotal(consoleUrl, 'console_tick_seconds_count');
+    const scrapesBefore = await metricTotal(consoleUrl, 'console_instance_scrapes_total');
 
     const answers = await rush(couponId, 40);
     expect(answers).to.deep.equal({ 202: 15, 409: 65 });
@@ -177,16 +168,16 @@ describe('live event console: the page and its event stream through the gateway'
 
     // One sample of the platform a tick for all four pages: one scrape per instance of the
     // gateway, issue-coupon and coupon-service (three here), not one per page.
-    const ticks = (await metric(consoleUrl, 'console_tick_seconds_count')) - ticksBefore;
-    const scrapes = (await metric(consoleUrl, 'console_instance_scrapes_total')) - scrapesBefore;
+    const ticks = (await metricTotal(consoleUrl, 'console_tick_seconds_count')) - ticksBefore;
+    const scrapes = (await metricTotal(consoleUrl, 'console_instance_scrapes_total')) - scrapesBefore;
     expect(ticks).to.be.greaterThan(0);
     expect(scrapes / ticks).to.be.at.most(3.5);
 
     // Pages that leave close their streams, through the gateway, up to the console.
-    await eventually(async () => (await metric(consoleUrl, 'console_open_streams')) === 3, 10_000);
+    await eventually(async () => (await metricTotal(consoleUrl, 'console_open_streams')) === 3, 10_000);
     pages.forEach((p) => p.close());
-    await eventually(async () => (await metric(consoleUrl, 'console_open_streams')) === 0, 10_000);
-    expect(await metric(consoleUrl, 'console_watched_coupons')).to.equal(0);
+    await eventually(async () => (await metricTotal(consoleUrl, 'console_open_streams')) === 0, 10_000);
+    expect(await metricTotal(consoleUrl, 'console_watched_coupons')).to.equal(0);
   });
 
   it('when a third coupon is watched while two are, then 503 CONSOLE_BUSY, and it can be watched once one view closes', async () => {
@@ -201,11 +192,11 @@ describe('live event console: the page and its event stream through the gateway'
     const viewA2 = openLiveView(stream(a), adminToken);
     expect((await viewA2.head).status).to.equal(200);
     viewB.close();
-    await eventually(async () => (await metric(consoleUrl, 'console_watched_coupons')) === 1, 10_000);
+    await eventually(async () => (await metricTotal(consoleUrl, 'console_watched_coupons')) === 1, 10_000);
     const viewC = openLiveView(stream(c), adminToken);
     expect((await viewC.head).status).to.equal(200);
     [viewA, viewA2, viewC].forEach((v) => v.close());
-    await eventually(async () => (await metric(consoleUrl, 'console_open_streams')) === 0, 10_000);
+    await eventually(async () => (await metricTotal(consoleUrl, 'console_open_streams')) === 0, 10_000);
   });
 
   it('when an operator logs in to the console in Chromium, opens a coupon and a rush runs, then the page shows the stock reaching 0 and rows == 202s', async function () {

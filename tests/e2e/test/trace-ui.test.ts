@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '@coupon-rush/loadkit';
 import { REPO_ROOT } from '@coupon-rush/platform';
 import { eventually, http, passingInstances, spawnService, tokenFor } from '@coupon-rush/testkit';
 
@@ -11,7 +11,6 @@ import { eventually, http, passingInstances, spawnService, tokenFor } from '@cou
 const OTLP = `http://127.0.0.1:${process.env.JAEGER_OTLP_HTTP_PORT ?? 4318}`;
 const JAEGER = `http://127.0.0.1:${process.env.JAEGER_QUERY_PORT ?? 16686}`;
 const ZIPKIN = `http://127.0.0.1:${process.env.ZIPKIN_PORT ?? 9411}`;
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(process.env.COUPON_RUSH_RUN ?? path.join(REPO_ROOT, '.run'), 'test-results');
 
 interface ZipkinSpan {
@@ -113,7 +112,7 @@ describe('trace UI: an issue request traced through the gateway reaches Zipkin, 
       this.skip();
     }
     expect(zipkinTrace, 'the trace in Zipkin (the test before)').to.not.equal(undefined);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       fs.mkdirSync(RESULTS, { recursive: true });
