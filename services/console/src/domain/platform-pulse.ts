@@ -47,7 +47,7 @@ export function quantileOf(buckets: Buckets, q: number): number | null {
 }
 
 /** A counter's increase between two readings; a smaller reading means the process restarted from 0. */
-const increase = (now: number, before: number | undefined) => (before === undefined ? 0 : now >= before ? now - before : now);
+const increase = (now: number, before: number) => (now >= before ? now - before : now);
 
 /**
  * Samples the platform once a tick: every instance of issue-coupon, the gateway and coupon-service
