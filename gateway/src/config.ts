@@ -25,6 +25,8 @@ export interface GatewayConfig {
   accessLog: boolean;
 }
 
+/** What the gateway answers itself, before any route: a route may not take it over. */
+const GATEWAY_OWN = /^\/(health|metrics|refresh)(\/|$)/;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
@@ -37,6 +39,7 @@ function readRoute(v: unknown): RouteDefinition {
   const r = v as Record<string, unknown>;
   if (typeof r.id !== 'string' || !/^[\w-]{1,64}$/.test(r.id)) throw new Error('id: letters, digits, _ or -');
   if (typeof r.path !== 'string' || !/^\/[\w.~*/-]*$/.test(r.path) || r.path.includes('//')) throw new Error(`${r.id}: path is a /-rooted prefix of segments (a * segment matches one)`);
+  if (GATEWAY_OWN.test(r.path)) throw new Error(`${r.id}: path ${r.path} is the gateway's own (health, metrics, refresh)`);
   if (typeof r.service !== 'string' || !/^[\w.-]{1,128}$/.test(r.service)) throw new Error(`${r.id}: service is a Consul service name`);
   if (typeof r.public !== 'boolean') throw new Error(`${r.id}: public is true or false`);
   if (!Number.isInteger(r.stripPrefix) || (r.stripPrefix as number) < 0 || (r.stripPrefix as number) > r.path.split('/').length - 1)

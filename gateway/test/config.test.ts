@@ -37,6 +37,8 @@ describe('gateway configuration: the route table', () => {
       [{ ...good, methods: ['GET', 'FETCH'] }, /r: methods is a non-empty list/],
       [{ ...good, methods: [] }, /r: methods is a non-empty list/],
       [{ ...good, path: 'api/r' }, /r: path is a \/-rooted prefix/],
+      [{ ...good, path: '/health/ready', stripPrefix: 0 }, /r: path \/health\/ready is the gateway's own/],
+      [{ ...good, path: '/metrics', stripPrefix: 0 }, /r: path \/metrics is the gateway's own/],
       [{ ...good, service: '' }, /r: service is a Consul service name/],
       [{ ...good, id: 'a b' }, /id: letters, digits/],
     ];

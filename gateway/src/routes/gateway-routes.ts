@@ -55,9 +55,6 @@ function logAccess(write: AccessLog, req: http.IncomingMessage, res: http.Server
   });
 }
 
-/** Where the route table applies: the API and the console's page; the rest is the gateway's own. */
-const PROXIED = /^\/(api\/|console(\/|\?|$))/;
-
 /** Paths under /api/ that the gateway answers itself (through Express) instead of proxying. */
 const OWN_API = /^\/api\/docs\/?(\?|$)/;
 
@@ -72,7 +69,7 @@ function hasBody(req: http.IncomingMessage): boolean {
 const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 
 /**
- * Everything under /api/ and /console is proxied, answered straight from node's HTTP server (Express's own
+ * Everything under /api/, and any other path a route names, is proxied, answered straight from node's HTTP server (Express's own
  * per-request cost is several times that of the proxying itself); the rest (health, metrics,
  * refresh, the API document) falls through to Express.
  */
@@ -159,7 +156,10 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       .catch((err) => reply(req, res, err));
   };
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (!req.url || !PROXIED.test(req.url) || OWN_API.test(req.url)) return false;
+    if (!req.url || OWN_API.test(req.url)) return false;
+    // Under /api/ every path is the table's (one it does not know is its 404); elsewhere only the
+    // paths a route names (the console's page), the rest being the gateway's own (health, metrics).
+    if (!req.url.startsWith('/api/') && !current().table.match(req.method ?? 'GET', req.url)) return false;
     try {
       handle(req, res);
     } catch (err) {
