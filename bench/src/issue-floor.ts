@@ -29,6 +29,10 @@ async function main() {
   const redis = connectRedis(settings);
   const ledger = new ClaimLedger(redis, prefix, { replicas: settings.durableReplicas, timeoutMs: settings.replicaAckTimeoutMs });
 
+  // The bench's coupons are new: their claim sets open on first use, as coupon-service opens them at creation.
+  const opened = new Map<number, Promise<void>>();
+  const open = (couponId: number) => opened.get(couponId) ?? opened.set(couponId, ledger.open(couponId)).get(couponId)!;
+
   const server = http.createServer((req, res) => {
     req.resume();
     const m = req.method === 'POST' ? ISSUE_PATH.exec(req.url ?? '') : null;
@@ -45,10 +49,12 @@ async function main() {
     }
     if (!m || !isIdText(user)) return answer(res, 404, { code: 'NOT_FOUND' });
     const [couponId, userId] = [Number(m[1]), Number(user)];
-    ledger.claim(couponId, userId, null).then(
-      (claim) => (claim === 'ACCEPTED' ? answer(res, 202, { couponId, userId }) : answer(res, 409, { status: 409, code: claim })),
-      () => answer(res, 503, { status: 503, code: 'ISSUE_UNAVAILABLE' }),
-    );
+    open(couponId)
+      .then(() => ledger.claim(couponId, userId, null))
+      .then(
+        (claim) => (claim === 'ACCEPTED' ? answer(res, 202, { couponId, userId }) : answer(res, 409, { status: 409, code: claim })),
+        () => answer(res, 503, { status: 503, code: 'ISSUE_UNAVAILABLE' }),
+      );
   });
   server.keepAliveTimeout = 65_000;
   const stop = async () => {

@@ -194,10 +194,14 @@ function redisIncrSadd({ db, redis, prefix }: LabContext): Claim {
 function redisLua({ db, redis, prefix, durability }: LabContext): Claim {
   const policy = policyCache(db);
   const ledger = new ClaimLedger(redis, prefix, durability);
+  // The lab's coupons are its own and new: their claim sets open on first use, as coupon-service opens them at creation.
+  const opened = new Map<number, Promise<void>>();
+  const open = (couponId: number) => opened.get(couponId) ?? opened.set(couponId, ledger.open(couponId)).get(couponId)!;
   return async (couponId, userId) => {
     const coupon = await policy(couponId);
     const refused = windowAnswer(coupon);
     if (refused) return refused;
+    await open(couponId);
     let claim;
     try {
       claim = await ledger.claim(couponId, userId, coupon!.totalQuantity);
@@ -206,6 +210,7 @@ function redisLua({ db, redis, prefix, durability }: LabContext): Claim {
       await ledger.revoke(couponId, userId).catch(() => {});
       throw err;
     }
+    if (claim === 'IN_FLIGHT' || claim === 'REBUILDING') throw new Error(`claim ${claim}`);
     if (claim !== 'ACCEPTED') return claim;
     try {
       await recordIssue(db, couponId, userId);

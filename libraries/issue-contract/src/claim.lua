@@ -1,8 +1,21 @@
--- One atomic FCFS claim. KEYS[1] claims set, KEYS[2] revoked set, KEYS[3] pending hash.
--- ARGV[1] user id, ARGV[2] total quantity (-1 = unlimited).
--- Order matters: a duplicate is ALREADY_ISSUED even when the coupon is sold out.
+-- One atomic FCFS claim. KEYS[1] claims, KEYS[2] revoked, KEYS[3] pending, KEYS[4] timeline.
+-- ARGV[1] user id, ARGV[2] total quantity (-1 = unlimited), ARGV[3] claim id (its event's id),
+-- ARGV[4] ms within which every request is answered. Returns 1 accepted, -1 already issued,
+-- -2 sold out, -3 the sets await a rebuild, -4 another request of this user is being decided.
+-- Order matters: the holder check comes before every "no".
+if not on_timeline(KEYS[4]) then
+  return -3
+end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
-  return -1
+  local state = claim_state(KEYS[3], ARGV[1], tonumber(ARGV[4]))
+  if state == 'held' then
+    return -1
+  end
+  if state == 'in-flight' then
+    return -4
+  end
+  -- Stranded: the request that made it ended without a 202, so its user holds nothing yet.
+  release(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 end
 local total = tonumber(ARGV[2])
 if total >= 0 and redis.call('SCARD', KEYS[1]) >= total then
@@ -13,6 +26,5 @@ redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 -- Pending until its event is confirmed or the claim revoked; the time (the server's, in ms) lets
 -- a sweep find claims whose process died before publishing them.
-local now = redis.call('TIME')
-redis.call('HSET', KEYS[3], ARGV[1], now[1] * 1000 + math.floor(now[2] / 1000))
+redis.call('HSET', KEYS[3], ARGV[1], now_ms() .. ' ' .. ARGV[3])
 return 1

@@ -48,3 +48,11 @@ export function parseIssueEvent(value: Buffer | null): IssueEvent {
   if (typeof e.issuedAt !== 'string' || Number.isNaN(Date.parse(e.issuedAt))) throw new Error('issuedAt missing or invalid');
   return { eventId: e.eventId, couponId: e.couponId as number, userId: e.userId as number, issuedAt: e.issuedAt };
 }
+
+/**
+ * The Redis pub/sub channel on which issue-coupon asks for a coupon's claim sets to be rebuilt
+ * (the message is the coupon id) and coupon-service, which holds the rows, rebuilds them.
+ */
+export function ledgerRebuildChannel(keyPrefix: string): string {
+  return `${keyPrefix}ledger-rebuild`;
+}

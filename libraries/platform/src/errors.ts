@@ -9,6 +9,8 @@ export class AppError extends Error {
     readonly status: number,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** How to answer beyond the body: `retryAfterSeconds` becomes a Retry-After header. */
+    readonly answer: { retryAfterSeconds?: number } = {},
   ) {
     // An AppError is an answer, not a fault: its stack is never logged, and capturing one was the
     // costliest step of a SOLD_OUT refusal on the hot path (2.8% of issue-coupon's CPU profile).
@@ -40,8 +42,8 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 };
 
 /** The status and problem body for any error: 4xx keep their message, 5xx hide internals. */
-function problemFor(err: any): { status: number; body: Problem } {
-  if (err instanceof AppError) return { status: err.status, body: problem(err.status, err.code, err.message, err.details) };
+function problemFor(err: any): { status: number; body: Problem; retryAfterSeconds?: number } {
+  if (err instanceof AppError) return { status: err.status, body: problem(err.status, err.code, err.message, err.details), retryAfterSeconds: err.answer.retryAfterSeconds };
   if (err?.type === 'entity.parse.failed') return { status: 400, body: problem(400, 'MALFORMED_JSON', 'Request body is not valid JSON') };
   if (err?.type === 'entity.too.large') return { status: 413, body: problem(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large') };
   if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) return { status: err.status, body: problem(err.status, 'BAD_REQUEST', String(err.message ?? 'Bad request')) };
@@ -54,13 +56,15 @@ function logFailure(logger: Logger, err: any, at: { method?: string; path: strin
   else if (status >= 500) logger.error('request failed', { ...at, err: String(err?.stack ?? err) });
 }
 
-function sendProblem(res: ServerResponse, status: number, body: Problem): void {
+function sendProblem(res: ServerResponse, status: number, body: Problem, retryAfterSeconds?: number): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(text) });
+  const headers: Record<string, string | number> = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(text) };
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = retryAfterSeconds;
+  res.writeHead(status, headers);
   res.end(text);
 }
 
@@ -69,11 +73,11 @@ function sendProblem(res: ServerResponse, status: number, body: Problem): void {
  * gateway's proxy): problemFor maps it, logFailure logs it, sendProblem writes it.
  */
 export function sendError(logger: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
-  const { status, body } = problemFor(err);
+  const { status, body, retryAfterSeconds } = problemFor(err);
   // The request id the caller was given (the gateway sets it on the answer) or the gateway sent.
   const requestId = res.getHeader('x-request-id') ?? req.headers['x-request-id'];
   logFailure(logger, err, { method: req.method, path: pathOf(req), requestId: typeof requestId === 'string' ? requestId : undefined }, status);
-  sendProblem(res, status, body);
+  sendProblem(res, status, body, retryAfterSeconds);
 }
 
 /** The path a log line names: never the query, which may carry what a log must not keep. */

@@ -148,6 +148,21 @@ export class KafkaProbe {
     });
   }
 
+  /** The log end (high watermark) of each partition of `topic`. */
+  async logEnds(topic: string): Promise<Map<number, number>> {
+    await this.connect();
+    return new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  }
+
+  /** Whether `groupId` has committed every partition of `topic` at least up to `ends`. */
+  async committedUpTo(groupId: string, topic: string, ends: Map<number, number>): Promise<boolean> {
+    await this.connect();
+    const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    // Nothing committed (-1) is caught up only with an empty partition.
+    return [...ends].every(([partition, end]) => end === 0 || (at.get(partition) ?? -1) >= end);
+  }
+
   async close(): Promise<void> {
     await this.admin.disconnect().catch(() => {});
   }

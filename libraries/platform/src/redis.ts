@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { ConfigReader } from './config-reader';
-import { parseHostPort, reach, readAddressMap, type AddressMap } from './address-map';
+import { parseHostPort, reach, readAddressMap, type AddressMap, type HostPort } from './address-map';
 
 export interface RedisSettings {
   masterName: string;
@@ -42,7 +42,88 @@ export function connectRedis(s: RedisSettings): Redis {
     protocol: s.protocol,
     enableAutoPipelining: true,
     maxRetriesPerRequest: 2,
+    // Sentinels announce a new master (+switch-master) before the old one is demoted: reconnect
+    // then, rather than at the old master's first READONLY answer seconds later.
+    failoverDetector: true,
     // After a failover the old master turns read-only; reconnect to the newly elected one.
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   });
+}
+
+export interface ReplicationFence {
+  /** The master the Sentinels name, as announced. */
+  master: HostPort;
+  /** Its replication timeline (master_replid), read from it directly. */
+  timeline: string;
+  /**
+   * True when no other node can still acknowledge a write on an older timeline: every replica the
+   * Sentinels list follows this master, and any node still calling itself master has no replica.
+   */
+  fenced: boolean;
+  /** What keeps it unfenced, for the log. */
+  why?: string;
+}
+
+function infoField(info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*?)\\r?$`, 'm').exec(info)?.[1];
+}
+
+/** INFO replication of one node, or undefined when it does not answer within a second. */
+async function replicationInfo(s: RedisSettings, host: string, port: number): Promise<string | undefined> {
+  const to = reach(s.addressMap, host, port);
+  const node = new Redis({ host: to.host, port: to.port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  node.on('error', () => {});
+  try {
+    await node.connect();
+    return await node.info('replication');
+  } catch {
+    return undefined;
+  } finally {
+    node.disconnect();
+  }
+}
+
+/**
+ * Asks the Sentinels, then every node they list, whether a new master's timeline is fenced: after
+ * a failover the old master goes on acknowledging writes (its other replica confirms their WAIT)
+ * until Sentinel moves that replica, and those writes never reach the new master. An unreachable
+ * node acknowledges nothing, so it does not keep the fence open.
+ */
+export async function probeReplicationFence(s: RedisSettings): Promise<ReplicationFence | undefined> {
+  for (const address of s.sentinels) {
+    const to = reach(s.addressMap, address.host, address.port);
+    const sentinel = new Redis({ host: to.host, port: to.port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    sentinel.on('error', () => {});
+    let named: [string, string] | null;
+    let replicas: string[][];
+    try {
+      await sentinel.connect();
+      named = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', s.masterName)) as [string, string] | null;
+      replicas = (await sentinel.call('SENTINEL', 'replicas', s.masterName)) as string[][];
+    } catch {
+      continue;
+    } finally {
+      sentinel.disconnect();
+    }
+    if (!named) continue;
+    const master = { host: named[0], port: Number(named[1]) };
+    const masterInfo = await replicationInfo(s, master.host, master.port);
+    const timeline = masterInfo && infoField(masterInfo, 'master_replid');
+    if (!masterInfo || !timeline || infoField(masterInfo, 'role') !== 'master') return undefined;
+    for (const flat of replicas) {
+      const fields = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i], flat[i + 1]);
+      const host = fields.get('ip') ?? '';
+      const port = Number(fields.get('port'));
+      if (host === master.host && port === master.port) continue;
+      const info = await replicationInfo(s, host, port);
+      if (!info) continue;
+      const role = infoField(info, 'role');
+      if (role === 'master' && Number(infoField(info, 'connected_slaves') ?? 0) > 0) return { master, timeline, fenced: false, why: `${host}:${port} is still a master with replicas` };
+      if (role === 'slave' && (infoField(info, 'master_host') !== master.host || Number(infoField(info, 'master_port')) !== master.port))
+        return { master, timeline, fenced: false, why: `${host}:${port} still follows ${infoField(info, 'master_host')}:${infoField(info, 'master_port')}` };
+    }
+    return { master, timeline, fenced: true };
+  }
+  return undefined;
 }

@@ -9,6 +9,7 @@ import {
   readPlatformSettings,
   readRedisSettings,
 } from '@coupon-rush/platform';
+import type { LedgerRebuildSettings } from './domain/ledger-rebuild';
 import type { StrandedClaimSettings } from './domain/stranded-claims';
 
 export interface CouponServiceConfig {
@@ -19,6 +20,7 @@ export interface CouponServiceConfig {
   consumer: { groupId: string; retries: number };
   writeBack: { intervalMs: number };
   strandedClaims: StrandedClaimSettings;
+  ledgerRebuild: LedgerRebuildSettings;
   codes: { batchSize: number };
   archive: ArchiveSettings;
 }
@@ -48,6 +50,10 @@ export function parseConfig(r: ConfigReader): CouponServiceConfig {
       intervalMs: r.number('coupon.strandedClaims.intervalMs', { min: 100 }),
       // Ten times the publisher's 3 s timeout: only a claim whose process is gone gets this old.
       staleAfterMs: r.number('coupon.strandedClaims.staleAfterMs', { min: 1000 }),
+    },
+    ledgerRebuild: {
+      settleMs: r.number('coupon.ledgerRebuild.settleMs', { min: 0, max: 60_000 }),
+      drainTimeoutMs: r.number('coupon.ledgerRebuild.drainTimeoutMs', { min: 1000 }),
     },
     // Rows per INSERT when generating codes: 3 placeholders each, far below MariaDB's 65,535.
     codes: { batchSize: r.number('coupon.codes.batchSize', { min: 1, max: 20_000 }) },

@@ -14,9 +14,10 @@ import {
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger, issueTopics } from '@coupon-rush/issue-contract';
+import { ClaimLedger, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
 import { parseConfig, type CouponServiceConfig } from './config';
 import { CampaignArchiveSchedule } from './domain/archive-campaigns';
+import { LedgerRebuild } from './domain/ledger-rebuild';
 import { StrandedClaimSweep } from './domain/stranded-claims';
 import { IssuedQuantityWriteBack } from './domain/write-back';
 import { campaignRoutes } from './routes/campaign-routes';
@@ -107,6 +108,33 @@ export function start(opts: StartOptions = {}) {
         );
         strandedSweep.start();
 
+        const rebuilds = new Counter({
+          name: 'coupon_claim_rebuilds_total',
+          help: 'Coupons whose claim sets were rebuilt from the rows on a new Redis timeline (after a failover)',
+          registers: [ctx.metrics],
+        });
+        const ledgerRebuild = new LedgerRebuild({
+          redis,
+          ledger,
+          db,
+          kafka: kafkaProbe,
+          redisSettings: cfg.redis,
+          keyPrefix: cfg.redis.keyPrefix,
+          topic,
+          groupId: cfg.consumer.groupId,
+          settings: () => ctx.config().ledgerRebuild,
+          logger: ctx.logger,
+          rebuilt: () => rebuilds.inc(),
+        });
+        // issue-coupon asks over pub/sub (a subscriber needs a connection of its own).
+        const rebuildRequests = redis.duplicate();
+        rebuildRequests.on('error', () => {});
+        await rebuildRequests.subscribe(ledgerRebuildChannel(cfg.redis.keyPrefix));
+        rebuildRequests.on('message', (_channel: string, id: string) => {
+          const couponId = Number(id);
+          if (Number.isSafeInteger(couponId) && couponId > 0) ledgerRebuild.request(couponId);
+        });
+
         const archiveRuns = new Counter({
           name: 'coupon_campaign_archive_runs_total',
           help: 'Campaign archive runs by trigger and outcome',
@@ -150,6 +178,8 @@ export function start(opts: StartOptions = {}) {
           close: async () => {
             await archive.stop();
             await strandedSweep.stop();
+            rebuildRequests.disconnect();
+            await ledgerRebuild.stop();
             await consumer.disconnect();
             await kafkaProbe.close();
             await deadLetters.disconnect();

@@ -7,6 +7,7 @@ export interface IssueCouponConfig {
   couponService: string;
   cache: { localTtlMs: number; redisTtlSeconds: number };
   publisher: { maxBatch: number; lingerMs: number; timeoutMs: number };
+  answer: { withinMs: number; claimTimeoutMs: number; releaseReserveMs: number };
 }
 
 export function parseConfig(r: ConfigReader): IssueCouponConfig {
@@ -23,6 +24,11 @@ export function parseConfig(r: ConfigReader): IssueCouponConfig {
       maxBatch: r.number('issue.publisher.maxBatch', { min: 1, max: 10_000 }),
       lingerMs: r.number('issue.publisher.lingerMs', { min: 0, max: 100 }),
       timeoutMs: r.number('issue.publisher.timeoutMs', { min: 100 }),
+    },
+    answer: {
+      withinMs: r.number('issue.answer.withinMs', { min: 500, max: 60_000 }),
+      claimTimeoutMs: r.number('issue.answer.claimTimeoutMs', { min: 50 }),
+      releaseReserveMs: r.number('issue.answer.releaseReserveMs', { min: 100 }),
     },
   });
 }

@@ -12,7 +12,7 @@ import {
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger, issueTopics } from '@coupon-rush/issue-contract';
+import { ClaimLedger, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
@@ -84,7 +84,7 @@ export function start(opts: StartOptions = {}) {
           },
           (tier) => cacheServed.inc({ tier }),
         );
-        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs });
+        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs }, cfg.answer.withinMs);
         // Read from Redis when Prometheus scrapes: the live stock of the coupons being rushed here.
         new Gauge({
           name: 'coupon_stock_remaining',
@@ -111,6 +111,16 @@ export function start(opts: StartOptions = {}) {
           () => ctx.config().cache.localTtlMs,
           (id) => void redis.publish(channel, String(id)).catch(() => {}),
         );
+        // A coupon whose sets await a rebuild is asked for at most twice a second per instance.
+        const rebuildAsked = new Map<number, number>();
+        const rebuildChannel = ledgerRebuildChannel(cfg.redis.keyPrefix);
+        const rebuildNeeded = (id: number) => {
+          const now = Date.now();
+          if (now - (rebuildAsked.get(id) ?? 0) < 500) return;
+          if (rebuildAsked.size > 10_000) rebuildAsked.clear();
+          rebuildAsked.set(id, now);
+          void redis.publish(rebuildChannel, String(id)).catch(() => {});
+        };
         const subscriber = redis.duplicate();
         await subscriber.subscribe(channel);
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
@@ -126,6 +136,10 @@ export function start(opts: StartOptions = {}) {
                 outcomes.inc({ code });
                 if (couponId !== undefined) tally.count(couponId, code);
               },
+              rebuildNeeded,
+              answerWithinMs: ctx.config().answer.withinMs,
+              claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
+              releaseReserveMs: ctx.config().answer.releaseReserveMs,
             },
             ctx.logger,
           ),

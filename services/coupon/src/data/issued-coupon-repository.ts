@@ -61,3 +61,16 @@ export async function couponsIssuing(db: Knex, at: Date, graceMs: number): Promi
     .andWhere('issue_end_at', '>', new Date(at.getTime() - graceMs));
   return rows.map((r) => Number(r.id));
 }
+
+/** The users holding a row of the coupon, in chunks (keyset pages by user id, so 100,000 rows never sit in memory at once). */
+export async function* holdersOf(db: Knex, couponId: number, chunk = 5000): AsyncGenerator<number[]> {
+  let after = 0;
+  for (;;) {
+    const rows: Array<{ user_id: number }> = await db('issued_coupons').select('user_id').where({ coupon_id: couponId }).andWhere('user_id', '>', after).orderBy('user_id').limit(chunk);
+    if (rows.length === 0) return;
+    const users = rows.map((r) => Number(r.user_id));
+    yield users;
+    after = users[users.length - 1];
+    if (rows.length < chunk) return;
+  }
+}

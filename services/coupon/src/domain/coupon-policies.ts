@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ClaimLedger } from '@coupon-rush/issue-contract';
 import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
 import { isoInstant, pageOf } from './fields';
 import { findCoupon, insertCoupon, listCoupons, type Coupon, type NewCoupon } from '../data/coupon-repository';
@@ -35,8 +36,12 @@ export function validateNewCoupon(body: unknown): NewCoupon {
 }
 
 /** Write-around: a new policy goes to the database only; caches load it on first read. */
-export async function createCoupon(db: Knex, body: unknown): Promise<Coupon> {
-  return insertCoupon(db, validateNewCoupon(body));
+export async function createCoupon(db: Knex, ledger: ClaimLedger, body: unknown): Promise<Coupon> {
+  const coupon = await insertCoupon(db, validateNewCoupon(body));
+  // A new coupon has no claims on any Redis timeline, so its sets open at once on the current one.
+  // If Redis cannot be reached now, its first claim asks for a rebuild instead (which finds no rows).
+  await ledger.open(coupon.id).catch(() => {});
+  return coupon;
 }
 
 export async function getCoupon(db: Knex, id: number): Promise<Coupon> {

@@ -10,7 +10,7 @@ export function couponRoutes(db: Knex, ledger: ClaimLedger): Router {
   const router = Router();
   router.post('/coupons', async (req, res) => {
     requireAdmin(req);
-    res.status(201).json(await createCoupon(db, req.body));
+    res.status(201).json(await createCoupon(db, ledger, req.body));
   });
   router.get('/coupons/:id', async (req, res) => {
     res.json(await getCoupon(db, positiveId(req.params.id)));

@@ -46,8 +46,11 @@ export class IssueEventPublisher {
     return this.settings().timeoutMs;
   }
 
-  /** Resolves once the outcome is known; TIMED_OUT means the record may still be written later. */
-  publish(event: IssueEvent): Promise<PublishOutcome> {
+  /**
+   * Resolves once the outcome is known, at the latest at `deadline` (epoch ms; by default the
+   * publish timeout from now); TIMED_OUT means the record may still be written later.
+   */
+  publish(event: IssueEvent, deadline = Date.now() + this.settings().timeoutMs): Promise<PublishOutcome> {
     return new Promise((resolve) => {
       // Messaging conventions for batched sends: a "create" span per record, ended when the
       // batch that carried it is acknowledged.
@@ -58,7 +61,7 @@ export class IssueEventPublisher {
         'coupon.id': event.couponId,
       });
       const pending: Pending = { event, span, headers, settled: false, done: resolve };
-      const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), this.settings().timeoutMs);
+      const timer = setTimeout(() => this.settle(pending, 'TIMED_OUT'), Math.max(0, deadline - Date.now()));
       pending.done = (outcome) => {
         clearTimeout(timer);
         resolve(outcome);

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import { AppError } from '@coupon-rush/platform';
-import { type ClaimLedger } from '@coupon-rush/issue-contract';
+import { LedgerRebuilding, type ClaimLedger } from '@coupon-rush/issue-contract';
 import type { CouponPolicy } from '../data/coupon-policy-source';
 import type { IssueEventPublisher } from '../data/issue-event-publisher';
-import { alreadyIssued, couponNotFound, issueUnavailable, outcomeUnknown, soldOut, windowClosed } from './refusals';
+import { alreadyIssued, claimsRebuilding, couponNotFound, earlierRequestPending, issueUnavailable, outcomeUnknown, soldOut, windowClosed } from './refusals';
 
 export interface IssueDependencies {
   policy(id: number): Promise<CouponPolicy | undefined> | CouponPolicy | undefined;
@@ -12,6 +12,14 @@ export interface IssueDependencies {
   publisher: IssueEventPublisher;
   /** Every answer's code, with the coupon's id once its policy was found (an id that names no coupon is not one). */
   outcome(code: string, couponId?: number): void;
+  /** The coupon's claim sets await a rebuild after a Redis failover: ask coupon-service for it. */
+  rebuildNeeded(couponId: number): void;
+  /** Every request is answered within this (the service's own bound, below the route's timeout). */
+  answerWithinMs: number;
+  /** The claim step's share of it (a replicated claim takes at most the replica wait). */
+  claimTimeoutMs: number;
+  /** Kept after the publish deadline for the mark or the release. */
+  releaseReserveMs: number;
 }
 
 /**
@@ -47,72 +55,119 @@ function reject(deps: IssueDependencies, couponId: number | undefined, error: Ap
   throw error;
 }
 
+/** Settles with `work`, or rejects with DeadlinePassed at `deadline` (the work may still complete later). */
+class DeadlinePassed extends Error {}
+function within<T>(deadline: number, work: Promise<T>): Promise<T> {
+  const left = deadline - Date.now();
+  if (left <= 0) return Promise.reject(new DeadlinePassed());
+  let timer: NodeJS.Timeout;
+  const expiry = new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new DeadlinePassed()), left)));
+  return Promise.race([work, expiry]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A "no" (sold out, window closed) is said only to a user who holds nothing: a holder is told
+ * ALREADY_ISSUED whatever the in-process flag or the clock says.
+ */
+async function refuseUnlessHeld(deps: IssueDependencies, couponId: number, userId: number, refusal: AppError, deadline: number): Promise<never> {
+  let holding;
+  try {
+    holding = await within(deadline, deps.ledger.holding(couponId, userId));
+  } catch {
+    reject(deps, couponId, issueUnavailable('claim store'));
+  }
+  if (holding === 'HELD') reject(deps, couponId, alreadyIssued());
+  if (holding === 'IN_FLIGHT') reject(deps, couponId, earlierRequestPending());
+  if (holding === 'REBUILDING') {
+    deps.rebuildNeeded(couponId);
+    reject(deps, couponId, claimsRebuilding());
+  }
+  reject(deps, couponId, refusal);
+}
+
 /**
  * The FCFS issue: find the policy, check the window, claim atomically in Redis, publish the event
- * and only then accept. A claim whose event cannot be confirmed is revoked and answered 503.
+ * and only then accept. A claim whose event cannot be confirmed is revoked and answered 503. Every
+ * request is answered within `deps.answerWithinMs` (below the gateway's route timeout), so only a
+ * dead connection leaves a caller without an answer that states the outcome or that nothing was kept.
  */
 export async function issueCoupon(deps: IssueDependencies, couponId: number, userId: number) {
+  const deadline = Date.now() + deps.answerWithinMs;
   let policy: CouponPolicy | undefined;
   try {
-    policy = await deps.policy(couponId);
+    policy = await within(deadline, Promise.resolve(deps.policy(couponId)));
   } catch (err) {
     // The policy source refuses with its own reason (the coupon service); anything else is the cache.
     reject(deps, undefined, err instanceof AppError ? err : issueUnavailable('cache'));
   }
   if (!policy) reject(deps, undefined, couponNotFound(couponId));
   const now = Date.now();
-  if (now < policy.issueStartAt || now >= policy.issueEndAt) reject(deps, couponId, windowClosed());
-  if (deps.soldOut.has(couponId)) reject(deps, couponId, soldOut());
+  // Before the window opens nobody can hold the coupon (a coupon's window never changes).
+  if (now < policy.issueStartAt) reject(deps, couponId, windowClosed());
+  if (now >= policy.issueEndAt) await refuseUnlessHeld(deps, couponId, userId, windowClosed(), deadline);
+  if (deps.soldOut.has(couponId)) await refuseUnlessHeld(deps, couponId, userId, soldOut(), deadline);
 
+  // The event's id ties this request's mark and release to its own claim, never a newer one.
+  const claimId = crypto.randomUUID();
   let claim;
   try {
-    claim = await deps.ledger.claim(couponId, userId, policy.totalQuantity);
+    claim = await within(Math.min(deadline, Date.now() + deps.claimTimeoutMs), deps.ledger.claim(couponId, userId, policy.totalQuantity, claimId));
   } catch {
-    // The claim may stand on the master without being durable (ClaimNotReplicated) or its reply
-    // was lost. Nothing was published, so releasing it is safe; if that fails too, a slot stays
-    // taken (an under-issue that reconciliation reports), never a coupon without a 202.
-    await deps.ledger.revoke(couponId, userId).catch(() => {});
+    // The claim may stand on the master without being durable (ClaimNotReplicated), its reply was
+    // lost, or it has not run yet. Nothing was published, so releasing it is safe; if that fails
+    // too, the claim stays unmarked and is released by the user's next request or the sweep:
+    // never a coupon without a 202.
+    void deps.ledger.revoke(couponId, userId, claimId).catch(() => {});
     reject(deps, couponId, issueUnavailable('claim store'));
   }
   if (claim === 'ALREADY_ISSUED') reject(deps, couponId, alreadyIssued());
+  if (claim === 'IN_FLIGHT') reject(deps, couponId, earlierRequestPending());
+  if (claim === 'REBUILDING') {
+    deps.rebuildNeeded(couponId);
+    reject(deps, couponId, claimsRebuilding());
+  }
   if (claim === 'SOLD_OUT') {
     deps.soldOut.declare(couponId);
     reject(deps, couponId, soldOut());
   }
 
-  // Past this instant no 202 is answered: an unmarked claim older than it may be released as stranded.
-  const deadline = Date.now() + deps.publisher.timeoutMs;
-  const outcome = await deps.publisher.publish({ eventId: crypto.randomUUID(), couponId, userId, issuedAt: new Date(now).toISOString() });
-  // The claim is marked published before the 202, so no sweep can release it from then on. An
-  // ack or a mark that comes after the deadline (a process frozen past it) counts as a timeout.
-  const marked = outcome === 'ACKED' && Date.now() <= deadline && (await deps.ledger.markPublished(couponId, userId).catch(() => false));
-  const late = Date.now() > deadline;
-  if (!marked || late) {
+  // Past this instant no mark is sent: an unmarked claim is never answered 202.
+  const publishDeadline = Math.min(Date.now() + deps.publisher.timeoutMs, deadline - deps.releaseReserveMs);
+  const outcome = await deps.publisher.publish({ eventId: claimId, couponId, userId, issuedAt: new Date(now).toISOString() }, publishDeadline);
+  // The claim is marked published before the 202, so no sweep can release it from then on. A mark
+  // that returns 1 was made on this request's own claim (by its id), with its record acknowledged.
+  let marked = false;
+  if (outcome === 'ACKED' && Date.now() <= publishDeadline) marked = await within(deadline, deps.ledger.markPublished(couponId, userId, claimId)).catch(() => false);
+  if (!marked) {
     // The record may be in Kafka or may still reach it: only a durable tombstone keeps it from
     // becoming a row.
-    const released = await releaseDurably(deps.ledger, couponId, userId);
+    const released = await releaseDurably(deps, couponId, userId, claimId, deadline);
     if (released === undefined) reject(deps, couponId, outcomeUnknown());
     // Not released means the consumer already persisted the event: the coupon is issued.
-    if (released) reject(deps, couponId, issueUnavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' || late ? 'event log timed out' : 'claim store'));
+    if (released) reject(deps, couponId, issueUnavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' ? 'event log timed out' : 'claim store'));
   }
   deps.outcome('ACCEPTED', couponId);
   return { couponId, userId, status: 'ACCEPTED' as const };
 }
 
-const RELEASE_BACKOFF_MS = [100, 200, 400, 800, 1600];
+const RELEASE_BACKOFF_MS = [50, 100, 200, 400, 800];
 
 /**
- * Revokes a claim whose record may have been written, retrying through a Sentinel failover (a few
- * seconds here): true when released, false when the consumer had already confirmed it, undefined
- * when neither could be made durable, so the caller must not promise either outcome.
+ * Revokes a claim whose record may have been written, retrying through a Sentinel failover until
+ * the request's deadline: true when released, false when the consumer had already confirmed it,
+ * undefined when neither could be made durable in time (or the sets await a rebuild that will tell),
+ * so the caller must not promise either outcome.
  */
-async function releaseDurably(ledger: ClaimLedger, couponId: number, userId: number): Promise<boolean | undefined> {
+async function releaseDurably(deps: IssueDependencies, couponId: number, userId: number, claimId: string, deadline: number): Promise<boolean | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await ledger.revoke(couponId, userId);
-    } catch {
-      if (attempt >= RELEASE_BACKOFF_MS.length) return undefined;
-      await new Promise((r) => setTimeout(r, RELEASE_BACKOFF_MS[attempt]));
+      return await within(deadline, deps.ledger.revoke(couponId, userId, claimId));
+    } catch (err) {
+      if (err instanceof DeadlinePassed) return undefined;
+      if (err instanceof LedgerRebuilding) deps.rebuildNeeded(couponId);
+      const pause = RELEASE_BACKOFF_MS[Math.min(attempt, RELEASE_BACKOFF_MS.length - 1)];
+      if (Date.now() + pause >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 }

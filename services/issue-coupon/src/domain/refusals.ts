@@ -6,5 +6,8 @@ export const windowClosed = () => new AppError('ISSUE_WINDOW_CLOSED', 409, 'The 
 export const soldOut = () => new AppError('SOLD_OUT', 409, 'All coupons have been issued');
 export const alreadyIssued = () => new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon');
 /** A dependency is down; `why` names which, never its internals. */
-export const issueUnavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`);
+export const issueUnavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`, undefined, { retryAfterSeconds: 1 });
 export const outcomeUnknown = () => new AppError('ISSUE_OUTCOME_UNKNOWN', 504, 'The issue could be neither confirmed nor undone; asking again answers ALREADY_ISSUED if it was issued');
+/** Both are 503 with Retry-After: this request kept nothing, and asking again soon is the way to learn more. */
+export const earlierRequestPending = () => new AppError('ISSUE_UNAVAILABLE', 503, 'An earlier request of yours for this coupon is still being decided, try again', undefined, { retryAfterSeconds: 1 });
+export const claimsRebuilding = () => new AppError('ISSUE_UNAVAILABLE', 503, 'Issuing is paused while claims are rebuilt after a failover, try again', undefined, { retryAfterSeconds: 2 });
