@@ -62,7 +62,7 @@ interface ClaimCommands {
 const DEFAULT_DECIDED_WITHIN_MS = 10_000;
 
 const CLAIM_REFUSALS: Record<number, ClaimResult> = { [-1]: 'ALREADY_ISSUED', [-2]: 'SOLD_OUT', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
-const HOLDINGS: Record<number, Holding> = { [-1]: 'HELD', 0: 'NONE', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
+const HOLDINGS: Record<number, Holding> = { [-1]: 'HELD', 0: 'NONE', 1: 'NONE', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
 
 function unexpected(reply: unknown): never {
   throw new Error(`unexpected ledger script reply ${String(reply)}`);
@@ -182,9 +182,9 @@ export class ClaimLedger {
   async holding(couponId: number, userId: number): Promise<Holding> {
     const k = this.keys(couponId);
     const r = await this.redis.couponHolding(k.claims, k.revoked, k.pending, k.timeline, String(userId), this.decidedWithinMs);
-    const holding = HOLDINGS[r] ?? unexpected(r);
-    if (holding === 'NONE') await this.replicated();
-    return holding;
+    // 1: a stranded claim was released on the way, which must be durable before anyone hears "no".
+    if (r === 1) await this.replicated();
+    return HOLDINGS[r] ?? unexpected(r);
   }
 
   /** Claims held per coupon (one round trip for all of them). */

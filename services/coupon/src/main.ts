@@ -126,10 +126,11 @@ export function start(opts: StartOptions = {}) {
           logger: ctx.logger,
           rebuilt: () => rebuilds.inc(),
         });
-        // issue-coupon asks over pub/sub (a subscriber needs a connection of its own).
+        // issue-coupon asks over pub/sub (a subscriber needs a connection of its own). Not awaited:
+        // campaigns and codes serve without Redis, and the subscription is made once it is back.
         const rebuildRequests = redis.duplicate();
         rebuildRequests.on('error', () => {});
-        await rebuildRequests.subscribe(ledgerRebuildChannel(cfg.redis.keyPrefix));
+        void rebuildRequests.subscribe(ledgerRebuildChannel(cfg.redis.keyPrefix)).catch((err) => ctx.logger.warn('rebuild requests not subscribed', { err: String(err) }));
         rebuildRequests.on('message', (_channel: string, id: string) => {
           const couponId = Number(id);
           if (Number.isSafeInteger(couponId) && couponId > 0) ledgerRebuild.request(couponId);

@@ -52,6 +52,8 @@ describe('issue-coupon on its own (no coupon service)', function () {
     const now = Date.now();
     // What the look-aside cache holds after a first load from the coupon service.
     await redis.set(`${issue.config().redis.keyPrefix}coupon:{${id}}:policy`, JSON.stringify({ id, totalQuantity: 3, issueStartAt: now - 60_000, issueEndAt: now + 3_600_000 }), 'EX', 300);
+    // And what the coupon service did when it created the coupon: its claim sets opened.
+    await ledger.open(id);
     const answers = await inParallel(10, 10, (i) => issueAs(id, 1_000 + i));
     expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ 202: 3, SOLD_OUT: 7 });
     expect((await ledger.counts(id)).claims).to.equal(3);

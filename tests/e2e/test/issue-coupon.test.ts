@@ -16,7 +16,10 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   this.timeout(120_000);
   let coupon: RunningService<unknown>;
   let issue: RunningService<unknown>;
-  const overrides = isolatedOverrides({ coupon: { writeBack: { intervalMs: 200 }, strandedClaims: { intervalMs: 200, staleAfterMs: 2500 } }, issue: { publisher: { timeoutMs: 1500 } } });
+  const overrides = isolatedOverrides({
+    coupon: { writeBack: { intervalMs: 200 }, strandedClaims: { intervalMs: 200, staleAfterMs: 2500 }, ledgerRebuild: { settleMs: 300 } },
+    issue: { publisher: { timeoutMs: 1500 } },
+  });
   const topic = `test-${RUN_ID}.coupon.issued`;
   const kafka = new Kafka({ clientId: 'issue-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
   let nextUser = 1000;
@@ -65,11 +68,14 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     expect(r).to.include({ redisClaims: 100, rows: 100, issuedQuantity: 100, consistent: true });
   });
 
-  it('when one user sends 100 concurrent requests, then one is accepted and 99 are ALREADY_ISSUED', async () => {
+  it('when one user sends 100 concurrent requests, then one is accepted and the others are ALREADY_ISSUED, or 503 while the first is still being decided; asking again then says ALREADY_ISSUED', async () => {
     const id = await newCoupon(10);
     const [user] = users(1);
     const answers = await inParallel(100, 100, () => issueAs(id, user));
-    expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ 202: 1, ALREADY_ISSUED: 99 });
+    const { 202: accepted, ALREADY_ISSUED: held = 0, ISSUE_UNAVAILABLE: deciding = 0, ...other } = tally(answers.map((a) => a.body.code ?? a.status));
+    expect([accepted, held + deciding, other]).to.deep.equal([1, 99, {}]);
+    for (const a of answers.filter((x) => x.status === 503)) expect(a.headers.get('retry-after')).to.equal('1');
+    expect((await issueAs(id, user)).body.code).to.equal('ALREADY_ISSUED');
     await settled(id, 1);
     const mine = await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(user) });
     expect(mine.body.items.map((c: any) => c.couponId)).to.deep.equal([id]);
@@ -92,6 +98,50 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       expect([res.status, res.body.code]).to.deep.equal([409, 'ISSUE_WINDOW_CLOSED']);
       expect(await reconciliation(id)).to.include({ redisClaims: 0, rows: 0 });
     }
+  });
+
+  it('when a holder asks again after the stock is gone and after the window has closed, then ALREADY_ISSUED; only a user without a claim hears SOLD_OUT or ISSUE_WINDOW_CLOSED', async () => {
+    const id = await newCoupon(1, [-HOUR, 2500]);
+    const [holder, other] = users(2);
+    expect((await issueAs(id, holder)).status).to.equal(202);
+    expect((await issueAs(id, other)).body.code, 'meets the end of stock: the sold-out flag is set').to.equal('SOLD_OUT');
+    expect((await issueAs(id, holder)).body.code, 'behind the flag').to.equal('ALREADY_ISSUED');
+    expect((await issueAs(id, other)).body.code).to.equal('SOLD_OUT');
+    await eventually(async () => (await issueAs(id, other)).body.code === 'ISSUE_WINDOW_CLOSED', 5000, 100);
+    expect((await issueAs(id, holder)).body.code, 'after the window').to.equal('ALREADY_ISSUED');
+    await settled(id, 1);
+  });
+
+  it("when a coupon's claim sets are on an older Redis timeline (after a failover), then claims answer 503 with Retry-After until coupon-service rebuilds them from the rows; row holders are then ALREADY_ISSUED and count against the quantity", async () => {
+    const id = await newCoupon(3);
+    const [a, b, c, d] = users(4);
+    expect((await issueAs(id, a)).status).to.equal(202);
+    expect((await issueAs(id, b)).status).to.equal(202);
+    await settled(id, 2);
+    // What a promoted replica holds when the old master acknowledged both claims after the promotion.
+    const { redis, prefix } = issueLedger();
+    try {
+      await redis.del(`${prefix}coupon:{${id}}:claims`, `${prefix}coupon:{${id}}:confirmed`);
+      await redis.set(`${prefix}coupon:{${id}}:timeline`, 'the-old-masters-timeline');
+    } finally {
+      redis.disconnect();
+    }
+    const paused = await issueAs(id, c);
+    expect([paused.status, paused.body.code, paused.headers.get('retry-after')]).to.deep.equal([503, 'ISSUE_UNAVAILABLE', '2']);
+    const accepted = await eventually(
+      async () => {
+        const res = await issueAs(id, c);
+        expect(res.status, JSON.stringify(res.body)).to.be.oneOf([202, 503]);
+        return res.status === 202 && res;
+      },
+      20_000,
+      200,
+    );
+    expect(accepted.body.status).to.equal('ACCEPTED');
+    expect((await issueAs(id, a)).body.code, 'a row holder').to.equal('ALREADY_ISSUED');
+    expect((await issueAs(id, d)).body.code, 'two rows and one claim fill a coupon of three').to.equal('SOLD_OUT');
+    const r = await settled(id, 3);
+    expect(r).to.include({ redisClaims: 3, consistent: true });
   });
 
   it('when the coupon does not exist or the id is malformed, then 404 or 400', async () => {
