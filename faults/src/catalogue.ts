@@ -83,6 +83,47 @@ export const FAULTS: Fault[] = [
     },
   },
   {
+    name: 'redis-planned-failover',
+    what: "an operator's SENTINEL FAILOVER mid-rush: a replica promoted while the master still runs; the old master becomes its replica",
+    rushScale: 1.5,
+    async inject(ctx) {
+      const c = ctx.components;
+      const old = await c.redisMaster();
+      const sentinel = await c.plannedFailover();
+      ctx.log(`SENTINEL FAILOVER sent to the Sentinel on ${sentinel}, master ${old}`);
+      let elected = old;
+      await until('planned failover', async () => (elected = await c.redisMaster()) !== old, 30_000);
+      ctx.log(`Sentinels promoted ${elected}`);
+      await until('old master rejoined as a replica', async () => (await c.everySentinelNames(elected)) && (await c.connectedReplicas(elected)) === 2, 30_000);
+      ctx.log(`every Sentinel names ${elected}; ${old} is its replica`);
+    },
+  },
+  {
+    name: 'redis-freeze',
+    what: "the Redis master SIGSTOPped for 12 s, past Sentinel's down-after (2 s): Sentinel promotes a replica; the old master, resumed, becomes its replica",
+    rushScale: 2,
+    async inject(ctx) {
+      const c = ctx.components;
+      const old = await c.redisMaster();
+      const frozenMs = ctx.short ? 5000 : 12_000;
+      const frozenAt = Date.now();
+      c.signal(`redis-${old}`, 'SIGSTOP');
+      ctx.log(`redis master ${old} frozen`);
+      let elected = old;
+      try {
+        // Kept frozen until a replica is promoted, however long that takes: resumed earlier, it was a mere pause.
+        await until('Sentinel failover', async () => (elected = await c.redisMaster()) !== old, 30_000);
+        ctx.log(`Sentinels promoted ${elected}`);
+        await sleep(frozenAt + frozenMs - Date.now());
+      } finally {
+        c.signal(`redis-${old}`, 'SIGCONT');
+      }
+      ctx.log(`${old} resumed after ${((Date.now() - frozenAt) / 1000).toFixed(1)} s`);
+      await until('old master rejoined as a replica', async () => (await c.everySentinelNames(elected)) && (await c.connectedReplicas(elected)) === 2, 30_000);
+      ctx.log(`every Sentinel names ${elected}; ${old} is its replica`);
+    },
+  },
+  {
     name: 'mariadb-kill',
     what: 'MariaDB SIGKILLed mid-rush and started again (crash recovery of committed rows)',
     rushScale: 1.5,

@@ -6,7 +6,7 @@ import { RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
 import { FAULTS, type Fault } from './catalogue';
 import { OwnComponents } from './own-components';
 import { PlatformUnderTest } from './platform-under-test';
-import { rush, type Answer } from './rush';
+import { LIKE_AN_APP, rush, type UserAnswers } from './rush';
 import { check, type Verdict } from './set-checker';
 
 export { FAULTS } from './catalogue';
@@ -129,7 +129,16 @@ class Run {
     const couponId = await this.newCoupon(`faults ${fault.name}`, quantity);
     const restartsBefore = this.restarts();
     const durationMs = rushSeconds * 1000 * fault.rushScale;
-    const rushing = rush({ gateway: this.platform.gateway.url, couponId, quantity, users: this.users(userCount), durationMs, concurrency, requestTimeoutMs: 10_000 });
+    const rushing = rush({
+      gateway: this.platform.gateway.url,
+      couponId,
+      quantity,
+      users: this.users(userCount),
+      durationMs,
+      concurrency,
+      requestTimeoutMs: 10_000,
+      askingAgain: LIKE_AN_APP,
+    });
     // The fault lands once the rush is well under way and stock is still left.
     await sleep(Math.min(durationMs * 0.2, 3000));
     await fault.inject({
@@ -149,11 +158,7 @@ class Run {
     const held = await this.settle(couponId, quantity);
     const verdict = check(answers, held);
     this.report(answers);
-    if (verdict.lost > 0)
-      await this.diagnoseLost(
-        couponId,
-        answers.filter((a) => a.status === 202 && !held.rows.has(a.userId)).map((a) => a.userId),
-      );
+    if (verdict.lies > 0) await this.diagnoseLies(couponId, verdict);
     return { fault: fault.name, ...verdict, recoverySeconds, restarts: this.restarts() - restartsBefore, freshCoupon, seconds: Math.round((Date.now() - started) / 1000) };
   }
 
@@ -161,13 +166,14 @@ class Run {
     return this.platform.services.reduce((n, s) => n + s.restarts, 0);
   }
 
-  private report(answers: Answer[]): void {
-    const by = tally(answers.map((a) => a.code ?? String(a.status)));
-    this.opts.log(
-      `  answers: ${Object.entries(by)
+  /** Every answer of the rush by code, and how many users asked how many times. */
+  private report(users: UserAnswers[]): void {
+    const line = (by: Record<string, number>) =>
+      Object.entries(by)
         .map(([k, n]) => `${k}=${n}`)
-        .join(' ')}`,
-    );
+        .join(' ');
+    this.opts.log(`  answers: ${line(tally(users.flatMap((u) => u.answers.map((a) => a.code ?? String(a.status)))))}`);
+    this.opts.log(`  requests per user: ${line(tally(users.map((u) => String(u.answers.length))))}`);
   }
 
   /** Milliseconds from `since` until every service is ready and a fresh user's claim is accepted. */
@@ -191,9 +197,10 @@ class Run {
   /** After the fault, a new coupon of 10 among 20 users: exactly 10 accepted and 10 rows. */
   private async freshCoupon(fault: string): Promise<string> {
     const id = await this.newCoupon(`faults after ${fault}`, 10);
-    const answers = await rush({ gateway: this.platform.gateway.url, couponId: id, users: this.users(20), durationMs: 500, concurrency: 20, requestTimeoutMs: 10_000 });
-    const accepted = answers.filter((a) => a.status === 202).length;
-    const soldOut = answers.filter((a) => a.code === 'SOLD_OUT').length;
+    const answers = await rush({ gateway: this.platform.gateway.url, couponId: id, users: this.users(20), durationMs: 500, concurrency: 20, requestTimeoutMs: 10_000, askingAgain: LIKE_AN_APP });
+    const finals = answers.map((u) => u.answers[u.answers.length - 1]);
+    const accepted = finals.filter((a) => a.status === 202).length;
+    const soldOut = finals.filter((a) => a.code === 'SOLD_OUT').length;
     const held = await this.settle(id, 10);
     const verdict = check(answers, held);
     if (accepted !== 10 || soldOut !== 10 || verdict.rows !== 10 || verdict.violations.length > 0)
@@ -236,8 +243,12 @@ class Run {
     }
   }
 
-  /** For a violation's post-mortem: where each lost user's record and claim state are. */
-  private async diagnoseLost(couponId: number, users: number[]): Promise<void> {
+  /** For a violation's post-mortem: what each lying user was told, and where their record and claim state are. */
+  private async diagnoseLies(couponId: number, verdict: Verdict): Promise<void> {
+    const liars = verdict.liars.slice(0, 20);
+    for (const l of liars) this.opts.log(`  lying to user ${l.userId}: told ${l.answers}; holds ${l.rows} rows${l.deadLettered ? ', dead-lettered' : ''}`);
+    if (verdict.liars.length > liars.length) this.opts.log(`  … and ${verdict.liars.length - liars.length} more lied-to users`);
+    const users = liars.map((l) => l.userId);
     const found = await this.recordsOf(this.topics.issued, couponId);
     const redis = new Redis({ sentinels: this.components.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: this.components.masterName });
     try {
@@ -249,7 +260,7 @@ class Run {
           redis.sismember(key('confirmed'), String(user)),
           redis.hget(key('pending'), String(user)),
         ]);
-        this.opts.log(`  lost user ${user}: records ${JSON.stringify(found.get(user) ?? [])}; claimed=${claimed} revoked=${revoked} confirmed=${confirmed} pending=${pending}`);
+        this.opts.log(`  user ${user}: records ${JSON.stringify(found.get(user) ?? [])}; claimed=${claimed} revoked=${revoked} confirmed=${confirmed} pending=${pending}`);
       }
     } finally {
       redis.disconnect();

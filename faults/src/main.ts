@@ -45,11 +45,17 @@ function options() {
 
 const COLUMNS: Array<[string, (r: FaultRow) => string | number]> = [
   ['fault', (r) => r.fault],
+  ['users', (r) => r.users],
   ['requests', (r) => r.requests],
   ['202', (r) => r.accepted],
   ['409', (r) => r.refused],
   ['503', (r) => r.unavailable],
-  ['unknown', (r) => `${r.indeterminate} (${r.indeterminateIssued} issued)`],
+  ['504', (r) => r.gatewayTimeouts],
+  ['dead', (r) => r.deadConnections],
+  ['other open', (r) => r.indeterminate - r.gatewayTimeouts - r.deadConnections],
+  ['stated', (r) => r.stated],
+  ['unstated', (r) => `${r.unstated} (${r.open} open, ${r.openIssued} issued)`],
+  ['lies', (r) => r.lies],
   ['rows', (r) => r.rows],
   ['lost', (r) => r.lost],
   ['invented', (r) => r.invented],

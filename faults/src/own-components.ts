@@ -224,21 +224,57 @@ export class OwnComponents {
     }
   }
 
+  /** The Redis port the Sentinel on `sentinelPort` names master; undefined when it does not answer. */
+  private async masterNamedBy(sentinelPort: number): Promise<number | undefined> {
+    const sentinel = new Redis({ port: sentinelPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await sentinel.connect();
+      const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', this.masterName)) as [string, string] | null;
+      return addr ? Number(addr[1]) : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      sentinel.disconnect();
+    }
+  }
+
   /** The Redis port the Sentinels currently name master (asking each until one answers). */
   async redisMaster(): Promise<number> {
+    for (const port of this.sentinelPorts) {
+      const master = await this.masterNamedBy(port);
+      if (master !== undefined) return master;
+    }
+    throw new Error('no Sentinel names a master');
+  }
+
+  /** Whether all three Sentinels name `port` master: a failover one Sentinel ran has reached the others. */
+  async everySentinelNames(port: number): Promise<boolean> {
+    const named = await Promise.all(this.sentinelPorts.map((p) => this.masterNamedBy(p)));
+    return named.every((m) => m === port);
+  }
+
+  /**
+   * An operator's planned failover: `SENTINEL FAILOVER <master>` to the first of this run's
+   * Sentinels that connects, which promotes a replica at once, asking no other Sentinel (the
+   * master is not down). Returns that Sentinel's port.
+   */
+  async plannedFailover(): Promise<number> {
     for (const port of this.sentinelPorts) {
       const sentinel = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       try {
         await sentinel.connect();
-        const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', this.masterName)) as [string, string] | null;
-        if (addr) return Number(addr[1]);
       } catch {
-        /* this Sentinel is not answering: ask the next */
+        sentinel.disconnect();
+        continue;
+      }
+      try {
+        await sentinel.call('SENTINEL', 'FAILOVER', this.masterName);
+        return port;
       } finally {
         sentinel.disconnect();
       }
     }
-    throw new Error('no Sentinel names a master');
+    throw new Error('no Sentinel answers');
   }
 
   /** Replicas the Redis on `port` reports as connected (INFO replication). */

@@ -1,4 +1,4 @@
-import type { Answer } from './rush';
+import { describe, mayHaveClaimed, statementOf, type Answer, type UserAnswers } from './answer-contract';
 
 /** What the system holds for one coupon once it has settled. */
 export interface Holdings {
@@ -11,18 +11,42 @@ export interface Holdings {
   reconciliationConsistent: boolean;
 }
 
+/** A user one of whose answers is contradicted by what they hold: what they were told, what they hold. */
+export interface Liar {
+  userId: number;
+  lies: number;
+  answers: string;
+  rows: number;
+  deadLettered: boolean;
+}
+
 export interface Verdict {
+  users: number;
+  /** Every request sent, each user's asking again included. */
   requests: number;
+  /** Answers by kind, over every request. */
   accepted: number;
+  /** 409 and 404: the contract's "you do not hold it", and ALREADY_ISSUED. */
   refused: number;
   unavailable: number;
-  /** Answers that promise neither outcome (504, 502, no answer): each may hold 0 or 1 row. */
+  gatewayTimeouts: number;
+  deadConnections: number;
+  /** Answers that leave the outcome open: 504, no answer, another 5xx. */
   indeterminate: number;
-  indeterminateIssued: number;
+  /** Users given at least one answer that states the outcome (holds it, or does not). */
+  stated: number;
+  /** Users left without one: every answer a 503, open or stating nothing. */
+  unstated: number;
+  /** Of the unstated, those with an open answer; and of these, the ones who hold a row. */
+  open: number;
+  openIssued: number;
+  /** Answers contradicted by what the user holds once the system has settled. */
+  lies: number;
+  liars: Liar[];
   rows: number;
   /** Told 202, holds no row. */
   lost: number;
-  /** Holds a row but was told a definite no (409/404/503) or never asked. */
+  /** Holds a row that no request of theirs can have claimed (every answer a no, a 503 or nothing), or never asked. */
   invented: number;
   overIssued: number;
   duplicates: number;
@@ -33,19 +57,53 @@ export interface Verdict {
 }
 
 /**
- * A set checker in the manner of Jepsen's: every request is classified by its answer, and every
- * answer is held against what the database holds afterwards. A 202 must be exactly one row; a
- * definite refusal must be none; only an answer that promised nothing may go either way.
+ * The answers of one user that what they hold contradicts:
+ * - "you hold it" (202, ALREADY_ISSUED), unless they hold exactly one row and were not dead-lettered;
+ * - "you do not hold it", when they hold a row and no later request of theirs can have claimed it
+ *   (a later 202 or open answer may have: a "no" before a claim was true when said);
+ * - a 503, when they hold a row and none of their requests can have claimed it: one of their
+ *   503s kept something (one lie however many 503s they got: which one is not known).
+ * Two answers that disagree (a 202, then SOLD_OUT with no claim between) are caught either way:
+ * whatever the user holds, one of them is contradicted.
  */
-export function check(answers: Answer[], held: Holdings): Verdict {
-  const byUser = new Map(answers.map((a) => [a.userId, a]));
+function liesIn(answers: Answer[], rows: number, deadLettered: boolean): number {
+  let lies = 0;
+  answers.forEach((a, i) => {
+    const statement = statementOf(a);
+    if (statement === 'holds-it' && (rows !== 1 || deadLettered)) lies++;
+    if (statement === 'does-not-hold-it' && rows > 0 && !answers.slice(i + 1).some(mayHaveClaimed)) lies++;
+  });
+  if (rows > 0 && !answers.some(mayHaveClaimed) && answers.some((a) => statementOf(a) === 'kept-nothing')) lies++;
+  return lies;
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+
+/**
+ * A set checker in the manner of Jepsen's: every user is classified by the answers that state the
+ * outcome, and every answer is held against what the database holds afterwards. "You hold it"
+ * must be exactly one row, "you do not" and "this request kept nothing" none; only an answer
+ * that promised nothing may go either way, and asking again is what tells.
+ */
+export function check(users: UserAnswers[], held: Holdings): Verdict {
+  const asked = new Set(users.map((u) => u.userId));
+  const all = users.flatMap((u) => u.answers);
+  const count = (p: (a: Answer) => boolean) => all.filter(p).length;
   const v: Verdict = {
-    requests: answers.length,
-    accepted: 0,
-    refused: 0,
-    unavailable: 0,
-    indeterminate: 0,
-    indeterminateIssued: 0,
+    users: users.length,
+    requests: all.length,
+    accepted: count((a) => a.status === 202),
+    refused: count((a) => a.status === 409 || a.status === 404),
+    unavailable: count((a) => a.status === 503),
+    gatewayTimeouts: count((a) => a.status === 504),
+    deadConnections: count((a) => a.status === 0),
+    indeterminate: count((a) => statementOf(a) === 'open'),
+    stated: 0,
+    unstated: 0,
+    open: 0,
+    openIssued: 0,
+    lies: 0,
+    liars: [],
     rows: [...held.rows.values()].reduce((a, b) => a + b, 0),
     lost: 0,
     invented: 0,
@@ -56,30 +114,43 @@ export function check(answers: Answer[], held: Holdings): Verdict {
     reconciliationConsistent: held.reconciliationConsistent,
     violations: [],
   };
-  for (const a of answers) {
-    const rows = held.rows.get(a.userId) ?? 0;
-    if (a.status === 202) {
-      v.accepted++;
+  for (const { userId, answers } of users) {
+    const rows = held.rows.get(userId) ?? 0;
+    const deadLettered = held.deadLettered.has(userId);
+    const statements = answers.map(statementOf);
+    if (statements.some((s) => s === 'holds-it' || s === 'does-not-hold-it')) v.stated++;
+    else {
+      v.unstated++;
+      if (statements.includes('open')) {
+        v.open++;
+        if (rows > 0) v.openIssued++;
+      }
+    }
+    if (answers.some((a) => a.status === 202)) {
       if (rows === 0) v.lost++;
-      if (held.deadLettered.has(a.userId)) v.deadLettered202++;
-    } else if (a.status === 409 || a.status === 404 || a.status === 503) {
-      if (a.status === 503) v.unavailable++;
-      else v.refused++;
-      if (rows > 0) v.invented++;
-    } else {
-      v.indeterminate++;
-      if (rows > 0) v.indeterminateIssued++;
+      if (deadLettered) v.deadLettered202++;
+    }
+    if (rows > 0 && !answers.some(mayHaveClaimed)) v.invented++;
+    const lies = liesIn(answers, rows, deadLettered);
+    if (lies > 0) {
+      v.lies += lies;
+      const told = answers.map((a) => `${describe(a)} at ${clock(a.sentAt)} in ${a.ms} ms`).join(', ');
+      v.liars.push({ userId, lies, answers: told, rows, deadLettered });
     }
   }
   for (const [user, rows] of held.rows) {
     if (rows > 1) v.duplicates += rows - 1;
-    if (!byUser.has(user)) v.invented++;
+    if (!asked.has(user)) v.invented++;
   }
   v.overIssued = Math.max(0, v.rows - held.quantity);
   v.issuedQuantityMatches = held.issuedQuantity === v.rows;
   if (v.accepted > held.quantity) v.violations.push(`${v.accepted} answered 202 for a quantity of ${held.quantity}`);
+  if (v.lies)
+    v.violations.push(
+      `${v.lies} lying answers to ${v.liars.length} users (first: user ${v.liars[0].userId} told ${v.liars[0].answers}; holds ${v.liars[0].rows} rows${v.liars[0].deadLettered ? ', dead-lettered' : ''})`,
+    );
   if (v.lost) v.violations.push(`${v.lost} users told 202 hold no coupon`);
-  if (v.invented) v.violations.push(`${v.invented} users hold a coupon they were refused or never asked for`);
+  if (v.invented) v.violations.push(`${v.invented} users hold a coupon none of their requests can have claimed, or never asked for`);
   if (v.overIssued) v.violations.push(`${v.overIssued} rows beyond the quantity`);
   if (v.duplicates) v.violations.push(`${v.duplicates} duplicate rows`);
   if (v.deadLettered202) v.violations.push(`${v.deadLettered202} users told 202 were dead-lettered`);
