@@ -300,4 +300,31 @@ export class ClaimLedger {
     const [claims, confirmed, revoked] = await Promise.all([this.redis.scard(this.claimsKey(couponId)), this.redis.scard(this.confirmedKey(couponId)), this.redis.scard(this.revokedKey(couponId))]);
     return { claims, confirmed, revoked };
   }
+
+  /**
+   * The claims of one coupon, a batch at a time, each with its state in the pending hash:
+   * `unpublished` while no event of it is acknowledged (with its age by the server's clock as the
+   * scan began), `published` once one is, `confirmed` once the consumer confirmed it (no pending
+   * entry: a claim never pending reads the same). SSCAN with COUNT, not SMEMBERS: each step holds
+   * Redis for about `batchSize` members however large the set. A member held throughout the scan
+   * comes at least once (SSCAN may return one twice); one added or released meanwhile may not.
+   */
+  async *claimMembers(couponId: number, batchSize = 1000): AsyncGenerator<Array<{ userId: number; state: 'unpublished' | 'published' | 'confirmed'; unpublishedForMs?: number }>> {
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    let cursor = '0';
+    do {
+      const [next, users] = await this.redis.sscan(this.claimsKey(couponId), cursor, 'COUNT', batchSize);
+      cursor = next;
+      if (users.length === 0) continue;
+      const pending = await this.redis.hmget(this.pendingKey(couponId), ...users);
+      yield users.map((user, i) => {
+        const at = pending[i];
+        if (at === null) return { userId: Number(user), state: 'confirmed' as const };
+        // 'published <claim id>' once its event was acknowledged, '<ms> <claim id>' before (ledger-common.lua).
+        if (at.startsWith('published')) return { userId: Number(user), state: 'published' as const };
+        return { userId: Number(user), state: 'unpublished' as const, unpublishedForMs: Math.max(0, now - Number.parseInt(at, 10)) };
+      });
+    } while (cursor !== '0');
+  }
 }

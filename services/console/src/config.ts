@@ -19,6 +19,8 @@ export interface LiveSettings {
   /** Distinct coupons watched at once, and open streams in all: the bounds on a tick's work. */
   maxWatchedCoupons: number;
   maxStreams: number;
+  /** While a coupon's claims and rows agree in count, its users are compared again this often. */
+  memberCheckMs: number;
   /** The Consul services whose instances the view counts (and whose metrics it reads). */
   services: { gateway: string; issue: string; coupon: string; others: string[] };
 }
@@ -37,6 +39,7 @@ export function parseConfig(r: ConfigReader): ConsoleConfig {
       scrapeTimeoutMs: r.number('console.live.scrapeTimeoutMs', { min: 50 }),
       maxWatchedCoupons: r.number('console.live.maxWatchedCoupons', { min: 1 }),
       maxStreams: r.number('console.live.maxStreams', { min: 1 }),
+      memberCheckMs: r.number('console.live.memberCheckMs', { min: 100 }),
       services: {
         gateway: r.string('console.services.gateway'),
         issue: r.string('console.services.issue'),

@@ -62,6 +62,7 @@ describe('console: answer rates from issue-coupon instances', () => {
       scrapeTimeoutMs: 1000,
       maxWatchedCoupons: 20,
       maxStreams: 200,
+      memberCheckMs: 5000,
       services: { gateway: 'gateway', issue: 'issue-coupon-service', coupon: 'coupon-service', others: [] },
     };
     pulse = new PlatformPulse(directory, () => settings, '');

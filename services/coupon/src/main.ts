@@ -160,7 +160,8 @@ export function start(opts: StartOptions = {}) {
         const redemptions = new Counter({ name: 'coupon_code_redemptions_total', help: 'Code redemption answers by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
 
         const router = Router();
-        router.use(couponRoutes(db, ledger));
+        // An unpublished claim is in flight until the sweep would deem it stranded.
+        router.use(couponRoutes(db, ledger, () => ctx.config().strandedClaims.staleAfterMs));
         router.use(
           campaignRoutes({
             db,

@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
+import knex from 'knex';
+import { REPO_ROOT, connectRedis, type RunningService } from '@coupon-rush/platform';
+import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { CHROMIUM, launchChromium, watchInConsole } from '@coupon-rush/loadkit';
 import { eventually, http, inParallel, isolatedOverrides, metricTotal, tally, tokenFor } from '@coupon-rush/testkit';
 import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
+import type { CouponServiceConfig } from '@coupon-rush/coupon-service/dist/src/config';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
 import { start as startGateway } from '@coupon-rush/gateway';
@@ -18,7 +21,7 @@ interface Tick {
   answersPerSecond: Record<string, number>;
   latency: { requests: number; p50Ms: number | null; p99Ms: number | null };
   consumer: { lag: number | null };
-  reconciliation: { accepted: number; rows: number; pending: number; consistent: boolean };
+  reconciliation: { accepted: number; rows: number; pending: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
   instances: Array<{ service: string; inRotation: number }>;
   errors: string[];
@@ -57,6 +60,7 @@ describe('live event console: the page and its event stream through the gateway'
   // Two coupons watched at once at most, so the bound is reached by a test.
   const overrides = isolatedOverrides({ coupon: { writeBack: { intervalMs: 200 } }, console: { live: { maxWatchedCoupons: 2 } } });
   let gateway: string;
+  let coupons: RunningService<CouponServiceConfig>;
   let consoleUrl: string;
   let adminToken: string;
   let nextUser = 70_000;
@@ -81,7 +85,8 @@ describe('live event console: the page and its event stream through the gateway'
 
   before(async () => {
     services.push(await startUser({ port: 0, configServerUrl: null, overrides }));
-    services.push(await startCoupon({ port: 0, configServerUrl: null, overrides }));
+    coupons = (await startCoupon({ port: 0, configServerUrl: null, overrides })) as RunningService<CouponServiceConfig>;
+    services.push(coupons);
     services.push(await startIssue({ port: 0, configServerUrl: null, overrides }));
     const live = await startConsole({ port: 0, configServerUrl: null, overrides });
     services.push(live);
@@ -178,6 +183,33 @@ describe('live event console: the page and its event stream through the gateway'
     pages.forEach((p) => p.close());
     await eventually(async () => (await metricTotal(consoleUrl, 'console_open_streams')) === 0, 10_000);
     expect(await metricTotal(consoleUrl, 'console_watched_coupons')).to.equal(0);
+  });
+
+  it('when claims and rows agree in count but not by user (a failover lost 3 claims, 3 users claimed since hold no row), then the live view is not in step and counts each side', async () => {
+    const couponId = await newCoupon('Live failover', 10);
+    const { mysql: m, redis: settings } = coupons.config();
+    const db = knex({ client: 'mysql2', connection: { host: m.host, port: m.port, user: m.user, password: m.password, database: m.database, timezone: 'Z' }, pool: { min: 0, max: 1 } });
+    const redis = connectRedis(settings);
+    let view: ReturnType<typeof openLiveView> | undefined;
+    try {
+      const ledger = new ClaimLedger(redis, settings.keyPrefix);
+      const kept = [81_001, 81_002, 81_003, 81_004, 81_005, 81_006, 81_007];
+      const claimedSince = [82_001, 82_002, 82_003];
+      for (const user of [...kept, ...claimedSince]) expect(await ledger.claim(couponId, user, 10)).to.equal('ACCEPTED');
+      await ledger.confirm(couponId, [...kept, ...claimedSince]);
+      const lost = [83_001, 83_002, 83_003];
+      await db('issued_coupons').insert([...kept, ...lost].map((user) => ({ coupon_id: couponId, user_id: user, event_id: `console-failover-${couponId}-${user}`, issued_at: new Date() })));
+      await db('coupons').where({ id: couponId }).update({ issued_quantity: 10 });
+
+      const watching = (view = openLiveView(`${gateway}/api/console/coupons/${couponId}/stream`, adminToken));
+      expect((await watching.head).status).to.equal(200);
+      const compared = await eventually(async () => watching.ticks.find((t) => t.reconciliation.claimsWithoutRow !== null), 15_000);
+      expect(compared.reconciliation).to.include({ accepted: 10, rows: 10, pending: 0, claimsWithoutRow: 3, rowsWithoutClaim: 3, consistent: false });
+    } finally {
+      view?.close();
+      redis.disconnect();
+      await db.destroy();
+    }
   });
 
   it('when a third coupon is watched while two are, then 503 CONSOLE_BUSY, and it can be watched once one view closes', async () => {

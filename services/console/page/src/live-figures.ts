@@ -16,6 +16,12 @@ function showMs(el: HTMLElement, ms: number | null): void {
   if (unit instanceof HTMLElement) unit.hidden = ms === null;
 }
 
+/** Rows and claims that disagree: by user once compared (equal counts, different users), else by count. */
+function outOfStep(r: Tick['reconciliation']): string {
+  if (r.claimsWithoutRow === null || r.rowsWithoutClaim === null) return 'out of step';
+  return `out of step: ${r.claimsWithoutRow} ${r.claimsWithoutRow === 1 ? 'claim' : 'claims'} without a row, ${r.rowsWithoutClaim} ${r.rowsWithoutClaim === 1 ? 'row' : 'rows'} without a claim`;
+}
+
 /** The live figures of one coupon: built once, then rewritten from each tick. */
 export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
   const remaining = value('remaining');
@@ -101,9 +107,12 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
     setText(pending, String(r.pending));
     setText(revoked, String(r.revoked));
     // "N in flight": 202s answered whose row the consumer has not written yet, normal mid-rush.
-    setText(recon, r.consistent ? 'in step' : r.pending > 0 ? `${r.pending} in flight` : 'out of step');
-    setText(reconIcon, r.consistent ? '✓' : r.pending > 0 ? '↻' : '⚠');
-    reconLine.className = `recon ${r.consistent ? 'ok' : r.pending > 0 ? 'busy' : 'alert'}`;
+    // Equal counts are "in step" only once the users compared agree too.
+    const comparing = r.pending === 0 && r.claimsWithoutRow === null;
+    const busy = !r.consistent && (r.pending > 0 || comparing);
+    setText(recon, r.consistent ? 'in step' : r.pending > 0 ? `${r.pending} in flight` : comparing ? 'comparing users' : outOfStep(r));
+    setText(reconIcon, r.consistent ? '✓' : busy ? '↻' : '⚠');
+    reconLine.className = `recon ${r.consistent ? 'ok' : busy ? 'busy' : 'alert'}`;
 
     setText(lag, count(tick.consumer.lag));
     setText(dlt, count(tick.deadLettered));

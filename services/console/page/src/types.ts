@@ -56,7 +56,8 @@ export interface Tick {
   answersPerSecond: Record<string, number>;
   latency: { route: string; windowSeconds: number; requests: number; p50Ms: number | null; p99Ms: number | null };
   consumer: { lag: number | null };
-  reconciliation: { accepted: number; rows: number; pending: number; revoked: number; consistent: boolean };
+  /** claimsWithoutRow/rowsWithoutClaim: users compared once the counts agree, null until then. */
+  reconciliation: { accepted: number; rows: number; pending: number; revoked: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
   instances: { service: string; inRotation: number }[];
   errors: string[];

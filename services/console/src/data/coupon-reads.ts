@@ -38,3 +38,21 @@ export async function rowsPerCoupon(db: Knex, ids: number[]): Promise<Map<number
   const rows: Array<{ coupon_id: number; n: number }> = await db('issued_coupons').select('coupon_id').count({ n: '*' }).whereIn('coupon_id', ids).groupBy('coupon_id');
   return new Map(rows.map((r) => [Number(r.coupon_id), Number(r.n)]));
 }
+
+/**
+ * The users holding a row of one coupon, ascending, a page at a time along the unique
+ * (coupon_id, user_id) index (coupon-service's issuedUserIds reads them the same way).
+ */
+export async function issuedUserIds(db: Knex, couponId: number, pageSize = 10_000): Promise<number[]> {
+  const users: number[] = [];
+  for (;;) {
+    const page: Array<number | string> = await db('issued_coupons')
+      .where({ coupon_id: couponId })
+      .andWhere('user_id', '>', users.at(-1) ?? 0)
+      .orderBy('user_id')
+      .limit(pageSize)
+      .pluck('user_id');
+    for (const user of page) users.push(Number(user));
+    if (page.length < pageSize) return users;
+  }
+}

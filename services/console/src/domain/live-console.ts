@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { AppError, type Logger } from '@coupon-rush/platform';
-import type { ClaimLedger } from '@coupon-rush/issue-contract';
-import { findCoupon, recentCoupons, rowsPerCoupon, type WatchedCoupon } from '../data/coupon-reads';
+import { compareMembers, type ClaimLedger } from '@coupon-rush/issue-contract';
+import { findCoupon, issuedUserIds, recentCoupons, rowsPerCoupon, type WatchedCoupon } from '../data/coupon-reads';
 import type { LiveSettings } from '../config';
 import type { PlatformPulse, PlatformReading } from './platform-pulse';
 
@@ -23,8 +23,13 @@ export interface CouponTick {
   answersPerSecond: Record<string, number>;
   latency: PlatformReading['latency'];
   consumer: { lag: number | null };
-  /** 202s answered (claims held in Redis) against rows persisted: equal once the consumer caught up. */
-  reconciliation: { accepted: number; rows: number; pending: number; revoked: number; consistent: boolean };
+  /**
+   * 202s answered (claims held in Redis) against rows persisted: equal once the consumer caught up.
+   * Equal counts are not enough (a failover can lose claims while others are taken without a row):
+   * once they agree, the users are compared too, `claimsWithoutRow` and `rowsWithoutClaim` (null
+   * until compared for these counts), and only then is it consistent.
+   */
+  reconciliation: { accepted: number; rows: number; pending: number; revoked: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
   instances: PlatformReading['instances'];
   errors: string[];
@@ -46,6 +51,11 @@ interface Watch {
   sinks: Set<TickSink>;
   claims?: { count: number; at: number };
   last?: CouponTick;
+  /** Claims and rows while the ticks count them equal: the same object for as long as they hold. */
+  agreed?: { claims: number; rows: number };
+  /** The users compared while the counts were `agreed`. */
+  members?: { agreed: { claims: number; rows: number }; at: number; claimsWithoutRow: number; rowsWithoutClaim: number };
+  memberError?: string;
 }
 
 const consoleBusy = (why: string) => new AppError('CONSOLE_BUSY', 503, `The console is at its limit: ${why}`);
@@ -54,13 +64,16 @@ const consoleBusy = (why: string) => new AppError('CONSOLE_BUSY', 503, `The cons
  * The live view's ticks. One loop samples the platform once per tick and reads each watched
  * coupon's claims and rows once, then hands the same tick to every page watching that coupon: the
  * work of a tick is bounded by the coupons watched (at most maxWatchedCoupons), not by the pages.
- * The loop runs only while a page is open.
+ * The loop runs only while a page is open. Comparing a coupon's users (up to 100k claims and
+ * rows) is too slow for a tick: it runs beside the loop, one coupon at a time, only while its
+ * counts agree, and again every memberCheckMs while they hold.
  */
 export class LiveConsole {
   private readonly watched = new Map<number, Watch>();
   private streams = 0;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private comparing?: Promise<void>;
 
   constructor(
     private readonly db: Knex,
@@ -163,6 +176,11 @@ export class LiveConsole {
       const acceptedPerSecond = held && w.claims && seconds > 0 ? Math.max(0, held.claims - w.claims.count) / seconds : 0;
       if (held) w.claims = { count: held.claims, at: now };
       const rowCount = persisted ?? previous?.reconciliation.rows ?? 0;
+      const agrees = held !== undefined && persisted !== undefined && claimed === rowCount;
+      w.agreed = !agrees ? undefined : w.agreed?.claims === claimed && w.agreed.rows === rowCount ? w.agreed : { claims: claimed, rows: rowCount };
+      if (w.members && w.members.agreed !== w.agreed) w.members = undefined;
+      const members = w.members;
+      if (w.memberError && !members) errors.push(`members: ${w.memberError}`);
       const tick: CouponTick = {
         at: new Date(now).toISOString(),
         coupon: { ...w.coupon, state: windowState(w.coupon, now) },
@@ -176,7 +194,9 @@ export class LiveConsole {
           rows: rowCount,
           pending: claimed - rowCount,
           revoked: held?.revoked ?? previous?.reconciliation.revoked ?? 0,
-          consistent: held !== undefined && persisted !== undefined && claimed === rowCount,
+          claimsWithoutRow: members?.claimsWithoutRow ?? null,
+          rowsWithoutClaim: members?.rowsWithoutClaim ?? null,
+          consistent: members !== undefined && members.claimsWithoutRow === 0 && members.rowsWithoutClaim === 0,
         },
         deadLettered: platform.deadLettered,
         instances: platform.instances,
@@ -185,6 +205,30 @@ export class LiveConsole {
       w.last = tick;
       for (const sink of w.sinks) sink.send(tick);
     });
+    this.compareNext(watches);
+  }
+
+  /** Starts comparing the users of the coupon most overdue for it, unless a comparison is running. */
+  private compareNext(watches: Watch[]): void {
+    if (this.comparing || this.stopped) return;
+    const now = Date.now();
+    const due = watches.filter((w) => w.agreed && (!w.members || now - w.members.at >= this.settings().memberCheckMs)).sort((a, b) => (a.members?.at ?? 0) - (b.members?.at ?? 0))[0];
+    const counted = due?.agreed;
+    if (!due || !counted) return;
+    const id = due.coupon.id;
+    this.comparing = (async () => {
+      // No unpublished claim is told from a stranded one here (in flight: 0 ms): with the counts
+      // equal, any claim without a row comes with a row without a claim.
+      const c = await compareMembers(await issuedUserIds(this.db, id), this.ledger.claimMembers(id), 0);
+      due.memberError = undefined;
+      // Kept only if the counts held still meanwhile.
+      if (due.agreed === counted) due.members = { agreed: counted, at: Date.now(), claimsWithoutRow: c.claimsWithoutRow.count, rowsWithoutClaim: c.rowsWithoutClaim.count };
+    })()
+      .catch((err: unknown) => {
+        due.memberError = String(err);
+        this.logger.warn('console member comparison failed', { couponId: id, err: String(err) });
+      })
+      .finally(() => (this.comparing = undefined));
   }
 
   stop(): void {

@@ -19,6 +19,25 @@ export async function countIssued(trx: Knex.Transaction | Knex, couponId: number
   return Number(n);
 }
 
+/**
+ * The users holding a row of one coupon, ascending, read a page at a time along the unique
+ * (coupon_id, user_id) index (a coupon may have 100k rows). Pages are not one snapshot: a row
+ * committed during the read, below the page already read, is left out.
+ */
+export async function issuedUserIds(db: Knex, couponId: number, pageSize = 10_000): Promise<number[]> {
+  const users: number[] = [];
+  for (;;) {
+    const page: Array<number | string> = await db('issued_coupons')
+      .where({ coupon_id: couponId })
+      .andWhere('user_id', '>', users.at(-1) ?? 0)
+      .orderBy('user_id')
+      .limit(pageSize)
+      .pluck('user_id');
+    for (const user of page) users.push(Number(user));
+    if (page.length < pageSize) return users;
+  }
+}
+
 export async function usersAlreadyIssued(trx: Knex.Transaction, couponId: number, userIds: number[]): Promise<Set<number>> {
   const rows = await trx('issued_coupons').select('user_id').where({ coupon_id: couponId }).whereIn('user_id', userIds);
   return new Set(rows.map((r) => Number(r.user_id)));

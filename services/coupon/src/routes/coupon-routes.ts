@@ -6,7 +6,8 @@ import { issuedToUser } from '../data/issued-coupon-repository';
 import { createCoupon, getCoupon, pageCoupons } from '../domain/coupon-policies';
 import { reconcile } from '../domain/reconciliation';
 
-export function couponRoutes(db: Knex, ledger: ClaimLedger): Router {
+/** `inFlightMs`: how long an unpublished claim without a row is in flight, not a divergence. */
+export function couponRoutes(db: Knex, ledger: ClaimLedger, inFlightMs: () => number): Router {
   const router = Router();
   router.post('/coupons', async (req, res) => {
     requireAdmin(req);
@@ -20,7 +21,7 @@ export function couponRoutes(db: Knex, ledger: ClaimLedger): Router {
   });
   router.get('/coupons/:id/reconciliation', async (req, res) => {
     requireAdmin(req);
-    res.json(await reconcile(db, ledger, positiveId(req.params.id)));
+    res.json(await reconcile(db, ledger, positiveId(req.params.id), inFlightMs()));
   });
   // The persisted coupons of the caller; the gateway routes /api/users/me/coupons here.
   router.get('/users/me/coupons', async (req, res) => {
