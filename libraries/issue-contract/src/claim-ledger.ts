@@ -49,7 +49,7 @@ const script = (name: string) => `${read('ledger-common')}\n${read(name)}`;
 
 interface ClaimCommands {
   couponClaim(claims: string, revoked: string, pending: string, timeline: string, userId: string, total: number, claimId: string, decidedWithinMs: number): Promise<number>;
-  couponHolding(claims: string, revoked: string, pending: string, timeline: string, userId: string, decidedWithinMs: number): Promise<number>;
+  couponHolding(claims: string, revoked: string, pending: string, timeline: string, decidedWithinMs: number, ...userIds: string[]): Promise<number[]>;
   couponRevoke(claims: string, revoked: string, confirmed: string, pending: string, timeline: string, userId: string, claimId: string): Promise<number>;
   couponConfirm(revoked: string, confirmed: string, pending: string, ...userIds: string[]): Promise<number[]>;
   couponMarkPublished(claims: string, pending: string, userId: string, claimId: string): Promise<number>;
@@ -63,6 +63,12 @@ const DEFAULT_DECIDED_WITHIN_MS = 10_000;
 
 const CLAIM_REFUSALS: Record<number, ClaimResult> = { [-1]: 'ALREADY_ISSUED', [-2]: 'SOLD_OUT', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
 const HOLDINGS: Record<number, Holding> = { [-1]: 'HELD', 0: 'NONE', 1: 'NONE', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
+
+interface HoldingQuestion {
+  userId: number;
+  resolve(holding: Holding): void;
+  reject(err: unknown): void;
+}
 
 function unexpected(reply: unknown): never {
   throw new Error(`unexpected ledger script reply ${String(reply)}`);
@@ -83,6 +89,7 @@ export class ClaimLedger {
   // waits: writes sent meanwhile run after it and share the next WAIT (a group commit).
   private waitInFlight?: Promise<number>;
   private waitQueued?: Promise<number>;
+  private readonly holdingBatches = new Map<number, HoldingQuestion[]>();
 
   /**
    * `decidedWithinMs`: every issue request is answered within this time (issue-coupon's own bound),
@@ -178,13 +185,35 @@ export class ClaimLedger {
     return 'ACCEPTED';
   }
 
-  /** Whether the user holds a claim, for answers that refuse without claiming (replicated when it released a stranded one). */
-  async holding(couponId: number, userId: number): Promise<Holding> {
+  /**
+   * Whether the user holds a claim, for answers that refuse without claiming. The checks of one
+   * coupon that arrive in the same turn of the event loop go to Redis as one script call: a crowd
+   * refused behind the sold-out flag costs one round trip per turn, not one per request.
+   */
+  holding(couponId: number, userId: number): Promise<Holding> {
+    let batch = this.holdingBatches.get(couponId);
+    if (!batch) {
+      batch = [];
+      this.holdingBatches.set(couponId, batch);
+      const users = batch;
+      setImmediate(() => {
+        this.holdingBatches.delete(couponId);
+        this.holdingOf(couponId, users);
+      });
+    }
+    return new Promise((resolve, reject) => batch.push({ userId, resolve, reject }));
+  }
+
+  private holdingOf(couponId: number, asked: HoldingQuestion[]): void {
     const k = this.keys(couponId);
-    const r = await this.redis.couponHolding(k.claims, k.revoked, k.pending, k.timeline, String(userId), this.decidedWithinMs);
-    // 1: a stranded claim was released on the way, which must be durable before anyone hears "no".
-    if (r === 1) await this.replicated();
-    return HOLDINGS[r] ?? unexpected(r);
+    this.redis
+      .couponHolding(k.claims, k.revoked, k.pending, k.timeline, this.decidedWithinMs, ...asked.map((q) => String(q.userId)))
+      // 1: a stranded claim was released on the way, which must be durable before anyone hears "no".
+      .then(async (replies) => (replies.includes(1) && (await this.replicated()), replies))
+      .then(
+        (replies) => asked.forEach((q, i) => (HOLDINGS[replies[i]] ? q.resolve(HOLDINGS[replies[i]]) : q.reject(new Error(`unexpected ledger script reply ${replies[i]}`)))),
+        (err) => asked.forEach((q) => q.reject(err)),
+      );
   }
 
   /** Claims held per coupon (one round trip for all of them). */
