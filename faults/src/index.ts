@@ -66,7 +66,10 @@ const ISOLATION = {
 };
 
 class Run {
-  private readonly admin = tokenFor(1, 'ADMIN');
+  /** Signed per call: a run of many rounds outlives any one token (tokenFor's 10 minutes). */
+  private get admin(): string {
+    return tokenFor(1, 'ADMIN');
+  }
   private readonly topics = issueTopics(ISOLATION.kafka.topicPrefix);
   private readonly groupId = `${ISOLATION.kafka.topicPrefix}coupon-service`;
   private nextUser = 1_000_000;

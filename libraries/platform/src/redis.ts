@@ -127,3 +127,57 @@ export async function probeReplicationFence(s: RedisSettings): Promise<Replicati
   }
   return undefined;
 }
+
+/** The Sentinel events that say a failover of a master has begun, and that it is over. */
+const FAILOVER_BEGUN = ['+try-failover', '+selected-slave', '+promoted-slave'];
+const FAILOVER_OVER = ['+failover-end', '+switch-master', '-failover-abort-not-elected', '-failover-abort-no-good-slave', '-failover-abort-slave-timeout'];
+
+/**
+ * Follows the Sentinels' failover events for one master. During a failover the old master goes on
+ * acknowledging writes (its other replica confirms their WAIT) that the promoted replica never
+ * gets, so a write made while one is under way, or since one began, may be lost: its caller must
+ * not act on it as final. Subscribes to every Sentinel (the leader alone announces the failover).
+ */
+export class FailoverWatch {
+  private begun = 0;
+  private underWaySince?: number;
+  private readonly sentinels: Redis[];
+
+  constructor(private readonly s: RedisSettings) {
+    this.sentinels = s.sentinels.map((address) => {
+      const to = reach(s.addressMap, address.host, address.port);
+      const sentinel = new Redis({ host: to.host, port: to.port, maxRetriesPerRequest: null });
+      sentinel.on('error', () => {});
+      sentinel.on('message', (channel: string, message: string) => this.heard(channel, message));
+      void sentinel.subscribe(...FAILOVER_BEGUN, ...FAILOVER_OVER).catch(() => {});
+      return sentinel;
+    });
+  }
+
+  private heard(channel: string, message: string): void {
+    if (!message.split(' ').includes(this.s.masterName)) return;
+    if (FAILOVER_BEGUN.includes(channel)) {
+      if (this.underWaySince === undefined) this.begun++;
+      this.underWaySince = Date.now();
+    } else if (FAILOVER_OVER.includes(channel)) {
+      this.underWaySince = undefined;
+    }
+  }
+
+  /** Failovers begun so far, or -1 when one is under way or no Sentinel is heard (nothing can be quiet since). */
+  mark(): number {
+    // A failover that never announced its end is given up after Sentinel's own failover timeout and more.
+    if (this.underWaySince !== undefined && Date.now() - this.underWaySince > 60_000) this.underWaySince = undefined;
+    const listening = this.sentinels.some((c) => c.status === 'ready');
+    return this.underWaySince === undefined && listening ? this.begun : -1;
+  }
+
+  /** No failover was under way at `mark` or has begun since. */
+  quietSince(mark: number): boolean {
+    return mark >= 0 && this.mark() === mark;
+  }
+
+  close(): void {
+    for (const sentinel of this.sentinels) sentinel.disconnect();
+  }
+}

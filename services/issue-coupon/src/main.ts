@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
+  FailoverWatch,
   KafkaProbe,
   RenewingProducer,
   ServiceDirectory,
@@ -121,6 +122,7 @@ export function start(opts: StartOptions = {}) {
           rebuildAsked.set(id, now);
           void redis.publish(rebuildChannel, String(id)).catch(() => {});
         };
+        const failovers = new FailoverWatch(cfg.redis);
         const subscriber = redis.duplicate();
         await subscriber.subscribe(channel);
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
@@ -137,6 +139,7 @@ export function start(opts: StartOptions = {}) {
                 if (couponId !== undefined) tally.count(couponId, code);
               },
               rebuildNeeded,
+              failovers,
               answerWithinMs: ctx.config().answer.withinMs,
               claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
               releaseReserveMs: ctx.config().answer.releaseReserveMs,
@@ -149,6 +152,7 @@ export function start(opts: StartOptions = {}) {
             directory.stop();
             await kafkaProbe.close();
             subscriber.disconnect();
+            failovers.close();
             redis.disconnect();
           },
         };

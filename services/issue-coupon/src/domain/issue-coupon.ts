@@ -20,6 +20,8 @@ export interface IssueDependencies {
   claimTimeoutMs: number;
   /** Kept after the publish deadline for the mark or the release. */
   releaseReserveMs: number;
+  /** Redis failovers begun (Sentinel's events): a release made during one may be lost with the old master. */
+  failovers: { mark(): number; quietSince(mark: number): boolean };
 }
 
 /**
@@ -141,8 +143,12 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   if (!marked) {
     // The record may be in Kafka or may still reach it: only a durable tombstone keeps it from
     // becoming a row.
+    const quiet = deps.failovers.mark();
     const released = await releaseDurably(deps, couponId, userId, claimId, deadline);
-    if (released === undefined) reject(deps, couponId, outcomeUnknown());
+    // A tombstone the old master took while Sentinel was promoting a replica (its other replica
+    // still acknowledging) is lost with it, and the record would then become a row: a 503 could
+    // not be kept, so neither outcome is promised.
+    if (released === undefined || (released && !deps.failovers.quietSince(quiet))) reject(deps, couponId, outcomeUnknown());
     // Not released means the consumer already persisted the event: the coupon is issued.
     if (released) reject(deps, couponId, issueUnavailable(outcome === 'FAILED' ? 'event log failed' : outcome === 'TIMED_OUT' ? 'event log timed out' : 'claim store'));
   }
