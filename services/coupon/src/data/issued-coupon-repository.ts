@@ -26,16 +26,8 @@ export async function countIssued(trx: Knex.Transaction | Knex, couponId: number
  */
 export async function issuedUserIds(db: Knex, couponId: number, pageSize = 10_000): Promise<number[]> {
   const users: number[] = [];
-  for (;;) {
-    const page: Array<number | string> = await db('issued_coupons')
-      .where({ coupon_id: couponId })
-      .andWhere('user_id', '>', users.at(-1) ?? 0)
-      .orderBy('user_id')
-      .limit(pageSize)
-      .pluck('user_id');
-    for (const user of page) users.push(Number(user));
-    if (page.length < pageSize) return users;
-  }
+  for await (const page of holdersOf(db, couponId, pageSize)) for (const user of page) users.push(user);
+  return users;
 }
 
 export async function usersAlreadyIssued(trx: Knex.Transaction, couponId: number, userIds: number[]): Promise<Set<number>> {
