@@ -32,6 +32,21 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
   }
 }
 
+/** The Redis master the Sentinels name once they have promoted another than `old`. */
+async function promotedAfter(ctx: FaultContext, old: number, what: string): Promise<number> {
+  let elected = old;
+  await until(what, async () => (elected = await ctx.components.redisMaster()) !== old, 30_000);
+  ctx.log(`Sentinels promoted ${elected}`);
+  return elected;
+}
+
+/** Every Sentinel names `elected`, and the old master follows it beside the other replica. */
+async function rejoined(ctx: FaultContext, old: number, elected: number): Promise<void> {
+  const c = ctx.components;
+  await until('old master rejoined as a replica', async () => (await c.everySentinelNames(elected)) && (await c.connectedReplicas(elected)) === 2, 30_000);
+  ctx.log(`every Sentinel names ${elected}; ${old} is its replica`);
+}
+
 /** Every partition of the topic back to three in-sync replicas: the cluster is whole again. */
 const kafkaWhole = (ctx: FaultContext) => until('all Kafka replicas in sync', async () => (await ctx.components.minInSync(ctx.topic)) === 3, 60_000);
 
@@ -74,12 +89,9 @@ export const FAULTS: Fault[] = [
       c.signal(`redis-${old}`, 'SIGKILL');
       await c.gone(`redis-${old}`);
       ctx.log(`redis master ${old} SIGKILLed`);
-      let elected = old;
-      await until('Sentinel failover', async () => (elected = await c.redisMaster()) !== old, 30_000);
-      ctx.log(`Sentinels promoted ${elected}`);
+      const elected = await promotedAfter(ctx, old, 'Sentinel failover');
       await c.infra('up', 'redis');
-      await until('old master rejoined as a replica', async () => (await c.connectedReplicas(elected)) === 2, 30_000);
-      ctx.log(`${old} is a replica of ${elected}`);
+      await rejoined(ctx, old, elected);
     },
   },
   {
@@ -91,11 +103,7 @@ export const FAULTS: Fault[] = [
       const old = await c.redisMaster();
       const sentinel = await c.plannedFailover();
       ctx.log(`SENTINEL FAILOVER sent to the Sentinel on ${sentinel}, master ${old}`);
-      let elected = old;
-      await until('planned failover', async () => (elected = await c.redisMaster()) !== old, 30_000);
-      ctx.log(`Sentinels promoted ${elected}`);
-      await until('old master rejoined as a replica', async () => (await c.everySentinelNames(elected)) && (await c.connectedReplicas(elected)) === 2, 30_000);
-      ctx.log(`every Sentinel names ${elected}; ${old} is its replica`);
+      await rejoined(ctx, old, await promotedAfter(ctx, old, 'planned failover'));
     },
   },
   {
@@ -109,18 +117,16 @@ export const FAULTS: Fault[] = [
       const frozenAt = Date.now();
       c.signal(`redis-${old}`, 'SIGSTOP');
       ctx.log(`redis master ${old} frozen`);
-      let elected = old;
+      let elected: number;
       try {
         // Kept frozen until a replica is promoted, however long that takes: resumed earlier, it was a mere pause.
-        await until('Sentinel failover', async () => (elected = await c.redisMaster()) !== old, 30_000);
-        ctx.log(`Sentinels promoted ${elected}`);
+        elected = await promotedAfter(ctx, old, 'Sentinel failover');
         await sleep(frozenAt + frozenMs - Date.now());
       } finally {
         c.signal(`redis-${old}`, 'SIGCONT');
       }
       ctx.log(`${old} resumed after ${((Date.now() - frozenAt) / 1000).toFixed(1)} s`);
-      await until('old master rejoined as a replica', async () => (await c.everySentinelNames(elected)) && (await c.connectedReplicas(elected)) === 2, 30_000);
-      ctx.log(`every Sentinel names ${elected}; ${old} is its replica`);
+      await rejoined(ctx, old, elected);
     },
   },
   {

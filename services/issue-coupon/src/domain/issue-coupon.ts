@@ -79,12 +79,18 @@ async function refuseUnlessHeld(deps: IssueDependencies, couponId: number, userI
     reject(deps, couponId, issueUnavailable('claim store'));
   }
   if (holding === 'HELD') reject(deps, couponId, alreadyIssued());
-  if (holding === 'IN_FLIGHT') reject(deps, couponId, earlierRequestPending());
-  if (holding === 'REBUILDING') {
-    deps.rebuildNeeded(couponId);
-    reject(deps, couponId, claimsRebuilding());
-  }
+  if (holding === 'IN_FLIGHT' || holding === 'REBUILDING') refuseUndecided(deps, couponId, holding);
   reject(deps, couponId, refusal);
+}
+
+/**
+ * Whether the user holds the coupon cannot be told yet: another request of theirs is still being
+ * decided, or the sets await a rebuild after a failover (which coupon-service is asked for).
+ */
+function refuseUndecided(deps: IssueDependencies, couponId: number, why: 'IN_FLIGHT' | 'REBUILDING'): never {
+  if (why === 'IN_FLIGHT') reject(deps, couponId, earlierRequestPending());
+  deps.rebuildNeeded(couponId);
+  reject(deps, couponId, claimsRebuilding());
 }
 
 /**
@@ -123,11 +129,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     reject(deps, couponId, issueUnavailable('claim store'));
   }
   if (claim === 'ALREADY_ISSUED') reject(deps, couponId, alreadyIssued());
-  if (claim === 'IN_FLIGHT') reject(deps, couponId, earlierRequestPending());
-  if (claim === 'REBUILDING') {
-    deps.rebuildNeeded(couponId);
-    reject(deps, couponId, claimsRebuilding());
-  }
+  if (claim === 'IN_FLIGHT' || claim === 'REBUILDING') refuseUndecided(deps, couponId, claim);
   if (claim === 'SOLD_OUT') {
     deps.soldOut.declare(couponId);
     reject(deps, couponId, soldOut());
