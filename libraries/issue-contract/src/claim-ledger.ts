@@ -70,8 +70,10 @@ interface HoldingQuestion {
   reject(err: unknown): void;
 }
 
+const unexpectedReply = (reply: unknown) => new Error(`unexpected ledger script reply ${String(reply)}`);
+
 function unexpected(reply: unknown): never {
-  throw new Error(`unexpected ledger script reply ${String(reply)}`);
+  throw unexpectedReply(reply);
 }
 
 /**
@@ -211,7 +213,7 @@ export class ClaimLedger {
       // 1: a stranded claim was released on the way, which must be durable before anyone hears "no".
       .then(async (replies) => (replies.includes(1) && (await this.replicated()), replies))
       .then(
-        (replies) => asked.forEach((q, i) => (HOLDINGS[replies[i]] ? q.resolve(HOLDINGS[replies[i]]) : q.reject(new Error(`unexpected ledger script reply ${replies[i]}`)))),
+        (replies) => asked.forEach((q, i) => (HOLDINGS[replies[i]] ? q.resolve(HOLDINGS[replies[i]]) : q.reject(unexpectedReply(replies[i])))),
         (err) => asked.forEach((q) => q.reject(err)),
       );
   }

@@ -119,7 +119,6 @@ export function start(opts: StartOptions = {}) {
           db,
           kafka: kafkaProbe,
           redisSettings: cfg.redis,
-          keyPrefix: cfg.redis.keyPrefix,
           topic,
           groupId: cfg.consumer.groupId,
           settings: () => ctx.config().ledgerRebuild,

@@ -20,7 +20,6 @@ export interface LedgerRebuildDeps {
   db: Knex;
   kafka: KafkaProbe;
   redisSettings: RedisSettings;
-  keyPrefix: string;
   topic: string;
   groupId: string;
   settings: () => LedgerRebuildSettings;
@@ -65,7 +64,7 @@ export class LedgerRebuild {
     const { redis, ledger, logger } = this.d;
     if (await ledger.isOnTimeline(couponId)) return true;
     // One rebuild per coupon across coupon-service instances.
-    const lock = `${this.d.keyPrefix}coupon:{${couponId}}:rebuilding`;
+    const lock = `${this.d.redisSettings.keyPrefix}coupon:{${couponId}}:rebuilding`;
     const { settleMs, drainTimeoutMs } = this.d.settings();
     if ((await redis.set(lock, this.owner, 'PX', settleMs + drainTimeoutMs + 10_000, 'NX')) !== 'OK') return false;
     try {
@@ -96,7 +95,7 @@ export class LedgerRebuild {
     const { redis, ledger, logger } = this.d;
     const { settleMs, drainTimeoutMs } = this.d.settings();
     const timeline = await ledger.currentTimeline();
-    const seenKey = `${this.d.keyPrefix}ledger:fenced:${timeline}`;
+    const seenKey = `${this.d.redisSettings.keyPrefix}ledger:fenced:${timeline}`;
     let fencedAt = Number(await redis.get(seenKey));
     if (!fencedAt) {
       const giveUp = Date.now() + drainTimeoutMs;
