@@ -10,6 +10,8 @@ ON_REQUEST_COMPONENTS=(toxiproxy)
 for c in "${ALL_COMPONENTS[@]}" "${ON_REQUEST_COMPONENTS[@]}"; do
   [ -f "$INFRA_DIR/components/$c.sh" ] && source "$INFRA_DIR/components/$c.sh"
 done
+# The components' credentials (the caller's environment, else the run folder's generated ones).
+load_secrets
 
 cmd=${1:-status}; shift || true
 components=("$@"); [ ${#components[@]} -eq 0 ] && components=("${ALL_COMPONENTS[@]}")

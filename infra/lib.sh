@@ -14,6 +14,41 @@ DATA_DIR="$RUN_DIR/data"
 PID_DIR="$RUN_DIR/pids"
 mkdir -p "$CACHE_DIR" "$LOG_DIR" "$DATA_DIR" "$PID_DIR"
 
+# Every credential of the platform: the components are started with them and the services and tools
+# connect with them. Each comes from the environment when set there (compose, a deployment); a local
+# run generates the missing ones once into the run folder (mode 0600), so a restart keeps them.
+# UUIDs where Consul demands them (its tokens' SecretIDs), random text otherwise.
+SECRET_NAMES=(JWT_SECRET INTERNAL_TOKEN_SECRET DB_PASSWORD
+  REDIS_PASSWORD REDIS_ADMIN_PASSWORD REDIS_REPLICATION_PASSWORD REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PEER_PASSWORD
+  KAFKA_PASSWORD KAFKA_ADMIN_PASSWORD
+  CONSUL_MANAGEMENT_TOKEN CONSUL_AGENT_TOKEN CONSUL_READ_TOKEN CONSUL_TOKEN_CONFIG_SERVER CONSUL_TOKEN_USER_SERVICE
+  CONSUL_TOKEN_COUPON_SERVICE CONSUL_TOKEN_ISSUE_COUPON_SERVICE CONSUL_TOKEN_CONSOLE_SERVICE CONSUL_TOKEN_GATEWAY)
+
+new_secret() {
+  case $1 in
+    CONSUL_*) cat /proc/sys/kernel/random/uuid ;;
+    *) head -c 36 /dev/urandom | base64 | tr -d '/+=\n' ;;
+  esac
+}
+
+load_secrets() {
+  local file="$RUN_DIR/secrets.env" name value
+  ( umask 077; touch "$file" )
+  chmod 600 "$file"
+  # Earlier versions wrote the constant database password; it is replaced by a generated one.
+  sed -i '/^DB_PASSWORD=coupon$/d' "$file"
+  for name in "${SECRET_NAMES[@]}"; do
+    [ -n "${!name:-}" ] && continue
+    grep -q "^$name=." "$file" && continue
+    printf '%s=%s\n' "$name" "$(new_secret "$name")" >> "$file"
+  done
+  # What the environment sets wins over the file.
+  local preset=()
+  for name in "${SECRET_NAMES[@]}"; do [ -n "${!name:-}" ] && preset+=("$name=${!name}"); done
+  set -a; source "$file"; set +a
+  for value in "${preset[@]}"; do export "${value?}"; done
+}
+
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
 

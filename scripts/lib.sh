@@ -49,16 +49,6 @@ build() {
   node services/console/page/build.mjs || die "the console page build failed"
 }
 
-# Secrets come from the environment; for local runs they are generated once into .run/.
-load_secrets() {
-  local file="$RUN_DIR/secrets.env"
-  if [ ! -f "$file" ]; then
-    umask 077
-    printf 'JWT_SECRET=%s\nDB_PASSWORD=coupon\n' "$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > "$file"
-  fi
-  set -a; source "$file"; set +a
-}
-
 # platform_secrets [PORT] — the secrets of the platform whose gateway answers on PORT (8080). start.sh
 # reuses services another checkout started; load tokens signed with this checkout's own JWT secret
 # would all be refused there (401), so a load run signs with the secrets of the checkout its
@@ -78,8 +68,9 @@ platform_secrets() {
 prepare() {
   ensure_node_modules
   build
-  bash "$INFRA_DIR/infra.sh" up
+  # The components are started with the credentials the services will use.
   load_secrets
+  bash "$INFRA_DIR/infra.sh" up
 }
 
 service_ready() { curl -sf --max-time 1 "http://127.0.0.1:$1/health/ready" >/dev/null; }
