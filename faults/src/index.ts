@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import knex, { type Knex } from 'knex';
 import { KafkaProbe } from '@coupon-rush/platform';
 import { issueTopics } from '@coupon-rush/issue-contract';
-import { RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
+import { RUN_ID, appRedisCredentials, tally, tokenFor } from '@coupon-rush/testkit';
 import { FAULTS, type Fault } from './catalogue';
 import { OwnComponents } from './own-components';
 import { PlatformUnderTest } from './platform-under-test';
@@ -253,7 +253,7 @@ class Run {
     if (verdict.liars.length > liars.length) this.opts.log(`  … and ${verdict.liars.length - liars.length} more lied-to users`);
     const users = liars.map((l) => l.userId);
     const found = await this.recordsOf(this.topics.issued, couponId);
-    const redis = new Redis({ sentinels: this.components.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: this.components.masterName });
+    const redis = new Redis({ sentinels: this.components.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: this.components.masterName, ...appRedisCredentials() });
     try {
       for (const user of users) {
         const key = (k: string) => `${ISOLATION.redis.keyPrefix}coupon:{${couponId}}:${k}`;

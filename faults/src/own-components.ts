@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
+import { adminRedis } from '@coupon-rush/testkit';
 import { NetworkLinks, type Link } from './network';
 
 const INFRA = path.join(REPO_ROOT, 'infra/infra.sh');
@@ -226,7 +227,7 @@ export class OwnComponents {
 
   /** The Redis port the Sentinel on `sentinelPort` names master; undefined when it does not answer. */
   private async masterNamedBy(sentinelPort: number): Promise<number | undefined> {
-    const sentinel = new Redis({ port: sentinelPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const sentinel = adminRedis(sentinelPort);
     try {
       await sentinel.connect();
       const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', this.masterName)) as [string, string] | null;
@@ -260,7 +261,7 @@ export class OwnComponents {
    */
   async plannedFailover(): Promise<number> {
     for (const port of this.sentinelPorts) {
-      const sentinel = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const sentinel = adminRedis(port);
       try {
         await sentinel.connect();
       } catch {
@@ -279,7 +280,7 @@ export class OwnComponents {
 
   /** Replicas the Redis on `port` reports as connected (INFO replication). */
   async connectedReplicas(port: number): Promise<number> {
-    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = adminRedis(port);
     try {
       await redis.connect();
       const info = await redis.info('replication');

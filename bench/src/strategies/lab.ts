@@ -5,6 +5,7 @@ import { connectRedis, createLogger, kafkaClient, resolveServiceConfig, REPO_ROO
 import { issueTopics } from '@coupon-rush/issue-contract';
 import { CONFIG as COUPON_SERVICE, start as startCouponService } from '@coupon-rush/coupon-service';
 import { acceptedByServers, platformDb } from '@coupon-rush/loadkit';
+import { deleteRedisKeys } from '@coupon-rush/testkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type LoadShape } from '../load';
 import { LAB_CLAIMS, type LabStrategy } from './claims';
 import { countIssues, createLabCoupon, dropLabDatabase, labDatabaseName, openLabDatabase, requireUniquePair, rowCount, type IssueCount } from './lab-store';
@@ -64,13 +65,7 @@ async function deleteKeys(keyPrefix: string): Promise<void> {
   const { config } = await resolveServiceConfig(COUPON_SERVICE, { configServerUrl: null }, logger);
   const redis = connectRedis(config.redis);
   try {
-    for (const pattern of [`${keyPrefix}*`, `mutex:${keyPrefix}*`]) {
-      for (let cursor = '0'; ;) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        if ((cursor = next) === '0') break;
-      }
-    }
+    for (const pattern of [`${keyPrefix}*`, `mutex:${keyPrefix}*`]) await deleteRedisKeys(redis, pattern);
   } finally {
     redis.disconnect();
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type Redis from 'ioredis';
 import { connectRedis } from '@coupon-rush/platform';
-import { RUN_ID } from '@coupon-rush/testkit';
+import { RUN_ID, deleteRedisKeys, testRedisSettings } from '@coupon-rush/testkit';
 import { ClaimLedger, LedgerRebuilding } from '../src';
 
 /**
@@ -12,15 +12,7 @@ import { ClaimLedger, LedgerRebuilding } from '../src';
  */
 describe('the claim ledger (claim, mark published, confirm, revoke) under races', () => {
   const prefix = `test:${RUN_ID}:ledger:`;
-  const settings = {
-    masterName: 'coupon-master',
-    sentinels: [{ host: '127.0.0.1', port: 26379 }],
-    keyPrefix: prefix,
-    durableReplicas: 1,
-    replicaAckTimeoutMs: 500,
-    addressMap: new Map(),
-    protocol: 3 as const,
-  };
+  const settings = testRedisSettings(prefix);
   const connections: Redis[] = [];
   const ledgers: ClaimLedger[] = [];
   let nextCoupon = 1;
@@ -43,8 +35,7 @@ describe('the claim ledger (claim, mark published, confirm, revoke) under races'
   });
 
   after(async () => {
-    const keys = await connections[0].keys(`${prefix}*`);
-    if (keys.length > 0) await connections[0].del(...keys);
+    await deleteRedisKeys(connections[0], `${prefix}*`);
     connections.forEach((c) => c.disconnect());
   });
 

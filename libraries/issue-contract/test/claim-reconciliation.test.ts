@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { connectRedis } from '@coupon-rush/platform';
-import { RUN_ID } from '@coupon-rush/testkit';
+import { RUN_ID, deleteRedisKeys, testRedisSettings } from '@coupon-rush/testkit';
 import { ClaimLedger, compareMembers, membersAgree, type ClaimMember } from '../src';
 
 async function* batches(...groups: ClaimMember[][]): AsyncGenerator<ClaimMember[]> {
@@ -59,21 +59,12 @@ describe('the claim ledger read member by member', () => {
   };
 
   before(() => {
-    redis = connectRedis({
-      masterName: 'coupon-master',
-      sentinels: [{ host: '127.0.0.1', port: 26379 }],
-      keyPrefix: prefix,
-      durableReplicas: 0,
-      replicaAckTimeoutMs: 500,
-      addressMap: new Map(),
-      protocol: 3 as const,
-    });
+    redis = connectRedis(testRedisSettings(prefix, { durableReplicas: 0 }));
     ledger = new ClaimLedger(redis, prefix);
   });
 
   after(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, `${prefix}*`);
     redis.disconnect();
   });
 

@@ -18,7 +18,13 @@ export interface RedisSettings {
   replicaAckTimeoutMs: number;
   /** RESP version spoken to the servers (ioredis 6 defaults to 3). */
   protocol: 2 | 3;
+  /** The ACL user the services share on the data nodes and the Sentinels, and its password (a secret). */
+  username: string;
+  password: string;
 }
+
+/** The environment variable that carries the application user's Redis password (never in config-repo). */
+export const REDIS_ENVIRONMENT = { REDIS_PASSWORD: 'redis.password' };
 
 export function readRedisSettings(r: ConfigReader): RedisSettings {
   return {
@@ -29,6 +35,8 @@ export function readRedisSettings(r: ConfigReader): RedisSettings {
     durableReplicas: r.number('redis.durableReplicas', { min: 0, max: 5 }),
     replicaAckTimeoutMs: r.number('redis.replicaAckTimeoutMs', { min: 10, max: 10_000 }),
     protocol: r.number('redis.protocol', { min: 2, max: 3 }) === 2 ? 2 : 3,
+    username: r.string('redis.username'),
+    password: r.string('redis.password'),
   };
 }
 
@@ -37,6 +45,7 @@ export function connectRedis(s: RedisSettings): Redis {
   return new Redis({
     sentinels: s.sentinels.map((a) => reach(s.addressMap, a.host, a.port)),
     name: s.masterName,
+    ...credentials(s),
     ...(s.addressMap.size > 0 ? { natMap: Object.fromEntries(s.addressMap) } : {}),
     role: 'master',
     protocol: s.protocol,
@@ -48,6 +57,32 @@ export function connectRedis(s: RedisSettings): Redis {
     // After a failover the old master turns read-only; reconnect to the newly elected one.
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   });
+}
+
+/** The same ACL user on the data nodes and on the Sentinels (which grant it only discovery). */
+function credentials(s: RedisSettings) {
+  return { username: s.username, password: s.password, sentinelUsername: s.username, sentinelPassword: s.password };
+}
+
+/**
+ * A connection to one node or one Sentinel, for a single question: it never retries or waits. No
+ * ready check: it runs INFO, which the Sentinels do not grant the application user.
+ */
+function probeConnection(s: RedisSettings, to: HostPort): Redis {
+  const node = new Redis({
+    host: to.host,
+    port: to.port,
+    username: s.username,
+    password: s.password,
+    enableReadyCheck: false,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  node.on('error', () => {});
+  return node;
 }
 
 export interface ReplicationFence {
@@ -71,8 +106,7 @@ function infoField(info: string, field: string): string | undefined {
 /** INFO replication of one node, or undefined when it does not answer within a second. */
 async function replicationInfo(s: RedisSettings, host: string, port: number): Promise<string | undefined> {
   const to = reach(s.addressMap, host, port);
-  const node = new Redis({ host: to.host, port: to.port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  node.on('error', () => {});
+  const node = probeConnection(s, to);
   try {
     await node.connect();
     return await node.info('replication');
@@ -92,8 +126,7 @@ async function replicationInfo(s: RedisSettings, host: string, port: number): Pr
 export async function probeReplicationFence(s: RedisSettings): Promise<ReplicationFence | undefined> {
   for (const address of s.sentinels) {
     const to = reach(s.addressMap, address.host, address.port);
-    const sentinel = new Redis({ host: to.host, port: to.port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    sentinel.on('error', () => {});
+    const sentinel = probeConnection(s, to);
     let named: [string, string] | null;
     let replicas: string[][];
     try {
@@ -146,7 +179,7 @@ export class FailoverWatch {
   constructor(private readonly s: RedisSettings) {
     this.sentinels = s.sentinels.map((address) => {
       const to = reach(s.addressMap, address.host, address.port);
-      const sentinel = new Redis({ host: to.host, port: to.port, maxRetriesPerRequest: null });
+      const sentinel = new Redis({ host: to.host, port: to.port, username: s.username, password: s.password, enableReadyCheck: false, maxRetriesPerRequest: null });
       sentinel.on('error', () => {});
       sentinel.on('message', (channel: string, message: string) => this.heard(channel, message));
       void sentinel.subscribe(...FAILOVER_BEGUN, ...FAILOVER_OVER).catch(() => {});

@@ -6,6 +6,9 @@ import { ConfigResourceTypes } from 'kafkajs';
 import { ensureTopics, kafkaClient } from '../src';
 
 const BROKERS = ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'];
+// Redis's users (infra/components/redis.sh): the services' own, and the admin's for ROLE.
+const APP = { username: 'app', password: process.env.REDIS_PASSWORD, sentinelUsername: 'app', sentinelPassword: process.env.REDIS_PASSWORD };
+const ADMIN = { username: 'admin', password: process.env.REDIS_ADMIN_PASSWORD };
 
 // Proof that each component npm test starts is the real thing, not a stand-in.
 describe('real components', () => {
@@ -63,8 +66,8 @@ describe('real components', () => {
   // A smoke test of scripting on the master; the claim scripts' atomicity under races is tested in
   // libraries/issue-contract. The master is the one Sentinel names (6379 is a replica after a failover).
   it('when a Lua script is sent to the master Sentinel names, then it runs there and answers its result', async () => {
-    const redis = new Redis({ sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'coupon-master', role: 'master' });
-    const key = `component-test:${id}`;
+    const redis = new Redis({ sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'coupon-master', role: 'master', ...APP });
+    const key = `test:${id}:component`;
     const result = await redis.eval("redis.call('SADD', KEYS[1], ARGV[1]); return redis.call('SCARD', KEYS[1])", 1, key, 'member');
     expect(result).to.equal(1);
     await redis.del(key);
@@ -72,11 +75,11 @@ describe('real components', () => {
   });
 
   it('when a Sentinel is asked for the master, then it names a live Redis', async () => {
-    const sentinel = new Redis(26379, '127.0.0.1');
+    const sentinel = new Redis({ port: 26379, ...ADMIN });
     const [host, port] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'coupon-master')) as string[];
     sentinel.disconnect();
     expect(host).to.equal('127.0.0.1');
-    const master = new Redis(Number(port), host);
+    const master = new Redis({ port: Number(port), host, ...ADMIN });
     expect(await master.call('ROLE')).to.have.nested.property('[0]', 'master');
     master.disconnect();
   });

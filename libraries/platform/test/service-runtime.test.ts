@@ -14,7 +14,7 @@ describe('service runtime: readiness', () => {
   const services: Array<RunningService<unknown>> = [];
 
   before(async () => {
-    redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+    redis = new Redis({ host: '127.0.0.1', port: 6379, username: 'app', password: process.env.REDIS_PASSWORD, lazyConnect: true });
     await redis.connect();
   });
 

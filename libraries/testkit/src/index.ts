@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { REPO_ROOT, createTokenKey, deepMerge, signAccessToken, type Role } from '@coupon-rush/platform';
+import Redis from 'ioredis';
+import { REPO_ROOT, createTokenKey, deepMerge, signAccessToken, type RedisSettings, type Role } from '@coupon-rush/platform';
 
 /** Unique per mocha process: names of databases, topics and key prefixes derive from it. */
 export const RUN_ID = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
@@ -18,6 +19,46 @@ export function isolatedOverrides(extra: Record<string, unknown> = {}): Record<s
     },
     extra,
   );
+}
+
+/** The platform's Redis (npm start's master set and Sentinels) as the services reach it, under `keyPrefix`, with the application user. */
+export function testRedisSettings(keyPrefix: string, extra: Partial<RedisSettings> = {}): RedisSettings {
+  return {
+    masterName: 'coupon-master',
+    sentinels: [{ host: '127.0.0.1', port: 26379 }],
+    keyPrefix,
+    durableReplicas: 1,
+    replicaAckTimeoutMs: 500,
+    addressMap: new Map(),
+    protocol: 3,
+    username: 'app',
+    password: process.env.REDIS_PASSWORD!,
+    ...extra,
+  };
+}
+
+/** ioredis options that log in as the services' user on the data nodes and the Sentinels. */
+export function appRedisCredentials() {
+  const password = process.env.REDIS_PASSWORD;
+  return { username: 'app', password, sentinelUsername: 'app', sentinelPassword: password };
+}
+
+/**
+ * One Redis node or Sentinel as the admin user, for what only an operator may do (SENTINEL
+ * FAILOVER, ROLE): the application user is refused those. Fails at once instead of retrying.
+ */
+export function adminRedis(port: number, host = '127.0.0.1'): Redis {
+  return new Redis({ port, host, username: 'admin', password: process.env.REDIS_ADMIN_PASSWORD, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+}
+
+/** Deletes the keys that match `pattern`, by SCAN (KEYS is an admin command the application user may not send). */
+export async function deleteRedisKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 export function tokenFor(userId: number, role: Role = 'USER', ttlSeconds = 600): string {

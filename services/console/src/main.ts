@@ -1,6 +1,16 @@
 import path from 'node:path';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { MYSQL_ENVIRONMENT, ServiceDirectory, connectDatabase, connectRedis, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import {
+  MYSQL_ENVIRONMENT,
+  REDIS_ENVIRONMENT,
+  ServiceDirectory,
+  connectDatabase,
+  connectRedis,
+  runFromCommandLine,
+  startService,
+  type StartOptions,
+  type ServiceConfigSource,
+} from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { parseConfig, type ConsoleConfig } from './config';
 import { LiveConsole } from './domain/live-console';
@@ -10,7 +20,7 @@ import { consoleRoutes } from './routes/console-routes';
 export const NAME = 'console-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<ConsoleConfig> = { name: NAME, parseConfig, environment: MYSQL_ENVIRONMENT };
+export const CONFIG: ServiceConfigSource<ConsoleConfig> = { name: NAME, parseConfig, environment: { ...MYSQL_ENVIRONMENT, ...REDIS_ENVIRONMENT } };
 
 /** Where `npm run build` writes the bundled page (services/console/page/build.mjs). */
 export const PAGE_DIR = path.resolve(__dirname, '../page');

@@ -4,6 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import {
   KafkaProbe,
   MYSQL_ENVIRONMENT,
+  REDIS_ENVIRONMENT,
   RenewingProducer,
   connectRedis,
   ensureTopics,
@@ -28,7 +29,7 @@ import { runIssueEventConsumer } from './routes/issue-event-consumer';
 export const NAME = 'coupon-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, parseConfig, environment: MYSQL_ENVIRONMENT };
+export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, parseConfig, environment: { ...MYSQL_ENVIRONMENT, ...REDIS_ENVIRONMENT } };
 
 export function start(opts: StartOptions = {}) {
   return startService<CouponServiceConfig>(

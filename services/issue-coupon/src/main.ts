@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   FailoverWatch,
+  REDIS_ENVIRONMENT,
   KafkaProbe,
   RenewingProducer,
   ServiceDirectory,
@@ -25,7 +26,7 @@ import { issueHotRoute } from './routes/issue-routes';
 export const NAME = 'issue-coupon-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, parseConfig };
+export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, parseConfig, environment: REDIS_ENVIRONMENT };
 
 export function start(opts: StartOptions = {}) {
   return startService<IssueCouponConfig>(

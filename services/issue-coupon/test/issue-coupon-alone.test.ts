@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
-import { eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
+import { deleteRedisKeys, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import type { IssueCouponConfig } from '../src/config';
 import { start as startIssue } from '../src/main';
 
@@ -27,8 +27,7 @@ describe('issue-coupon on its own (no coupon service)', function () {
     ledger = new ClaimLedger(redis, settings.keyPrefix, { replicas: settings.durableReplicas, timeoutMs: settings.replicaAckTimeoutMs });
   });
   after(async () => {
-    const keys = await redis.keys(`${issue.config().redis.keyPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, `${issue.config().redis.keyPrefix}*`);
     redis.disconnect();
     await issue.stop();
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import knex, { type Knex } from 'knex';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
-import { http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { deleteRedisKeys, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../../src/config';
 import { start as startCoupon } from '../../src/main';
 
@@ -40,8 +40,7 @@ describe('coupon-service reconciliation: claims against rows, user by user', fun
   after(async () => {
     await coupon?.stop();
     if (redis) {
-      const keys = await redis.keys(`${coupon.config().redis.keyPrefix}*`);
-      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+      await deleteRedisKeys(redis, `${coupon.config().redis.keyPrefix}*`);
       redis.disconnect();
     }
     if (db) {

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import Redis from 'ioredis';
+import mysql from 'mysql2/promise';
+
+/**
+ * One question to a Redis node or Sentinel, with no retry: the answer, or the server's refusal
+ * (ioredis reports a refused login as an error event and then a closed connection).
+ */
+async function ask(port: number, command: string[], login: { username?: string; password?: string } = {}): Promise<string> {
+  const client = new Redis({ port, host: '127.0.0.1', ...login, enableReadyCheck: false, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let refusal: string | undefined;
+  client.on('error', (err: Error) => (refusal ??= err.message));
+  try {
+    await client.connect();
+    return String(await client.call(command[0], ...command.slice(1)));
+  } catch (err) {
+    return refusal ?? (err as Error).message;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function sqlAs(user: string, password: string | undefined): Promise<string> {
+  try {
+    const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user, password });
+    await connection.end();
+    return 'allowed';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+}
+
+// The components npm start runs keep out whoever has no credential (infra/components: the users
+// and passwords come from the run's generated secrets).
+describe('every component behind a credential', () => {
+  const app = { username: 'app', password: process.env.REDIS_PASSWORD };
+
+  it('when a client without credentials asks the Redis master, a replica or a Sentinel, then each refuses it (NOAUTH)', async () => {
+    for (const port of [6379, 6380, 6381]) expect(await ask(port, ['GET', 'cr:anything']), `redis ${port}`).to.match(/^NOAUTH/);
+    for (const port of [26379, 26380, 26381]) expect(await ask(port, ['SENTINEL', 'get-master-addr-by-name', 'coupon-master']), `sentinel ${port}`).to.match(/^NOAUTH/);
+  });
+
+  it('when a client gives a wrong password, then Redis refuses the login (WRONGPASS)', async () => {
+    expect(await ask(6379, ['PING'], { username: 'app', password: 'guessed' })).to.match(/WRONGPASS/);
+    expect(await ask(26379, ['PING'], { username: 'app', password: 'guessed' })).to.match(/WRONGPASS/);
+  });
+
+  it("when the services' user asks for an admin command or a key outside the platform's prefixes, then Redis refuses it (NOPERM)", async () => {
+    expect(await ask(6379, ['PING'], app)).to.equal('PONG');
+    for (const command of [['FLUSHALL'], ['KEYS', '*'], ['CONFIG', 'GET', 'requirepass'], ['GET', 'elsewhere:key']]) {
+      expect(await ask(6379, command, app), command.join(' ')).to.match(/^NOPERM/);
+    }
+    expect(await ask(26379, ['SENTINEL', 'get-master-addr-by-name', 'coupon-master'], app)).to.match(/127\.0\.0\.1/);
+    expect(await ask(26379, ['SENTINEL', 'FAILOVER', 'coupon-master'], app)).to.match(/^NOPERM/);
+  });
+
+  it('when a client reaches MariaDB over TCP as root, anonymously or with a guessed password, then it is refused; the application account gets in with its generated password', async () => {
+    expect(await sqlAs('root', undefined)).to.equal('ER_ACCESS_DENIED_ERROR');
+    expect(await sqlAs('', undefined)).to.equal('ER_ACCESS_DENIED_ERROR');
+    expect(await sqlAs('coupon', 'coupon')).to.equal('ER_ACCESS_DENIED_ERROR');
+    expect(process.env.DB_PASSWORD).to.not.equal('coupon');
+    expect(await sqlAs('coupon', process.env.DB_PASSWORD)).to.equal('allowed');
+  });
+});
