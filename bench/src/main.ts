@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, launchChromium, platformDb, watchInConsole, type LoadUser } from '@coupon-rush/loadkit';
+import { appKafkaSasl } from '@coupon-rush/testkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
 import { strategyChart } from './strategies/chart';
 import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
@@ -123,7 +124,7 @@ async function redeemPhase(o: Options, admin: string, runId: string, users: Load
  */
 async function consumerPhase(o: Options, admin: string, runId: string, problems: string[]): Promise<Record<string, unknown>> {
   const coupon = await createCoupon(o.gateway, admin, `bench ${runId} consumer`, null);
-  const kafka = new Kafka({ clientId: 'bench', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'bench', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], sasl: appKafkaSasl(), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const started = Date.now();

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { adminRedis } from '@coupon-rush/testkit';
+import { adminRedis, appKafkaSasl } from '@coupon-rush/testkit';
 import { NetworkLinks, type Link } from './network';
 
 const INFRA = path.join(REPO_ROOT, 'infra/infra.sh');
@@ -186,7 +186,13 @@ export class OwnComponents {
   }
 
   kafka(clientId: string): Kafka {
-    return new Kafka({ clientId, brokers: this.kafkaPorts.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
+    return new Kafka({
+      clientId,
+      brokers: this.kafkaPorts.map((p) => `127.0.0.1:${p}`),
+      sasl: appKafkaSasl(),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
   }
 
   kafkaNodeOfPort(port: number): number {

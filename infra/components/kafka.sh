@@ -36,6 +36,30 @@ kafka_cluster_id() {
   cat "$file"
 }
 
+# The SCRAM users are written into the metadata log when a node's storage is formatted: admin (the
+# brokers among themselves, operators) and app (the services, tests and tools). A fingerprint of
+# their passwords is kept beside the data; storage formatted with other credentials (or none, by a
+# version before them) cannot be logged into, so it is formatted again (the log's records are lost:
+# say so, and only when no node runs).
+kafka_credentials_fingerprint() { printf '%s\n%s\n' "$KAFKA_ADMIN_PASSWORD" "$KAFKA_PASSWORD" | sha256sum | cut -c1-16; }
+
+kafka_reformat_if_credentials_changed() {
+  local i dir stale=0 fingerprint
+  fingerprint=$(kafka_credentials_fingerprint)
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    dir="$DATA_DIR/kafka-$i"
+    [ -f "$dir/logs/meta.properties" ] || continue
+    [ "$(cat "$dir/credentials" 2>/dev/null)" = "$fingerprint" ] || stale=1
+  done
+  [ $stale = 1 ] || return 0
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    port_open "$(kafka_port "$i")" && die "kafka node $i runs with other credentials than this run's secrets: stop it first (npm run infra:down kafka)"
+  done
+  say "kafka: the storage was formatted with other credentials (or none); formatting it again (its records are dropped)"
+  for ((i = 1; i <= KAFKA_NODES; i++)); do rm -rf "$DATA_DIR/kafka-$i"; done
+  rm -f "$DATA_DIR/kafka-cluster-id"
+}
+
 kafka_node_start() {
   local i=$1 port dir log replication=$((KAFKA_NODES < 3 ? KAFKA_NODES : 3)) min_isr=$((KAFKA_NODES < 3 ? 1 : 2))
   port=$(kafka_port "$i") dir="$DATA_DIR/kafka-$i" log="$LOG_DIR/kafka-$i.log"
@@ -44,11 +68,15 @@ kafka_node_start() {
   [ -f "$log" ] && mv "$log" "$log.1"
   sed -e "s|@DATA_DIR@|$dir/logs|" -e "s|@NODE_ID@|$i|" -e "s|@PORT@|$port|" \
       -e "s|@CONTROLLER_PORT@|$((port + 1))|" -e "s|@VOTERS@|$(kafka_voters)|" \
-      -e "s|@REPLICATION@|$replication|" -e "s|@MIN_ISR@|$min_isr|" \
+      -e "s|@REPLICATION@|$replication|" -e "s|@MIN_ISR@|$min_isr|" -e "s|@ADMIN_PASSWORD@|$KAFKA_ADMIN_PASSWORD|g" \
       "$INFRA_DIR/config/kafka-server.properties" > "$dir/server.properties"
+  chmod 600 "$dir/server.properties"
   if [ ! -f "$dir/logs/meta.properties" ]; then
-    kafka_java kafka.tools.StorageTool format --ignore-formatted -c "$dir/server.properties" \
-      -t "$(kafka_cluster_id)" >>"$log" 2>&1 || die "kafka node $i storage format failed, see $log"
+    kafka_java kafka.tools.StorageTool format --ignore-formatted -c "$dir/server.properties" -t "$(kafka_cluster_id)" \
+      --add-scram "SCRAM-SHA-512=[name=admin,password=$KAFKA_ADMIN_PASSWORD]" \
+      --add-scram "SCRAM-SHA-512=[name=app,password=$KAFKA_PASSWORD]" \
+      >>"$log" 2>&1 || die "kafka node $i storage format failed, see $log"
+    kafka_credentials_fingerprint > "$dir/credentials"
   fi
   start_bg "kafka-$i" "$log" java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$INFRA_DIR/config/kafka-log4j.properties" \
@@ -57,6 +85,8 @@ kafka_node_start() {
 
 kafka_start() {
   local i
+  : "${KAFKA_PASSWORD:?}" "${KAFKA_ADMIN_PASSWORD:?}"
+  kafka_reformat_if_credentials_changed
   # All nodes start before any is awaited: a node joins only once a quorum of voters is up.
   for ((i = 1; i <= KAFKA_NODES; i++)); do kafka_node_start "$i"; done
   for ((i = 1; i <= KAFKA_NODES; i++)); do wait_until "kafka node $i" "$LOG_DIR/kafka-$i.log" 120 kafka_node_ready "$i"; done

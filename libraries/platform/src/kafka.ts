@@ -11,7 +11,13 @@ export interface KafkaSettings {
   topicPrefix: string;
   /** Where to connect for the bootstrap brokers and the listeners brokers advertise. */
   addressMap: AddressMap;
+  /** The SCRAM-SHA-512 user the services share (made when the brokers' storage is formatted), and its password (a secret). */
+  username: string;
+  password: string;
 }
+
+/** The environment variable that carries the application user's Kafka password (never in config-repo). */
+export const KAFKA_ENVIRONMENT = { KAFKA_PASSWORD: 'kafka.password' };
 
 export function readKafkaSettings(r: ConfigReader): KafkaSettings {
   return {
@@ -22,6 +28,8 @@ export function readKafkaSettings(r: ConfigReader): KafkaSettings {
     replicationFactor: r.number('kafka.replicationFactor', { min: 1, max: 5 }),
     topicPrefix: r.optionalString('kafka.topicPrefix') ?? '',
     addressMap: readAddressMap(r, 'kafka.addressMap'),
+    username: r.string('kafka.username'),
+    password: r.string('kafka.password'),
   };
 }
 
@@ -56,7 +64,13 @@ function mappedSockets(map: AddressMap): ISocketFactory {
 
 function newKafka(s: KafkaSettings, config: Omit<KafkaConfig, 'brokers'>): Kafka {
   stopIdlePendingChecks();
-  return new Kafka({ ...config, brokers: s.brokers, ...(s.addressMap.size > 0 ? { socketFactory: mappedSockets(s.addressMap) } : {}) });
+  return new Kafka({
+    ...config,
+    brokers: s.brokers,
+    // SASL_PLAINTEXT: the brokers listen on loopback (or a private network in compose) without TLS.
+    sasl: { mechanism: 'scram-sha-512', username: s.username, password: s.password },
+    ...(s.addressMap.size > 0 ? { socketFactory: mappedSockets(s.addressMap) } : {}),
+  });
 }
 
 export function kafkaClient(s: KafkaSettings, clientId: string): Kafka {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import mysql from 'mysql2/promise';
 
 /**
@@ -17,6 +18,19 @@ async function ask(port: number, command: string[], login: { username?: string; 
     return refusal ?? (err as Error).message;
   } finally {
     client.disconnect();
+  }
+}
+
+/** Lists the topics as `sasl` (none: an anonymous client), with no retry: the topic count, or the error's name. */
+async function topicsAs(sasl: SASLOptions | undefined): Promise<string> {
+  const admin = new Kafka({ clientId: 'credentials-test', brokers: ['127.0.0.1:9092'], ...(sasl ? { sasl } : {}), logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    return `${(await admin.listTopics()).length} topics`;
+  } catch (err) {
+    return (err as Error).name;
+  } finally {
+    await admin.disconnect();
   }
 }
 
@@ -52,6 +66,13 @@ describe('every component behind a credential', () => {
     }
     expect(await ask(26379, ['SENTINEL', 'get-master-addr-by-name', 'coupon-master'], app)).to.match(/127\.0\.0\.1/);
     expect(await ask(26379, ['SENTINEL', 'FAILOVER', 'coupon-master'], app)).to.match(/^NOPERM/);
+  });
+
+  it('when a Kafka client connects without SASL or with a wrong password, then the brokers refuse it; the application user lists the topics', async () => {
+    // Before a login the brokers answer only ApiVersions: an anonymous client's first real request is cut.
+    expect(await topicsAs(undefined)).to.match(/KafkaJS(ConnectionClosedError|NumberOfRetriesExceeded|ConnectionError)/);
+    expect(await topicsAs({ mechanism: 'scram-sha-512', username: 'app', password: 'guessed' })).to.equal('KafkaJSSASLAuthenticationError');
+    expect(await topicsAs({ mechanism: 'scram-sha-512', username: 'app', password: process.env.KAFKA_PASSWORD! })).to.match(/^\d+ topics$/);
   });
 
   it('when a client reaches MariaDB over TCP as root, anonymously or with a guessed password, then it is refused; the application account gets in with its generated password', async () => {

@@ -15,7 +15,7 @@ describe('real components', () => {
   const id = crypto.randomBytes(4).toString('hex');
 
   it('when the Kafka cluster is asked, then three brokers hold every partition three times and never elect an unclean leader', async () => {
-    const settings = { brokers: BROKERS, replicationFactor: 3, topicPrefix: '', addressMap: new Map() };
+    const settings = { brokers: BROKERS, replicationFactor: 3, topicPrefix: '', addressMap: new Map(), username: 'app', password: process.env.KAFKA_PASSWORD! };
     const kafka = kafkaClient(settings, `component-test-${id}`);
     const topic = `component-replicas-${id}`;
     await ensureTopics(settings, `component-test-${id}`, [{ topic, numPartitions: 3 }]);
@@ -41,7 +41,7 @@ describe('real components', () => {
   });
 
   it('when a record is produced to Kafka, then a consumer reads it back', async () => {
-    const settings = { brokers: BROKERS, replicationFactor: 3, topicPrefix: '', addressMap: new Map() };
+    const settings = { brokers: BROKERS, replicationFactor: 3, topicPrefix: '', addressMap: new Map(), username: 'app', password: process.env.KAFKA_PASSWORD! };
     const kafka = kafkaClient(settings, `component-test-${id}`);
     const topic = `component-test-${id}`;
     await ensureTopics(settings, `component-test-${id}`, [{ topic, numPartitions: 1 }]);

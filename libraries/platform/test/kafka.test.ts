@@ -10,7 +10,7 @@ describe('the kafkajs idle-loop fix (platform kafka.ts)', () => {
       const platform = require(${JSON.stringify(platform)});
       const RequestQueue = require('kafkajs/src/network/requestQueue');
       const before = RequestQueue.prototype.__idleChecksStopped === true;
-      platform.kafkaClient({ brokers: ['127.0.0.1:9'], addressMap: new Map(), replicationFactor: 1, topicPrefix: '' }, 'probe');
+      platform.kafkaClient({ brokers: ['127.0.0.1:9'], addressMap: new Map(), replicationFactor: 1, topicPrefix: '', username: 'app', password: 'unused' }, 'probe');
       const after = RequestQueue.prototype.__idleChecksStopped === true;
       let rearmed = 0;
       const idle = Object.create(RequestQueue.prototype, { pending: { value: [] } });

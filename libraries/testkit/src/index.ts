@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import Redis from 'ioredis';
+import type { SASLOptions } from 'kafkajs';
 import { REPO_ROOT, createTokenKey, deepMerge, signAccessToken, type RedisSettings, type Role } from '@coupon-rush/platform';
 
 /** Unique per mocha process: names of databases, topics and key prefixes derive from it. */
@@ -35,6 +36,11 @@ export function testRedisSettings(keyPrefix: string, extra: Partial<RedisSetting
     password: process.env.REDIS_PASSWORD!,
     ...extra,
   };
+}
+
+/** kafkajs' SASL options that log in as the services' user (SCRAM-SHA-512, infra/components/kafka.sh). */
+export function appKafkaSasl(): SASLOptions {
+  return { mechanism: 'scram-sha-512', username: 'app', password: process.env.KAFKA_PASSWORD! };
 }
 
 /** ioredis options that log in as the services' user on the data nodes and the Sentinels. */

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
 import {
   KafkaProbe,
+  KAFKA_ENVIRONMENT,
   MYSQL_ENVIRONMENT,
   REDIS_ENVIRONMENT,
   RenewingProducer,
@@ -29,7 +30,7 @@ import { runIssueEventConsumer } from './routes/issue-event-consumer';
 export const NAME = 'coupon-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, parseConfig, environment: { ...MYSQL_ENVIRONMENT, ...REDIS_ENVIRONMENT } };
+export const CONFIG: ServiceConfigSource<CouponServiceConfig> = { name: NAME, parseConfig, environment: { ...MYSQL_ENVIRONMENT, ...REDIS_ENVIRONMENT, ...KAFKA_ENVIRONMENT } };
 
 export function start(opts: StartOptions = {}) {
   return startService<CouponServiceConfig>(

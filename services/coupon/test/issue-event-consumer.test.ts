@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import knex, { type Knex } from 'knex';
 import type { RunningService } from '@coupon-rush/platform';
-import { eventually, http, isolatedOverrides, metricTotal, RUN_ID } from '@coupon-rush/testkit';
+import { appKafkaSasl, eventually, http, isolatedOverrides, metricTotal, RUN_ID } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../src/config';
 import { start as startCoupon } from '../src/main';
 
@@ -16,7 +16,7 @@ const EVENTS = 20;
  */
 describe('coupon-service consumer: a batch that cannot be persisted', function () {
   this.timeout(120_000);
-  const kafka = new Kafka({ clientId: 'consumer-retry-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'consumer-retry-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], sasl: appKafkaSasl(), logLevel: logLevel.NOTHING });
 
   async function withCoupon(retries: number, check: (ctx: { coupon: RunningService<CouponServiceConfig>; db: Knex; topic: string; id: number }) => Promise<void>) {
     const name = `consumer-${retries}`;

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   FailoverWatch,
+  KAFKA_ENVIRONMENT,
   REDIS_ENVIRONMENT,
   KafkaProbe,
   RenewingProducer,
@@ -26,7 +27,7 @@ import { issueHotRoute } from './routes/issue-routes';
 export const NAME = 'issue-coupon-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, parseConfig, environment: REDIS_ENVIRONMENT };
+export const CONFIG: ServiceConfigSource<IssueCouponConfig> = { name: NAME, parseConfig, environment: { ...REDIS_ENVIRONMENT, ...KAFKA_ENVIRONMENT } };
 
 export function start(opts: StartOptions = {}) {
   return startService<IssueCouponConfig>(

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
-import { deleteRedisKeys, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
+import { appKafkaSasl, deleteRedisKeys, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import type { IssueCouponConfig } from '../src/config';
 import { start as startIssue } from '../src/main';
 
@@ -68,7 +68,7 @@ describe('issue-coupon on its own (no coupon service)', function () {
       .filter((a) => a.status === 202)
       .map((a) => a.body.userId as number)
       .sort((a, b) => a - b);
-    const kafka = new Kafka({ clientId: 'issue-alone-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'issue-alone-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], sasl: appKafkaSasl(), logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `issue-alone-reader-${RUN_ID}` });
     await consumer.connect();
     await consumer.subscribe({ topic: `test-${RUN_ID}-alone.coupon.issued`, fromBeginning: true });

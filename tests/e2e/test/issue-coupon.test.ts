@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
-import { eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
+import { appKafkaSasl, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import type { IssueCouponConfig } from '@coupon-rush/issue-coupon-service/dist/src/config';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 
@@ -21,7 +21,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     issue: { publisher: { timeoutMs: 1500 } },
   });
   const topic = `test-${RUN_ID}.coupon.issued`;
-  const kafka = new Kafka({ clientId: 'issue-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'issue-test', brokers: ['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096'], sasl: appKafkaSasl(), logLevel: logLevel.NOTHING });
   let nextUser = 1000;
   const users = (n: number) => Array.from({ length: n }, () => nextUser++);
 
