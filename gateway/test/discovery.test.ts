@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { expect } from 'chai';
-import { eventually, http as call, isolatedOverrides, passingInstances, RUN_ID } from '@coupon-rush/testkit';
+import { consulApi, eventually, http as call, isolatedOverrides, passingInstances, RUN_ID } from '@coupon-rush/testkit';
 import { start as startGateway } from '../src/main';
 
 const passing = async (service: string) => (await passingInstances(service)).map((i) => i.id);
@@ -20,12 +20,12 @@ describe('the gateway on its own: route timeout, configuration fallback, re-regi
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
     const port = (slow.address() as { port: number }).port;
     const id = `slow-service-test-${RUN_ID}`;
-    await fetch('http://127.0.0.1:8500/v1/agent/service/register', {
+    await consulApi('/v1/agent/service/register', {
       method: 'PUT',
       body: JSON.stringify({ Name: id, ID: id, Address: '127.0.0.1', Port: port, Check: { HTTP: `http://127.0.0.1:${port}/health`, Interval: '1s', Status: 'passing' } }),
     });
     stops.push(async () => {
-      await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${id}`, { method: 'PUT' });
+      await consulApi(`/v1/agent/service/deregister/${id}`, { method: 'PUT' });
       slow.closeAllConnections();
       slow.close();
     });
@@ -51,7 +51,7 @@ describe('the gateway on its own: route timeout, configuration fallback, re-regi
   it('when Consul forgets an instance (a dev agent restarted), then the instance registers itself again', async () => {
     const gateway = await startGateway({ port: 0, configServerUrl: null, overrides: isolatedOverrides({ consul: { registrationCheckMs: 200 } }) });
     stops.push(() => gateway.stop());
-    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${gateway.instanceId}`, { method: 'PUT' });
+    await consulApi(`/v1/agent/service/deregister/${gateway.instanceId}`, { method: 'PUT' });
     expect(await passing('gateway')).not.to.include(gateway.instanceId);
     await eventually(async () => (await passing('gateway')).includes(gateway.instanceId!), 5000, 100);
   });

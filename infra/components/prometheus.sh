@@ -37,7 +37,10 @@ prometheus_start() {
   prometheus_install
   local dir="$DATA_DIR/prometheus" log="$LOG_DIR/prometheus.log"
   mkdir -p "$dir"
-  start_bg prometheus "$log" "$PROMETHEUS_BIN" --config.file="$INFRA_DIR/config/prometheus.yml" \
+  : "${CONSUL_READ_TOKEN:?}"
+  ( umask 077; printf '%s' "$CONSUL_READ_TOKEN" > "$DATA_DIR/prometheus-consul-token" )
+  sed "s|@CONSUL_TOKEN_FILE@|$DATA_DIR/prometheus-consul-token|" "$INFRA_DIR/config/prometheus.yml" > "$DATA_DIR/prometheus.yml"
+  start_bg prometheus "$log" "$PROMETHEUS_BIN" --config.file="$DATA_DIR/prometheus.yml" \
     --storage.tsdb.path="$dir" --storage.tsdb.retention.time=2d \
     --web.listen-address=127.0.0.1:9090 --web.enable-lifecycle
   wait_until prometheus "$log" 60 curl -sf --max-time 1 http://127.0.0.1:9090/-/ready

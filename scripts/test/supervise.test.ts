@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { RUN_ID, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
+import { RUN_ID, consulApi, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -135,7 +135,7 @@ describe('supervisor (scripts/supervise.js under npm start)', function () {
     const onPort = async () => (await passingInstances('user-service')).filter((i) => i.port === run.port);
     // Passing or not: every registration the agent holds for this port.
     const registeredOnPort = async () => {
-      const all = (await (await fetch('http://127.0.0.1:8500/v1/agent/services')).json()) as Record<string, { ID: string; Service: string; Port: number }>;
+      const all = (await (await consulApi('/v1/agent/services')).json()) as Record<string, { ID: string; Service: string; Port: number }>;
       return Object.values(all)
         .filter((s) => s.Service === `user-service-test-${RUN_ID}` && s.Port === run.port)
         .map((s) => s.ID);

@@ -78,7 +78,9 @@ export async function createCoupon(gateway: string, admin: string, title: string
  * deadline, so the servers' count is the one rows must equal.
  */
 export async function acceptedByServers(service = 'issue-coupon-service'): Promise<number> {
-  const instances = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${encodeURIComponent(service)}?passing=true`)).json()) as Array<{ Service: { Address: string; Port: number } }>;
+  const instances = (await (
+    await fetch(`http://127.0.0.1:8500/v1/health/service/${encodeURIComponent(service)}?passing=true`, { headers: { 'x-consul-token': process.env.CONSUL_READ_TOKEN! } })
+  ).json()) as Array<{ Service: { Address: string; Port: number } }>;
   let total = 0;
   for (const { Service } of instances) {
     const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Port}/metrics`)).text();

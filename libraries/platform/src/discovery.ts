@@ -5,6 +5,8 @@ import type { Logger } from 'winston';
 export interface ConsulSettings {
   host: string;
   port: number;
+  /** This service's ACL token (a secret): it may register only this service and read the catalogue. */
+  token: string;
   /** The address registered for this instance and probed by its health check. */
   advertiseAddress?: string;
   /** How often Consul probes each instance's health endpoint (a Go duration: 1s, 500ms). */
@@ -25,12 +27,12 @@ export interface ServiceInstance {
 
 /** The calls of Consul's agent API an instance makes: register, list, ask after one, deregister. */
 export class ConsulAgent {
-  constructor(private readonly s: Pick<ConsulSettings, 'host' | 'port'>) {}
+  constructor(private readonly s: Pick<ConsulSettings, 'host' | 'port' | 'token'>) {}
 
   private async call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
     const res = await fetch(`http://${this.s.host}:${this.s.port}/v1/agent/${path}`, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers: { 'x-consul-token': this.s.token, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(5000),
     });
@@ -49,7 +51,7 @@ export class ConsulAgent {
 
   /** Whether the agent holds a registration of this id (a dev agent forgets all when it restarts). */
   async knows(id: string): Promise<boolean> {
-    const res = await fetch(`http://${this.s.host}:${this.s.port}/v1/agent/service/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`http://${this.s.host}:${this.s.port}/v1/agent/service/${encodeURIComponent(id)}`, { headers: { 'x-consul-token': this.s.token }, signal: AbortSignal.timeout(2000) });
     await res.arrayBuffer();
     if (res.status === 404) return false;
     if (!res.ok) throw new Error(`consul GET /v1/agent/service/${id} -> ${res.status}`);
@@ -163,7 +165,7 @@ export class ServiceDirectory {
   private stopped = false;
 
   constructor(
-    private readonly consul: Pick<ConsulSettings, 'host' | 'port'>,
+    private readonly consul: Pick<ConsulSettings, 'host' | 'port' | 'token'>,
     private readonly logger: Logger,
     private readonly benchMillis = 5000,
   ) {}
@@ -186,8 +188,14 @@ export class ServiceDirectory {
       try {
         // Every registered instance with its checks, not `?passing`: panic mode needs the failing ones too.
         const url = `http://${this.consul.host}:${this.consul.port}/v1/health/service/${encodeURIComponent(service)}?index=${index}&wait=30s`;
-        const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(40_000)]) });
-        if (!res.ok) throw new Error(`consul answered ${res.status}`);
+        // Without a valid token Consul answers an empty list, not a refusal: an empty answer here
+        // may mean a lost token (the agent restarted and its ACLs were not made again).
+        const res = await fetch(url, { headers: { 'x-consul-token': this.consul.token }, signal: AbortSignal.any([signal, AbortSignal.timeout(40_000)]) });
+        if (!res.ok) {
+          // 403 "ACL not found": the agent restarted; its index starts again too.
+          index = '0';
+          throw new Error(`consul answered ${res.status}`);
+        }
         const next = res.headers.get('x-consul-index') ?? '0';
         const body = (await res.json()) as HealthEntry[];
         // A reset index (Consul restarted) must not turn into a busy loop of immediate answers.

@@ -61,6 +61,7 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
     consul: {
       host: r.string('consul.host'),
       port: r.number('consul.port'),
+      token: r.string('consul.token'),
       // No fallbacks here: application.yml holds these defaults, the one place to read them.
       checkInterval: r.duration('consul.checkInterval'),
       checkTimeout: r.duration('consul.checkTimeout'),
@@ -144,6 +145,11 @@ const BASE_ENVIRONMENT: Record<string, string> = {
   ADVERTISE_ADDRESS: 'consul.advertiseAddress',
 };
 
+/** The variable that carries a service's own Consul token: user-service reads CONSUL_TOKEN_USER_SERVICE. */
+export function consulTokenVariable(service: string): string {
+  return `CONSUL_TOKEN_${service.toUpperCase().replace(/-/g, '_')}`;
+}
+
 /**
  * Named variables (secrets, ports) plus APP_CONFIG_JSON, a JSON object merged over everything
  * else, like SPRING_APPLICATION_JSON: how a separately started instance gets test settings.
@@ -187,7 +193,7 @@ export async function resolveServiceConfig<C extends { platform: PlatformSetting
     },
     logger,
   );
-  const variables = fromEnvironment({ ...BASE_ENVIRONMENT, ...def.environment }, env);
+  const variables = fromEnvironment({ ...BASE_ENVIRONMENT, [consulTokenVariable(def.name)]: 'consul.token', ...def.environment }, env);
   const raw = deepMerge({ app: { profile } }, loaded.values, variables, opts.port === undefined ? {} : { server: { port: opts.port } }, opts.overrides);
   return { config: def.parseConfig(new ConfigReader(raw, `${def.name}/${profile} from ${loaded.origin}`)), loaded };
 }

@@ -34,6 +34,12 @@ async function topicsAs(sasl: SASLOptions | undefined): Promise<string> {
   }
 }
 
+/** One call of Consul's HTTP API with `token` (none: anonymous): the status and the body's text. */
+async function consul(method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:8500${path}`, { method, headers: token ? { 'x-consul-token': token } : {}, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, text: await res.text() };
+}
+
 async function sqlAs(user: string, password: string | undefined): Promise<string> {
   try {
     const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user, password });
@@ -73,6 +79,28 @@ describe('every component behind a credential', () => {
     expect(await topicsAs(undefined)).to.match(/KafkaJS(ConnectionClosedError|NumberOfRetriesExceeded|ConnectionError)/);
     expect(await topicsAs({ mechanism: 'scram-sha-512', username: 'app', password: 'guessed' })).to.equal('KafkaJSSASLAuthenticationError');
     expect(await topicsAs({ mechanism: 'scram-sha-512', username: 'app', password: process.env.KAFKA_PASSWORD! })).to.match(/^\d+ topics$/);
+  });
+
+  it("when an instance registers in Consul without a token, or with another service's, then Consul refuses it; a service's own token registers only its own name", async () => {
+    const instance = (name: string) => ({ Name: name, ID: `${name}-credentials-test`, Address: '127.0.0.1', Port: 9 });
+    const own = process.env.CONSUL_TOKEN_COUPON_SERVICE;
+    expect(await consul('PUT', '/v1/agent/service/register', undefined, instance('user-service'))).to.include({ status: 403 });
+    expect(await consul('PUT', '/v1/agent/service/register', own, instance('user-service'))).to.include({ status: 403 });
+    expect(await consul('PUT', '/v1/agent/service/register', own, instance('coupon-service-evil'))).to.include({ status: 403 });
+    expect(await consul('PUT', '/v1/agent/service/register', process.env.CONSUL_READ_TOKEN, instance('coupon-service'))).to.include({ status: 403 });
+    expect(await consul('PUT', '/v1/agent/service/register', 'a0b1c2d3-0000-4000-8000-000000000000', instance('coupon-service'))).to.deep.include({ status: 403, text: 'ACL not found' });
+    const registered = await consul('PUT', '/v1/agent/service/register', own, instance('coupon-service-test-credentials'));
+    expect(registered.status).to.equal(200);
+    expect((await consul('PUT', '/v1/agent/service/deregister/coupon-service-test-credentials-credentials-test', undefined)).status, 'anonymous deregistration').to.equal(403);
+    expect((await consul('PUT', '/v1/agent/service/deregister/coupon-service-test-credentials-credentials-test', own)).status).to.equal(200);
+  });
+
+  it('when a client reads the catalogue without a token, then Consul lists nothing (its answer to a missing token); the read token sees the services', async () => {
+    expect(JSON.parse((await consul('GET', '/v1/health/service/user-service', undefined)).text)).to.deep.equal([]);
+    expect(JSON.parse((await consul('GET', '/v1/agent/services', undefined)).text)).to.deep.equal({});
+    const { status, text } = await consul('GET', '/v1/catalog/services', process.env.CONSUL_READ_TOKEN);
+    expect(status).to.equal(200);
+    expect(Object.keys(JSON.parse(text))).to.include('consul');
   });
 
   it('when a client reaches MariaDB over TCP as root, anonymously or with a guessed password, then it is refused; the application account gets in with its generated password', async () => {

@@ -87,12 +87,13 @@ describe('real components', () => {
   it('when a service registers in Consul, then the health API lists it as passing', async () => {
     const name = `component-test-${id}`;
     const reg = await fetch('http://127.0.0.1:8500/v1/agent/service/register', {
+      headers: { 'x-consul-token': process.env.CONSUL_MANAGEMENT_TOKEN! },
       method: 'PUT',
       body: JSON.stringify({ Name: name, ID: name, Port: 1, Check: { TTL: '30s', Status: 'passing' } }),
     });
     expect(reg.status).to.equal(200);
-    const health = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${name}?passing=true`)).json()) as any[];
-    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${name}`, { method: 'PUT' });
+    const health = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${name}?passing=true`, { headers: { 'x-consul-token': process.env.CONSUL_READ_TOKEN! } })).json()) as any[];
+    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${name}`, { method: 'PUT', headers: { 'x-consul-token': process.env.CONSUL_MANAGEMENT_TOKEN! } });
     expect(health.map((h) => h.Service.ID)).to.deep.equal([name]);
   });
 

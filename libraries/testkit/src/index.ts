@@ -171,9 +171,19 @@ export function spawnService(
   return child;
 }
 
+/**
+ * Consul's HTTP API as the tests' operator: reads with the catalogue-read token, writes (a hand-made
+ * registration, a deregistration) with the management token. Without a token Consul refuses writes
+ * and answers reads with empty lists.
+ */
+export function consulApi(path: string, init: { method?: string; body?: string } = {}): Promise<Response> {
+  const token = (init.method ?? 'GET') === 'GET' ? process.env.CONSUL_READ_TOKEN : process.env.CONSUL_MANAGEMENT_TOKEN;
+  return fetch(`http://127.0.0.1:8500${path}`, { ...init, headers: { 'x-consul-token': token! } });
+}
+
 /** Passing instances of a service of this run, as Consul reports them. */
 export async function passingInstances(service: string): Promise<Array<{ id: string; port: number }>> {
-  const res = await fetch(`http://127.0.0.1:8500/v1/health/service/${service}-test-${RUN_ID}?passing=true`);
+  const res = await consulApi(`/v1/health/service/${service}-test-${RUN_ID}?passing=true`);
   const body = (await res.json()) as Array<{ Service: { ID: string; Port: number } }>;
   return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port }));
 }

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { REPO_ROOT, type RunningService } from '@coupon-rush/platform';
 import { start as startConfigServer } from '@coupon-rush/config-server';
-import { eventually, http as call, isolatedOverrides, passingInstances, RUN_ID, spawnService } from '@coupon-rush/testkit';
+import { consulApi, eventually, http as call, isolatedOverrides, passingInstances, RUN_ID, spawnService } from '@coupon-rush/testkit';
 import { start as startGateway } from '@coupon-rush/gateway';
 
 const passing = async (service: string) => (await passingInstances(service)).map((i) => i.id);
@@ -60,10 +60,10 @@ describe('discovery and refresh at the gateway, with user-service instances and 
 
   it('when the only instance fails its check (SIGSTOPped past the check timeout), then the gateway keeps routing to it in panic mode until it passes again; once it is deregistered, 503', async () => {
     // A set of its own: other tests of this file leave user-service instances of this run behind.
-    const suffix = `-panic-test-${RUN_ID}`;
+    const suffix = `-test-${RUN_ID}-panic`;
     const service = `user-service${suffix}`;
     const health = async (): Promise<Array<{ id: string; port: number; passing: boolean }>> => {
-      const body = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/${service}`)).json()) as Array<{ Service: { ID: string; Port: number }; Checks: Array<{ Status: string }> }>;
+      const body = (await (await consulApi(`/v1/health/service/${service}`)).json()) as Array<{ Service: { ID: string; Port: number }; Checks: Array<{ Status: string }> }>;
       return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port, passing: e.Checks.every((c) => c.Status === 'passing') }));
     };
     // The real registration path, with a check timeout short enough to fail within the test.
@@ -103,7 +103,7 @@ describe('discovery and refresh at the gateway, with user-service instances and 
     await eventually(async () => (await panicGauge()) === 0, 5_000, 100);
 
     // Deregistered while the process still runs and answers: gone from Consul means gone from the gateway.
-    await fetch(`http://127.0.0.1:8500/v1/agent/service/deregister/${encodeURIComponent(instance.id)}`, { method: 'PUT' });
+    await consulApi(`/v1/agent/service/deregister/${encodeURIComponent(instance.id)}`, { method: 'PUT' });
     expect((await call('GET', `http://127.0.0.1:${instance.port}/health/live`)).status).to.equal(200);
     const gone = await eventually(
       async () => {

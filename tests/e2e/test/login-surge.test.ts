@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import type { RunningService } from '@coupon-rush/platform';
-import { eventually, http, inParallel, isolatedOverrides, RUN_ID, spawnService, tally } from '@coupon-rush/testkit';
+import { consulApi, eventually, http, inParallel, isolatedOverrides, RUN_ID, spawnService, tally } from '@coupon-rush/testkit';
 import { start as startGateway } from '@coupon-rush/gateway';
 
 const CROWD = 200;
@@ -29,7 +29,7 @@ describe('a login surge through the gateway', function () {
 
   /** This test's instance as Consul sees it (other tests of the run may leave instances behind). */
   const ownInstance = async () => {
-    const entries = (await (await fetch(`http://127.0.0.1:8500/v1/health/service/user-service-test-${RUN_ID}`)).json()) as Array<{
+    const entries = (await (await consulApi(`/v1/health/service/user-service-test-${RUN_ID}`)).json()) as Array<{
       Service: { Meta: Record<string, string> };
       Checks: Array<{ Status: string; Output: string }>;
     }>;
