@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { RUN_ID, consulApi, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
+import { RUN_ID, appKafkaSasl, consulApi, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -221,7 +221,7 @@ describe('supervisor (scripts/supervise.js under npm start)', function () {
   it('when coupon-service is killed mid-stream, then the restarted consumer resumes from the committed offsets: events sent while it was down are persisted, none is replayed', async () => {
     const prefix = `test-${RUN_ID}-supervise.`;
     const topic = `${prefix}coupon.issued`;
-    const kafka = new Kafka({ clientId: 'supervise-test', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'supervise-test', brokers: ['127.0.0.1:9092'], sasl: appKafkaSasl(), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     const producer = kafka.producer();
     await Promise.all([admin.connect(), producer.connect()]);
