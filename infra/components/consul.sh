@@ -35,10 +35,8 @@ consul_install() {
   say "consul: built $CONSUL_BIN"
 }
 
-# The platform's services, each with a token that may register only its own name (and the copies
-# tests, the strategy lab and the fault suite run under <name>-test-…, -lab-…, -faults-…) and read
-# the catalogue (to find the others).
-CONSUL_SERVICES=(config-server user-service coupon-service issue-coupon-service console-service gateway)
+# The services, node name and policy rules, shared with compose's init container.
+source "$INFRA_DIR/config/consul-acl.sh"
 
 # consul_api METHOD PATH [BODY] — the HTTP API as the management token; prints the body, fails on >= 400.
 consul_api() {
@@ -50,7 +48,7 @@ consul_api() {
 }
 
 # The secret of the token a service registers with: CONSUL_TOKEN_<NAME> (user-service → CONSUL_TOKEN_USER_SERVICE).
-consul_service_token() { local v="CONSUL_TOKEN_$(echo "$1" | tr 'a-z-' 'A-Z_')"; echo "${!v}"; }
+consul_service_token() { local v; v=$(consul_service_token_variable "$1"); echo "${!v}"; }
 
 consul_policy() {
   local name=$1 rules=${2//\"/\\\"}
@@ -71,15 +69,11 @@ consul_token() {
 # of Prometheus, the scripts and the tests.
 consul_bootstrap_acl() {
   local name
-  consul_token "$CONSUL_AGENT_TOKEN" agent '"NodeIdentities":[{"NodeName":"coupon-rush","Datacenter":"dc1"}]'
-  consul_policy catalogue-read 'service_prefix "" { policy = "read" }
-node_prefix "" { policy = "read" }'
+  consul_token "$CONSUL_AGENT_TOKEN" agent "\"NodeIdentities\":[{\"NodeName\":\"$CONSUL_NODE\",\"Datacenter\":\"dc1\"}]"
+  consul_policy catalogue-read "$CONSUL_CATALOGUE_READ_RULES"
   consul_token "$CONSUL_READ_TOKEN" catalogue-read '"Policies":[{"Name":"catalogue-read"}]'
-  for name in "${CONSUL_SERVICES[@]}"; do
-    consul_policy "$name" "service \"$name\" { policy = \"write\" }
-service_prefix \"$name-test-\" { policy = \"write\" }
-service_prefix \"$name-lab-\" { policy = \"write\" }
-service_prefix \"$name-faults-\" { policy = \"write\" }"
+  for name in $CONSUL_SERVICES; do
+    consul_policy "$name" "$(consul_service_rules "$name")"
     consul_token "$(consul_service_token "$name")" "$name" "\"Policies\":[{\"Name\":\"$name\"},{\"Name\":\"catalogue-read\"}]"
   done
 }
@@ -116,7 +110,7 @@ HCL
   # Dev mode keeps state in memory; -data-dir only holds the node id and checkpoint files.
   # WAN gossip (multi-datacenter federation) and gRPC-TLS (Envoy with TLS) are not used: switched off.
   start_bg consul "$log" "$CONSUL_BIN" agent -dev \
-    -node coupon-rush -client 127.0.0.1 -bind 127.0.0.1 \
+    -node "$CONSUL_NODE" -client 127.0.0.1 -bind 127.0.0.1 \
     -http-port 8500 -grpc-port 8502 -grpc-tls-port -1 -dns-port 8600 -serf-wan-port -1 \
     -data-dir "$DATA_DIR/consul" -config-file "$config" -log-level info
   wait_until consul "$log" 60 consul_up
