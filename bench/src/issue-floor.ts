@@ -2,6 +2,7 @@ import http from 'node:http';
 import { connectRedis, createLogger, isIdText, resolveServiceConfig } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { CONFIG as ISSUE_COUPON } from '@coupon-rush/issue-coupon-service';
+import { deleteRedisKeys } from '@coupon-rush/testkit';
 
 /**
  * The bench's floor for issue-coupon: the least a claim needs behind the door — `node:http`, the
@@ -60,11 +61,7 @@ async function main() {
   const stop = async () => {
     server.close();
     server.closeAllConnections();
-    for (let cursor = '0'; ;) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      if ((cursor = next) === '0') break;
-    }
+    await deleteRedisKeys(redis, `${prefix}*`);
     redis.disconnect();
     process.exit(0);
   };

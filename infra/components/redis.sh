@@ -9,8 +9,9 @@ REDIS_PORTS="$REDIS_PORT $((REDIS_PORT + 1)) $((REDIS_PORT + 2))"
 SENTINEL_PORTS="$SENTINEL_PORT $((SENTINEL_PORT + 1)) $((SENTINEL_PORT + 2))"
 
 # Key and channel prefixes the application user may touch: the platform's own (cr:) and the
-# throwaway ones of tests, the fault suite and the strategy lab (whose mutex strategy adds mutex:).
-REDIS_APP_KEYS="~cr:* ~test:* ~faults:* ~lab:* ~mutex:*"
+# throwaway ones of tests, the fault suite, the strategy lab (whose mutex strategy adds mutex:) and
+# the bench's issue floor.
+REDIS_APP_KEYS="~cr:* ~test:* ~faults:* ~lab:* ~mutex:* ~bench-floor:*"
 REDIS_APP_CHANNELS="&cr:* &test:* &faults:* &lab:*"
 
 redis_install() { apt_install redis-server redis-sentinel redis-tools; }
