@@ -31,8 +31,24 @@ new_secret() {
   esac
 }
 
+# The run folder whose Redis master answers on this run's port, found from the server's working
+# directory (redis-server moves into its `dir`, <run folder>/data/redis): components another
+# checkout started are used as they are, and they know only that checkout's secrets.
+running_run_dir() {
+  local pid dir
+  pid=$(ss -ltnpH "sport = :${REDIS_PORT:-6379}" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+  [ -n "$pid" ] && dir=$(readlink "/proc/$pid/cwd" 2>/dev/null) || return 1
+  [[ $dir == */data/redis ]] && echo "${dir%/data/redis}"
+}
+
 load_secrets() {
-  local file="$RUN_DIR/secrets.env" name value
+  local file="$RUN_DIR/secrets.env" name value other
+  other=$(running_run_dir || true)
+  if [ -n "$other" ] && [ "$other" != "$RUN_DIR" ]; then
+    [ -r "$other/secrets.env" ] || die "the components on this machine run from $other, whose secrets this checkout cannot read: stop them there (npm stop) or run this from there"
+    say "the components on this machine run from $other: using its secrets"
+    file="$other/secrets.env"
+  fi
   ( umask 077; touch "$file" )
   chmod 600 "$file"
   # Earlier versions wrote the constant database password; it is replaced by a generated one.

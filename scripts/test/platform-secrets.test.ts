@@ -18,14 +18,16 @@ async function listenerIn(cwd: string): Promise<{ port: number; child: ChildProc
   return { port, child };
 }
 
-/** JWT_SECRET after scripts/lib.sh's platform_secrets for that port, and what it said. */
-function secretFor(port: number): { secret: string; said: string; status: number | null } {
-  const run = spawnSync('bash', ['-c', `source scripts/lib.sh && platform_secrets ${port} && printf 'SECRET=%s\\n' "$JWT_SECRET"`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
+/** JWT_SECRET after a scripts/lib.sh function (platform_secrets for a port, load_secrets), and what it said. */
+function secretAfter(call: string): { secret: string; said: string; status: number | null } {
+  const run = spawnSync('bash', ['-c', `source scripts/lib.sh && ${call} && printf 'SECRET=%s\\n' "$JWT_SECRET"`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
   return { secret: /^SECRET=(.*)$/m.exec(run.stdout)?.[1] ?? '', said: run.stderr, status: run.status };
 }
+const secretFor = (port: number) => secretAfter(`platform_secrets ${port}`);
 
 describe('load runs against a platform another checkout started (platform_secrets)', () => {
-  const own = fs.readFileSync(path.join(REPO_ROOT, '.run/secrets.env'), 'utf8').match(/^JWT_SECRET=(.*)$/m)![1];
+  // This checkout's secrets: its run folder's, or those of the checkout whose components run (load_secrets).
+  const own = secretAfter('load_secrets').secret;
   const listeners: ChildProcess[] = [];
   after(() => listeners.forEach((c) => c.kill()));
 
