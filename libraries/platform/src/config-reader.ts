@@ -45,6 +45,11 @@ export class ConfigReader {
     return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(path, `a number in [${min}, ${max}]`, 0);
   }
 
+  optionalNumber(path: string, range: { min?: number; max?: number } = {}): number | undefined {
+    const v = this.get(path);
+    return v === undefined || v === null || v === '' ? undefined : this.number(path, range);
+  }
+
   /** A duration in Go's syntax (`500ms`, `5s`, `1m30s`), the form Consul reads. */
   duration(path: string): string {
     const v = this.get(path);
@@ -75,6 +80,18 @@ export class ConfigReader {
       }
       return [parsed];
     });
+  }
+
+  /** The entries of a map (an object of named entries); absent is empty. */
+  optionalMap(path: string): Record<string, unknown> {
+    const v = this.get(path);
+    if (v === undefined || v === null) return {};
+    return typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : this.fail(path, 'a map of named entries', {});
+  }
+
+  /** A problem found by the caller's own check, reported with the others. */
+  problem(message: string): void {
+    this.problems.push(message);
   }
 
   /** Like `list`, but an absent value is an empty list. */
