@@ -3,7 +3,17 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
 import YAML from 'yaml';
-import { ServiceDirectory, connectRedis, failFastRedisOptions, firstConnection, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import {
+  ServiceDirectory,
+  REDIS_ENVIRONMENT,
+  connectRedis,
+  failFastRedisOptions,
+  firstConnection,
+  runFromCommandLine,
+  startService,
+  type StartOptions,
+  type ServiceConfigSource,
+} from '@coupon-rush/platform';
 import { parseConfig, type GatewayConfig } from './config';
 import { TokenBuckets } from './data/token-buckets';
 import { UpstreamProxy } from './domain/upstream-proxy';
@@ -21,7 +31,7 @@ function bytes(limit: string): number {
 }
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, parseConfig, environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
+export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, parseConfig, environment: { ...REDIS_ENVIRONMENT, JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
 
 export function start(opts: StartOptions = {}) {
   return startService<GatewayConfig>(

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { hash } from '@node-rs/bcrypt';
 import {
   MYSQL_ENVIRONMENT,
+  REDIS_ENVIRONMENT,
   connectRedis,
   firstConnection,
   createTokenKey,
@@ -21,7 +22,11 @@ import { userRoutes } from './routes/user-routes';
 export const NAME = 'user-service';
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<UserServiceConfig> = { name: NAME, parseConfig, environment: { ...MYSQL_ENVIRONMENT, JWT_SECRET: 'jwt.secret', ADMIN_PASSWORD: 'admin.password' } };
+export const CONFIG: ServiceConfigSource<UserServiceConfig> = {
+  name: NAME,
+  parseConfig,
+  environment: { ...MYSQL_ENVIRONMENT, ...REDIS_ENVIRONMENT, JWT_SECRET: 'jwt.secret', ADMIN_PASSWORD: 'admin.password' },
+};
 
 export function start(opts: StartOptions = {}) {
   return startService<UserServiceConfig>(
