@@ -94,9 +94,10 @@ export class ConfigReader {
     this.problems.push(message);
   }
 
-  /** Like `list`, but an absent value is an empty list. */
+  /** Like `list`, but an absent value is an empty list (so is null: how an empty YAML list comes out of the property sources). */
   optionalList<T>(path: string, item: (value: unknown, at: string) => T | undefined): T[] {
-    return this.get(path) === undefined ? [] : this.list(path, item);
+    const v = this.get(path);
+    return v === undefined || v === null ? [] : this.list(path, item);
   }
 
   /** Throws with every problem found, or returns the value built from this reader. */

@@ -142,9 +142,11 @@ describe('discovery and refresh at the gateway, with user-service instances and 
     expect((await route('/api/flash-sales')).status).to.equal(404);
 
     const file = path.join(repo, 'config-repo/gateway.yml');
-    const doc = YAML.parse(fs.readFileSync(file, 'utf8'));
-    doc.gateway.routes.unshift({ id: 'flash-sales', path: '/api/flash-sales', service: 'coupon-service', public: false, stripPrefix: 1, timeoutMs: 1000 });
-    fs.writeFileSync(file, YAML.stringify(doc));
+    // The default document gets the route; the profile documents after it stay as they are.
+    const [doc, ...profiles] = YAML.parseAllDocuments(fs.readFileSync(file, 'utf8'));
+    const routes = doc.toJS();
+    routes.gateway.routes.unshift({ id: 'flash-sales', path: '/api/flash-sales', service: 'coupon-service', public: false, stripPrefix: 1, timeoutMs: 1000 });
+    fs.writeFileSync(file, [YAML.stringify(routes), ...profiles.map((p) => p.toString())].join('---\n'));
     git('commit', '-qam', 'add a route');
     expect((await call('POST', `${gateway.url}/refresh`)).status, 'refresh on the public port').to.equal(404);
     const refreshed = await call('POST', `${gateway.managementUrl}/refresh`);
