@@ -12,7 +12,7 @@ function gatewayConfig(routes?: unknown[], profile = 'dev', extra: Record<string
   };
   const raw = deepMerge(
     composeSources(resolvePropertySources('gateway', [profile], read, (f) => f)),
-    { jwt: { secret: 'a'.repeat(32) }, redis: { password: 'p' } },
+    { jwt: { secret: 'a'.repeat(32) }, redis: { password: 'p' }, consul: { token: 't' } },
     routes ? { gateway: { routes } } : {},
     extra,
   );
