@@ -121,7 +121,8 @@ export async function firstConnection(redis: Redis, withinMs = 10_000): Promise<
  * server answers NOSCRIPT (a restarted or failed-over Redis has an empty script cache).
  */
 export class RedisScript {
-  private sha?: Promise<string>;
+  private sha?: string;
+  private loading?: Promise<string>;
 
   constructor(
     private readonly redis: Redis,
@@ -129,23 +130,26 @@ export class RedisScript {
   ) {}
 
   private load(): Promise<string> {
-    const loading = (this.sha ??= this.redis.script('LOAD', this.source) as Promise<string>);
-    // A failed load is not kept: the next call loads again.
-    loading.catch(() => {
-      if (this.sha === loading) this.sha = undefined;
-    });
-    return loading;
+    this.loading ??= (this.redis.script('LOAD', this.source) as Promise<string>).then(
+      (sha) => (this.sha = sha),
+      (err: unknown) => {
+        // A failed load is not kept: the next call loads again.
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
   }
 
-  async run(keys: string[], args: Array<string | number>): Promise<unknown> {
-    const sha = await this.load();
-    try {
-      return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
+  /** Once loaded, a call is one EVALSHA and no other promise (it runs on request paths). */
+  run(keys: string[], args: Array<string | number>): Promise<unknown> {
+    const call = (sha: string) => this.redis.evalsha(sha, keys.length, ...keys, ...args);
+    const first = this.sha ? call(this.sha) : this.load().then(call);
+    return first.catch((err: unknown) => {
       if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
-      this.sha = undefined;
-      return this.redis.evalsha(await this.load(), keys.length, ...keys, ...args);
-    }
+      this.sha = this.loading = undefined;
+      return this.load().then(call);
+    });
   }
 }
 
