@@ -29,6 +29,8 @@ interface Options {
   targets: Target[];
   workloads: Workload[];
   gateway: string;
+  /** The gateway's management port: its /metrics (CPU clock) is not on the public one. */
+  gatewayManagement: string;
   direct: string;
 }
 
@@ -45,10 +47,11 @@ function parseOptions(argv: string[]): Options {
     targets: TARGETS,
     workloads: ['claims', 'refusals'],
     gateway: 'http://127.0.0.1:8080',
+    gatewayManagement: 'http://127.0.0.1:8090',
     direct: 'http://127.0.0.1:8083',
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --direct URL)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --gateway-management URL --direct URL)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -58,6 +61,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--workload') o.workloads = String(value).split(',') as Workload[];
     // Another gateway or issue-coupon instance (one under a profiler, say) in place of the platform's.
     else if ((flag === '--gateway' || flag === '--direct') && /^https?:\/\/[^/]+$/.test(String(value))) o[flag.slice(2) as 'gateway' | 'direct'] = String(value);
+    else if (flag === '--gateway-management' && /^https?:\/\/[^/]+$/.test(String(value))) o.gatewayManagement = String(value);
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
     else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);
   }
@@ -351,7 +355,7 @@ async function main() {
           continue;
         }
         const url = target === 'gateway' || target === 'console' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
-        const proxyCpu = target === 'gateway' || target === 'console' ? metricsCpuClock(o.gateway) : target === 'floor' ? floor!.cpu : undefined;
+        const proxyCpu = target === 'gateway' || target === 'console' ? metricsCpuClock(o.gatewayManagement) : target === 'floor' ? floor!.cpu : undefined;
         results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, tokenFile, users[0], problems)) });
       }
     }

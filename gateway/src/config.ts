@@ -1,4 +1,17 @@
-import { type ConfigReader, type PlatformSettings, readPlatformSettings } from '@coupon-rush/platform';
+import { type ConfigReader, type PlatformSettings, type RedisSettings, readPlatformSettings, readRedisSettings } from '@coupon-rush/platform';
+
+/**
+ * A token bucket, like Spring Cloud Gateway's RequestRateLimiter: `replenishRate` tokens a second
+ * up to `burstCapacity`, each request taking `requestedTokens`. Whose bucket: the verified token's
+ * subject (`user`), the client's address (`client`) or the email a login body names (`account`).
+ */
+export interface RateLimit {
+  name: string;
+  key: 'user' | 'client' | 'account';
+  replenishRate: number;
+  burstCapacity: number;
+  requestedTokens: number;
+}
 
 export interface RouteDefinition {
   id: string;
@@ -9,6 +22,8 @@ export interface RouteDefinition {
   public: boolean;
   stripPrefix: number;
   timeoutMs: number;
+  /** The limiters of gateway.rateLimits this route's requests pass, in order (none: unlimited). */
+  rateLimits: RateLimit[];
 }
 
 export interface GatewayConfig {
@@ -23,6 +38,10 @@ export interface GatewayConfig {
   upstream: { maxSockets: number; benchMillis: number };
   /** One JSON line per proxied request (method, path, route, status, duration, trace id). */
   accessLog: boolean;
+  redis: RedisSettings;
+  /** How long a limiter's Redis call may take before the request goes on without it (fail open). */
+  rateLimiterTimeoutMs: number;
+  cors: { allowedOrigins: string[]; allowedMethods: string[]; allowedHeaders: string[]; exposedHeaders: string[]; maxAgeSeconds: number };
 }
 
 /** What the gateway answers itself, before any route: a route may not take it over. */
@@ -34,7 +53,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
  * that would match nothing, strip a fraction of a segment or time out after NaN ms is refused with
  * its reason, and the service does not start (or a refresh keeps the table it had).
  */
-function readRoute(v: unknown): RouteDefinition {
+function readRoute(v: unknown, limits: Map<string, RateLimit>): RouteDefinition {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('a route is an object');
   const r = v as Record<string, unknown>;
   if (typeof r.id !== 'string' || !/^[\w-]{1,64}$/.test(r.id)) throw new Error('id: letters, digits, _ or -');
@@ -51,8 +70,40 @@ function readRoute(v: unknown): RouteDefinition {
       throw new Error(`${r.id}: methods is a non-empty list of ${[...METHODS].join(', ')}`);
     methods = r.methods.map((m) => (m as string).toUpperCase());
   }
-  return { id: r.id, path: r.path.replace(/\/$/, ''), methods, service: r.service, public: r.public, stripPrefix: r.stripPrefix as number, timeoutMs: r.timeoutMs as number };
+  const named = r.rateLimits === undefined ? [] : Array.isArray(r.rateLimits) ? r.rateLimits : [r.rateLimits];
+  const rateLimits = named.map((name) => {
+    const limit = limits.get(String(name));
+    if (!limit) throw new Error(`${r.id}: rateLimits names ${String(name)}, which is not one of gateway.rateLimits (${[...limits.keys()].join(', ')})`);
+    if (limit.key === 'user' && r.public) throw new Error(`${r.id}: a public route has no verified user to limit by (${limit.name} has key: user)`);
+    return limit;
+  });
+  return { id: r.id, path: r.path.replace(/\/$/, ''), methods, service: r.service, public: r.public, stripPrefix: r.stripPrefix as number, timeoutMs: r.timeoutMs as number, rateLimits };
 }
+
+const LIMIT_KEYS = new Set(['user', 'client', 'account']);
+
+function readRateLimits(r: ConfigReader): Map<string, RateLimit> {
+  const out = new Map<string, RateLimit>();
+  for (const [name, v] of Object.entries(r.optionalMap('gateway.rateLimits'))) {
+    const at = `gateway.rateLimits.${name}`;
+    const l = (v ?? {}) as Record<string, unknown>;
+    const key = r.string(`${at}.key`);
+    if (!LIMIT_KEYS.has(key)) r.problem(`${at}.key: expected user, client or account, got ${JSON.stringify(key)}`);
+    const limit: RateLimit = {
+      name,
+      key: key as RateLimit['key'],
+      replenishRate: r.number(`${at}.replenishRate`, { min: 1e-6 }),
+      burstCapacity: r.number(`${at}.burstCapacity`, { min: 1 }),
+      requestedTokens: l.requestedTokens === undefined ? 1 : r.number(`${at}.requestedTokens`, { min: 1 }),
+    };
+    // A cost above the burst could never be paid: every request would be refused.
+    if (limit.requestedTokens > limit.burstCapacity) r.problem(`${at}: requestedTokens ${limit.requestedTokens} is more than burstCapacity ${limit.burstCapacity}`);
+    out.set(name, limit);
+  }
+  return out;
+}
+
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
 
 function uniqueIds(routes: RouteDefinition[]): RouteDefinition[] {
   const seen = new Set<string>();
@@ -64,9 +115,15 @@ function uniqueIds(routes: RouteDefinition[]): RouteDefinition[] {
 }
 
 export function parseConfig(r: ConfigReader): GatewayConfig {
+  const limits = readRateLimits(r);
+  const names = (path: string, valid: RegExp) =>
+    r.optionalList(path, (v) => {
+      if (typeof v !== 'string' || !valid.test(v)) throw new Error(`expected a value matching ${valid}, got ${JSON.stringify(v)}`);
+      return v;
+    });
   return r.done({
     platform: readPlatformSettings(r),
-    routes: uniqueIds(r.list('gateway.routes', readRoute)),
+    routes: uniqueIds(r.list('gateway.routes', (v) => readRoute(v, limits))),
     jwt: { secret: r.string('jwt.secret'), issuer: r.string('jwt.issuer') },
     traceTrust: { header: r.optionalString('gateway.traceTrust.header')?.toLowerCase(), value: r.optionalString('gateway.traceTrust.value') },
     upstream: {
@@ -74,5 +131,14 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
       benchMillis: r.number('gateway.upstream.benchMillis', { min: 0 }),
     },
     accessLog: r.boolean('gateway.accessLog'),
+    redis: readRedisSettings(r),
+    rateLimiterTimeoutMs: r.number('gateway.rateLimiter.commandTimeoutMs', { min: 10, max: 5000 }),
+    cors: {
+      allowedOrigins: names('gateway.cors.allowedOrigins', ORIGIN),
+      allowedMethods: names('gateway.cors.allowedMethods', /^[A-Z]+$/),
+      allowedHeaders: names('gateway.cors.allowedHeaders', /^[\w-]+$/).map((h) => h.toLowerCase()),
+      exposedHeaders: names('gateway.cors.exposedHeaders', /^[\w-]+$/),
+      maxAgeSeconds: r.number('gateway.cors.maxAgeSeconds', { min: 0, max: 86_400 }),
+    },
   });
 }

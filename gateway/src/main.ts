@@ -3,8 +3,19 @@ import path from 'node:path';
 import { Router } from 'express';
 import { Counter, Gauge } from 'prom-client';
 import YAML from 'yaml';
-import { ServiceDirectory, runFromCommandLine, startService, type StartOptions, type ServiceConfigSource } from '@coupon-rush/platform';
+import {
+  ServiceDirectory,
+  REDIS_ENVIRONMENT,
+  connectRedis,
+  failFastRedisOptions,
+  firstConnection,
+  runFromCommandLine,
+  startService,
+  type StartOptions,
+  type ServiceConfigSource,
+} from '@coupon-rush/platform';
 import { parseConfig, type GatewayConfig } from './config';
+import { TokenBuckets } from './data/token-buckets';
 import { UpstreamProxy } from './domain/upstream-proxy';
 import { gatewayRoutes } from './routes/gateway-routes';
 
@@ -20,15 +31,22 @@ function bytes(limit: string): number {
 }
 
 /** How this service's configuration is made (also read by the compose test). */
-export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, parseConfig, environment: { JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
+export const CONFIG: ServiceConfigSource<GatewayConfig> = { name: NAME, parseConfig, environment: { ...REDIS_ENVIRONMENT, JWT_SECRET: 'jwt.secret', GATEWAY_TRACE_KEY: 'gateway.traceTrust.value' } };
 
 export function start(opts: StartOptions = {}) {
   return startService<GatewayConfig>(
     {
       ...CONFIG,
       parseJson: false,
+      announceInstance: false,
       async build(ctx) {
         const cfg = ctx.config();
+        // The limiters' own client: never queues a command while Redis is away and gives up on one
+        // it does not answer, so a down or frozen Redis costs a request at most that timeout.
+        const limiterRedis = connectRedis(cfg.redis, failFastRedisOptions(cfg.rateLimiterTimeoutMs));
+        limiterRedis.on('error', () => {});
+        await firstConnection(limiterRedis);
+        const buckets = new TokenBuckets(limiterRedis, `${cfg.redis.keyPrefix}rate:`);
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
         const failures = new Counter({
@@ -60,8 +78,24 @@ export function start(opts: StartOptions = {}) {
             for (const r of directory.rotation()) this.set({ service: r.service }, r.panic ? 1 : 0);
           },
         });
-        const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, bytes(cfg.platform.bodyLimit), ctx.logger, {
+        const limited = new Counter({ name: 'gateway_rate_limited_total', help: 'Requests refused 429 by a rate limit', labelNames: ['limit'], registers: [ctx.metrics] });
+        const unlimited = new Counter({
+          name: 'gateway_rate_limiter_unavailable_total',
+          help: "Requests let through unlimited because the limiter's Redis did not answer (fail open)",
+          labelNames: ['limit'],
+          registers: [ctx.metrics],
+        });
+        let warnedAt = 0;
+        const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, buckets, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
+          refused: (limit) => limited.inc({ limit: limit.name }),
+          unavailable: (limit, err) => {
+            unlimited.inc({ limit: limit.name });
+            // One line every 10 s at most: an outage must not turn every request into a log line.
+            if (Date.now() - warnedAt < 10_000) return;
+            warnedAt = Date.now();
+            ctx.logger.warn('rate limiter unavailable, letting requests through unlimited', { limit: limit.name, err: String((err as Error)?.message ?? err) });
+          },
         });
         const watchAll = () =>
           Promise.all(
@@ -82,9 +116,11 @@ export function start(opts: StartOptions = {}) {
           router,
           hotRoute,
           trustsInboundTrace,
+          reported: { redis: () => limiterRedis.ping() },
           close: async () => {
             directory.stop();
             proxy.close();
+            limiterRedis.disconnect();
           },
         };
       },

@@ -5,13 +5,18 @@ import { ConfigReader, REPO_ROOT, composeSources, deepMerge, resolvePropertySour
 import { parseConfig } from '../src/config';
 
 /** The gateway's configuration as the config server composes it from config-repo, with routes replaced when given. */
-function gatewayConfig(routes?: unknown[]) {
+function gatewayConfig(routes?: unknown[], profile = 'dev', extra: Record<string, unknown> = {}) {
   const read = (file: string) => {
     const p = path.join(REPO_ROOT, 'config-repo', file);
     return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
   };
-  const raw = deepMerge(composeSources(resolvePropertySources('gateway', ['dev'], read, (f) => f)), { jwt: { secret: 'a'.repeat(32) } }, routes ? { gateway: { routes } } : {});
-  return parseConfig(new ConfigReader(raw, 'gateway/dev from the test'));
+  const raw = deepMerge(
+    composeSources(resolvePropertySources('gateway', [profile], read, (f) => f)),
+    { jwt: { secret: 'a'.repeat(32) }, redis: { password: 'p' }, consul: { token: 't' } },
+    routes ? { gateway: { routes } } : {},
+    extra,
+  );
+  return parseConfig(new ConfigReader(raw, `gateway/${profile} from the test`));
 }
 
 describe('gateway configuration: the route table', () => {
@@ -41,6 +46,8 @@ describe('gateway configuration: the route table', () => {
       [{ ...good, path: '/metrics', stripPrefix: 0 }, /r: path \/metrics is the gateway's own/],
       [{ ...good, service: '' }, /r: service is a Consul service name/],
       [{ ...good, id: 'a b' }, /id: letters, digits/],
+      [{ ...good, rateLimits: ['nope'] }, /r: rateLimits names nope, which is not one of gateway.rateLimits/],
+      [{ ...good, public: true, rateLimits: ['issues-per-user'] }, /r: a public route has no verified user to limit by/],
     ];
     for (const [route, reason] of cases) {
       let refusal = '';
@@ -61,6 +68,23 @@ describe('gateway configuration: the route table', () => {
 
   it('when a route is valid, then it is read as written, methods upper-cased and a trailing slash dropped', () => {
     const [route] = gatewayConfig([{ ...good, path: '/api/r/', methods: ['get'] }]).routes;
-    expect(route).to.deep.equal({ ...good, path: '/api/r', methods: ['GET'] });
+    expect(route).to.deep.equal({ ...good, path: '/api/r', methods: ['GET'], rateLimits: [] });
+  });
+
+  it('when config-repo is read for prod and for dev, then sign-ups per client are strict in prod and generous in dev, and the login and issue routes are limited', () => {
+    const limitsOf = (profile: string) =>
+      Object.fromEntries(gatewayConfig(undefined, profile).routes.map((r) => [r.id, r.rateLimits.map((l) => `${l.name} ${l.key} ${l.replenishRate}/s burst ${l.burstCapacity}`)]));
+    expect(limitsOf('prod')).to.deep.include({
+      'user-public': ['signups-per-client client 0.0167/s burst 5'],
+      'user-login': ['logins-per-client client 1/s burst 30', 'logins-per-account account 0.5/s burst 10'],
+      'coupon-issue': ['issues-per-user user 5/s burst 10'],
+    });
+    expect(limitsOf('dev')['user-public']).to.deep.equal(['signups-per-client client 100/s burst 1000']);
+  });
+
+  it('when a limiter would cost more than its burst or has an unknown key, then the configuration is refused', () => {
+    const refusal = (limit: Record<string, unknown>) => () => gatewayConfig(undefined, 'dev', { gateway: { rateLimits: { odd: limit } } });
+    expect(refusal({ key: 'user', replenishRate: 1, burstCapacity: 2, requestedTokens: 3 })).to.throw(/odd: requestedTokens 3 is more than burstCapacity 2/);
+    expect(refusal({ key: 'ip', replenishRate: 1, burstCapacity: 2 })).to.throw(/odd.key: expected user, client or account/);
   });
 });

@@ -3,6 +3,8 @@ import type http from 'node:http';
 import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenVerifier, labelRoute, requestSpan, sendError, traceResponse, type Logger } from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
+import { answerPreflight, isPreflight, setCorsHeaders } from '../domain/cors';
+import { takeTokens, type Buckets, type LimiterEvents } from '../domain/rate-limit';
 import { RouteTable, type RouteMatch } from '../domain/route-table';
 import type { ProxyFailure, UpstreamAnswer, UpstreamProxy, UpstreamStream } from '../domain/upstream-proxy';
 
@@ -26,21 +28,41 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** What the gateway answers when no upstream answer came back. */
+/** What the gateway answers when no upstream answer came back; public, so it names no internal service. */
 function upstreamRefusal(route: RouteMatch['route'], failure: ProxyFailure): AppError {
-  if (failure === 'no-instance' || failure === 'refused') return new AppError('SERVICE_UNAVAILABLE', 503, `No healthy instance of ${route.service}`);
-  if (failure === 'timeout') return new AppError('GATEWAY_TIMEOUT', 504, `${route.service} did not answer in ${route.timeoutMs} ms`);
-  return new AppError('BAD_GATEWAY', 502, `${route.service} failed to answer`);
+  if (failure === 'no-instance' || failure === 'refused') return new AppError('SERVICE_UNAVAILABLE', 503, 'No instance is available to answer this request');
+  if (failure === 'timeout') return new AppError('GATEWAY_TIMEOUT', 504, `No answer came within ${route.timeoutMs} ms`);
+  return new AppError('BAD_GATEWAY', 502, 'The request could not be answered');
+}
+
+/**
+ * Set on every answer of the public port, the gateway's own and the upstreams' (an upstream's own
+ * value wins: the console page sends a fuller Content-Security-Policy). The CSP only forbids
+ * framing, so it restricts no page's scripts.
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+};
+
+/** What the services say among themselves (which instance answered, upstream details): never public. */
+function isInternalHeader(name: string): boolean {
+  return name === 'x-served-by' || name.startsWith('x-upstream-');
 }
 
 type AccessLog = ReturnType<typeof createAccessLog>;
+
+/** The instance that answered, kept for the access log once its header is stripped from the answer. */
+const servedByOf = new WeakMap<http.ServerResponse, string>();
 
 /** The access log line, written when the response is finished; never the query or headers. */
 function logAccess(write: AccessLog, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, access: { route: string }): void {
   const started = performance.now();
   const ids = activeTraceIds(requestSpan(req));
   res.once('finish', () => {
-    const servedBy = res.getHeader('x-served-by');
+    const servedBy = servedByOf.get(res);
     write({
       method: req.method ?? 'GET',
       path: (req.url ?? '/').split('?')[0],
@@ -48,7 +70,7 @@ function logAccess(write: AccessLog, req: http.IncomingMessage, res: http.Server
       status: res.statusCode,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       requestId,
-      servedBy: typeof servedBy === 'string' ? servedBy : undefined,
+      servedBy,
       trace_id: ids?.trace_id,
       span_id: ids?.span_id,
     });
@@ -73,9 +95,19 @@ const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
  * per-request cost is several times that of the proxying itself); the rest (health, metrics,
  * refresh, the API document) falls through to Express.
  */
-export interface GatewayMetrics {
+export interface GatewayMetrics extends LimiterEvents {
   /** A request the gateway answered itself because no upstream could: 503, 504, 502. */
   upstreamFailure(route: string, outcome: string): void;
+}
+
+/** An upstream's headers as the client may see them. */
+function publicHeaders(res: http.ServerResponse, headers: http.OutgoingHttpHeaders): http.OutgoingHttpHeaders {
+  for (const name in headers) {
+    if (!isInternalHeader(name)) continue;
+    if (name === 'x-served-by' && typeof headers[name] === 'string') servedByOf.set(res, headers[name]);
+    delete headers[name];
+  }
+  return headers;
 }
 
 /** An upstream's answer, as against an error (which has a status too, but no body text). */
@@ -87,7 +119,7 @@ function isUpstreamStream(answer: unknown): answer is UpstreamStream {
   return !(answer instanceof Error) && typeof (answer as UpstreamStream)?.relayTo === 'function';
 }
 
-export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
+export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, buckets: Buckets, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
   const accessLog = createAccessLog(logger.defaultMeta?.service ?? 'gateway');
   let table = new RouteTable(config().routes);
   const verifierOf = (cfg: GatewayConfig) => createTokenVerifier(createTokenKey(cfg.jwt.secret), cfg.jwt.issuer);
@@ -109,12 +141,12 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
    */
   const reply = (req: http.IncomingMessage, res: http.ServerResponse, answer: unknown): void => {
     if (isUpstreamStream(answer)) {
-      res.writeHead(answer.status, answer.headers);
+      res.writeHead(answer.status, publicHeaders(res, answer.headers));
       res.flushHeaders();
       return answer.relayTo(res);
     }
     if (!isUpstreamAnswer(answer)) return sendError(logger, req, res, answer);
-    res.writeHead(answer.status, answer.headers);
+    res.writeHead(answer.status, publicHeaders(res, answer.headers));
     res.end(answer.body, 'latin1');
   };
 
@@ -124,6 +156,18 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       metrics.upstreamFailure(match.route.id, result);
       reply(req, res, upstreamRefusal(match.route, result));
     });
+  };
+
+  /** The route's limiters, then upstream; a refusal (429) is answered by `reply`. */
+  const limitThenForward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, identity: ReturnType<typeof authenticate>, requestId: string, body: Buffer) => {
+    if (match.route.rateLimits.length === 0) return forward(req, res, match, identity, requestId, body);
+    takeTokens(match.route.rateLimits, buckets, req, identity, body, metrics).then(
+      (headers) => {
+        if (headers) for (const name in headers) res.setHeader(name, headers[name]);
+        forward(req, res, match, identity, requestId, body);
+      },
+      (err) => reply(req, res, err),
+    );
   };
 
   /** Answers one request under /api/; refusals are thrown as AppErrors and answered by `reply`. */
@@ -148,14 +192,26 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     // Most requests (every issue POST, every GET) carry no body: no stream work for them.
     if (!hasBody(req)) {
       req.resume();
-      return forward(req, res, match, identity, requestId, NO_BODY);
+      return limitThenForward(req, res, match, identity, requestId, NO_BODY);
     }
     readBody(req, bodyLimitBytes)
-      .then((body) => forward(req, res, match, identity, requestId, body))
+      .then((body) => limitThenForward(req, res, match, identity, requestId, body))
       // A refusal of the body, or a bug on this path: that request's answer, never an unhandled rejection.
       .catch((err) => reply(req, res, err));
   };
+  /**
+   * Every request of the public port passes here first, those Express answers (health, the API
+   * document, 404s) too: each answer gets the security and CORS headers, and a CORS preflight is
+   * answered before any route or token is looked at (a browser sends it without credentials).
+   */
   const hotRoute = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    for (const name in SECURITY_HEADERS) res.setHeader(name, SECURITY_HEADERS[name]);
+    const { cors } = current().cfg;
+    if (isPreflight(req)) {
+      answerPreflight(cors, req, res);
+      return true;
+    }
+    setCorsHeaders(cors, req, res);
     if (!req.url || OWN_API.test(req.url)) return false;
     // Under /api/ every path is the table's (one it does not know is its 404); elsewhere only the
     // paths a route names (the console's page), the rest being the gateway's own (health, metrics).

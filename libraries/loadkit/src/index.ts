@@ -80,10 +80,11 @@ export async function createCoupon(gateway: string, admin: string, title: string
 export async function acceptedByServers(service = 'issue-coupon-service'): Promise<number> {
   const instances = (await (
     await fetch(`http://127.0.0.1:8500/v1/health/service/${encodeURIComponent(service)}?passing=true`, { headers: { 'x-consul-token': process.env.CONSUL_READ_TOKEN! } })
-  ).json()) as Array<{ Service: { Address: string; Port: number } }>;
+  ).json()) as Array<{ Service: { Address: string; Port: number; Meta?: Record<string, string> | null } }>;
   let total = 0;
   for (const { Service } of instances) {
-    const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Port}/metrics`)).text();
+    // An instance with a management port serves its metrics there (Consul's meta says which).
+    const text = await (await fetch(`http://${Service.Address || '127.0.0.1'}:${Service.Meta?.metrics_port ?? Service.Port}/metrics`)).text();
     total += Number(/^coupon_issue_requests_total\{code="ACCEPTED"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
   }
   return total;

@@ -45,6 +45,11 @@ export class ConfigReader {
     return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(path, `a number in [${min}, ${max}]`, 0);
   }
 
+  optionalNumber(path: string, range: { min?: number; max?: number } = {}): number | undefined {
+    const v = this.get(path);
+    return v === undefined || v === null || v === '' ? undefined : this.number(path, range);
+  }
+
   /** A duration in Go's syntax (`500ms`, `5s`, `1m30s`), the form Consul reads. */
   duration(path: string): string {
     const v = this.get(path);
@@ -77,9 +82,22 @@ export class ConfigReader {
     });
   }
 
-  /** Like `list`, but an absent value is an empty list. */
+  /** The entries of a map (an object of named entries); absent is empty. */
+  optionalMap(path: string): Record<string, unknown> {
+    const v = this.get(path);
+    if (v === undefined || v === null) return {};
+    return typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : this.fail(path, 'a map of named entries', {});
+  }
+
+  /** A problem found by the caller's own check, reported with the others. */
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  /** Like `list`, but an absent value is an empty list (so is null: how an empty YAML list comes out of the property sources). */
   optionalList<T>(path: string, item: (value: unknown, at: string) => T | undefined): T[] {
-    return this.get(path) === undefined ? [] : this.list(path, item);
+    const v = this.get(path);
+    return v === undefined || v === null ? [] : this.list(path, item);
   }
 
   /** Throws with every problem found, or returns the value built from this reader. */

@@ -23,6 +23,8 @@ export interface ServiceInstance {
   id: string;
   address: string;
   port: number;
+  /** The port of its /metrics when that is not `port` (a management port). */
+  metricsPort?: number;
 }
 
 /** The calls of Consul's agent API an instance makes: register, list, ask after one, deregister. */
@@ -75,6 +77,8 @@ export async function registerInstance(
   healthPath: string,
   logger: Logger,
   recheckMs = 10_000,
+  /** Where /metrics is served when not on `port` (Prometheus relabels to it; the console reads it). */
+  metricsPort?: number,
 ): Promise<{ id: string; deregister: () => Promise<void> }> {
   const consul = new ConsulAgent(settings);
   const id = `${name}-${os.hostname()}-${port}-${crypto.randomBytes(3).toString('hex')}`;
@@ -87,7 +91,7 @@ export async function registerInstance(
       Port: port,
       // Prometheus finds what to scrape through Consul: every instance of the platform carries the tag.
       Tags: ['coupon-rush'],
-      Meta: { pid: String(process.pid), metrics_path: '/metrics' },
+      Meta: { pid: String(process.pid), metrics_path: '/metrics', ...(metricsPort === undefined ? {} : { metrics_port: String(metricsPort) }) },
       Check: {
         Name: `${name} ready`,
         HTTP: `http://${address}:${port}${healthPath}`,
@@ -136,7 +140,7 @@ export async function registerInstance(
 }
 
 interface HealthEntry {
-  Service: { ID: string; Address: string; Port: number };
+  Service: { ID: string; Address: string; Port: number; Meta?: Record<string, string> | null };
   Checks: Array<{ Status: string }>;
 }
 
@@ -216,7 +220,10 @@ export class ServiceDirectory {
 
   /** Applies one answer from Consul; returns the passing instances. */
   private update(service: string, entries: HealthEntry[]): ServiceInstance[] {
-    const toInstance = (e: HealthEntry) => ({ id: e.Service.ID, address: e.Service.Address || '127.0.0.1', port: e.Service.Port });
+    const toInstance = (e: HealthEntry): ServiceInstance => {
+      const metricsPort = Number(e.Service.Meta?.metrics_port);
+      return { id: e.Service.ID, address: e.Service.Address || '127.0.0.1', port: e.Service.Port, ...(metricsPort > 0 ? { metricsPort } : {}) };
+    };
     // What Consul's `?passing` means: every check of the instance, its node's included, passes.
     const passing = entries.filter((e) => e.Checks.every((c) => c.Status === 'passing')).map(toInstance);
     const panic = passing.length === 0 && entries.length > 0;

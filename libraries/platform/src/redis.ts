@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import type { ConfigReader } from './config-reader';
 import { parseHostPort, reach, readAddressMap, type AddressMap, type HostPort } from './address-map';
 
@@ -40,8 +40,11 @@ export function readRedisSettings(r: ConfigReader): RedisSettings {
   };
 }
 
-/** A client that always talks to the current master as the Sentinels name it, across failovers. */
-export function connectRedis(s: RedisSettings): Redis {
+/**
+ * A client that always talks to the current master as the Sentinels name it, across failovers.
+ * `options` override the defaults, e.g. a limiter's client that must never queue or wait.
+ */
+export function connectRedis(s: RedisSettings, options: RedisOptions = {}): Redis {
   return new Redis({
     sentinels: s.sentinels.map((a) => reach(s.addressMap, a.host, a.port)),
     name: s.masterName,
@@ -56,6 +59,7 @@ export function connectRedis(s: RedisSettings): Redis {
     failoverDetector: true,
     // After a failover the old master turns read-only; reconnect to the newly elected one.
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    ...options,
   });
 }
 
@@ -83,6 +87,70 @@ function probeConnection(s: RedisSettings, to: HostPort): Redis {
   });
   node.on('error', () => {});
   return node;
+}
+
+/**
+ * Options for a client on a request's path that must not wait for Redis: a command while it is
+ * down fails at once (no offline queue), one it does not answer fails after `commandTimeoutMs`
+ * (a frozen server keeps the socket open), and none is retried.
+ */
+export function failFastRedisOptions(commandTimeoutMs: number): RedisOptions {
+  return { enableOfflineQueue: false, commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 0, enableAutoPipelining: false };
+}
+
+/**
+ * Waits, bounded, for a fail-fast client's first connection (without an offline queue a command
+ * sent before it fails): until it is ready, fails to connect, or `withinMs` passed. Never rejects:
+ * a service starts with Redis down and its client connects when Redis is back.
+ */
+export async function firstConnection(redis: Redis, withinMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  redis.once('ready', settle);
+  redis.once('error', settle);
+  const timer = setTimeout(settle, withinMs);
+  await settled;
+  clearTimeout(timer);
+  redis.off('ready', settle);
+  redis.off('error', settle);
+}
+
+/**
+ * One Lua script: loaded once (SCRIPT LOAD), called by its SHA (EVALSHA), loaded again when the
+ * server answers NOSCRIPT (a restarted or failed-over Redis has an empty script cache).
+ */
+export class RedisScript {
+  private sha?: string;
+  private loading?: Promise<string>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly source: string,
+  ) {}
+
+  private load(): Promise<string> {
+    this.loading ??= (this.redis.script('LOAD', this.source) as Promise<string>).then(
+      (sha) => (this.sha = sha),
+      (err: unknown) => {
+        // A failed load is not kept: the next call loads again.
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
+  }
+
+  /** Once loaded, a call is one EVALSHA and no other promise (it runs on request paths). */
+  run(keys: string[], args: Array<string | number>): Promise<unknown> {
+    const call = (sha: string) => this.redis.evalsha(sha, keys.length, ...keys, ...args);
+    const first = this.sha ? call(this.sha) : this.load().then(call);
+    return first.catch((err: unknown) => {
+      if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+      this.sha = this.loading = undefined;
+      return this.load().then(call);
+    });
+  }
 }
 
 export interface ReplicationFence {

@@ -24,6 +24,11 @@ export interface PlatformSettings {
   consul: ConsulSettings & { register: boolean; serviceSuffix: string; advertiseAddress: string; registrationCheckMs: number };
   /** Share of new traces recorded (requests arriving with a sampled parent always are). */
   traceSampleRatio: number;
+  /**
+   * Where /metrics, /refresh and the detailed /health/ready are served when they must not be on
+   * the public port (Spring Boot's management.server.port): absent, they share the service's port.
+   */
+  management?: { port: number; host: string };
 }
 
 /**
@@ -75,7 +80,16 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
       serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
     },
     traceSampleRatio: r.number('tracing.sampleRatio', { min: 0, max: 1 }),
+    management: readManagement(r),
   };
+}
+
+function readManagement(r: ConfigReader): PlatformSettings['management'] {
+  const port = r.optionalNumber('management.port', { min: 0, max: 65535 });
+  if (port === undefined) return undefined;
+  // An extra instance on an ephemeral port (PORT=0) would collide with the first one on a fixed
+  // management port: its management port is ephemeral too (Consul's meta says which).
+  return { port: r.number('server.port', { min: 0, max: 65535 }) === 0 ? 0 : port, host: r.string('management.host') };
 }
 
 export interface ServiceContext<C> {
@@ -115,6 +129,11 @@ export interface ServiceDefinition<C extends { platform: PlatformSettings }> {
   build(ctx: ServiceContext<C>): Promise<ServiceParts>;
   /** False for services that stream bodies through (the gateway). */
   parseJson?: boolean;
+  /**
+   * False at the edge: its public answers name no instance (x-served-by is for the traffic
+   * between the gateway and the services, where it shows the round-robin).
+   */
+  announceInstance?: boolean;
 }
 
 export interface StartOptions {
@@ -130,6 +149,8 @@ export interface RunningService<C> {
   name: string;
   port: number;
   url: string;
+  /** Where /metrics, /refresh and the detailed readiness are: the management port, or `url`. */
+  managementUrl: string;
   instanceId?: string;
   config(): C;
   configOrigin(): LoadedConfig['origin'];
@@ -214,14 +235,22 @@ export async function startService<C extends { platform: PlatformSettings }>(def
 
   const app: Express = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
+  const separate = config.platform.management;
+  const management: Express = separate ? express() : app;
+  if (separate) {
+    management.disable('x-powered-by');
+    management.set('etag', false);
+  }
   // Which instance answered: the gateway's round-robin can be seen from outside.
   let servedBy = '';
-  app.use((_req, res, next) => {
-    if (servedBy) res.setHeader('x-served-by', servedBy);
-    next();
-  });
-  app.set('etag', false);
+  if (def.announceInstance !== false)
+    app.use((_req, res, next) => {
+      if (servedBy) res.setHeader('x-served-by', servedBy);
+      next();
+    });
   app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
+  if (separate) management.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
   const probe = async (check: () => Promise<unknown>) => {
     let timer: NodeJS.Timeout | undefined;
     // 80% of Consul's check timeout, the rest for the answer to travel. Not shorter: after an
@@ -248,11 +277,18 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     checks.config = 'UP';
     return { up: states.slice(0, gating.length).every((s) => s === 'UP'), checks };
   });
-  app.get('/health/ready', async (_req, res) => {
+  management.get('/health/ready', async (_req, res) => {
     const { up, checks } = await readiness();
     res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN', checks, config: loaded.origin });
   });
-  app.get('/metrics', async (_req, res) => {
+  // With a management port the public one (Consul's check) learns only whether it is ready, not
+  // which dependency is down or where the config came from.
+  if (separate)
+    app.get('/health/ready', async (_req, res) => {
+      const { up } = await readiness();
+      res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN' });
+    });
+  management.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
   const refresh = async () => {
@@ -265,13 +301,17 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     return { version: loaded.version, origin: loaded.origin };
   };
   // Like Spring's /actuator/refresh: re-reads the config server and applies it in place.
-  app.post('/refresh', async (_req, res, next) => {
+  management.post('/refresh', async (_req, res, next) => {
     try {
       res.json(await refresh());
     } catch (err) {
       next(err);
     }
   });
+  if (separate) {
+    management.use(notFoundHandler);
+    management.use(errorHandler(logger));
+  }
   if (def.parseJson !== false) app.use(express.json({ limit: config.platform.bodyLimit }));
   app.use(parts.router);
   app.use(notFoundHandler);
@@ -292,24 +332,35 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     config.platform.requestTimeoutMs,
     config.platform.host,
   );
+  const managementServer = separate ? await listen(management, separate.port, config.platform.requestTimeoutMs, separate.host) : undefined;
   let registration: Awaited<ReturnType<typeof registerInstance>> | undefined;
   if (config.platform.consul.register) {
     try {
-      registration = await registerInstance(config.platform.consul, def.name + config.platform.consul.serviceSuffix, server.port, '/health/ready', logger, config.platform.consul.registrationCheckMs);
+      registration = await registerInstance(
+        config.platform.consul,
+        def.name + config.platform.consul.serviceSuffix,
+        server.port,
+        '/health/ready',
+        logger,
+        config.platform.consul.registrationCheckMs,
+        managementServer?.port,
+      );
     } catch (err) {
+      await managementServer?.close();
       await server.close();
       await parts.close?.();
       throw new Error(`${def.name}: Consul registration failed: ${String(err)}`);
     }
   }
   servedBy = registration?.id ?? `${def.name}-${server.port}`;
-  logger.info('service started', { port: server.port, profile, config: loaded.origin, version: loaded.version });
+  logger.info('service started', { port: server.port, managementPort: managementServer?.port, profile, config: loaded.origin, version: loaded.version });
 
   let stopping: Promise<void> | undefined;
   return {
     name: def.name,
     port: server.port,
     url: `http://127.0.0.1:${server.port}`,
+    managementUrl: `http://127.0.0.1:${managementServer?.port ?? server.port}`,
     instanceId: registration?.id,
     config: () => config,
     configOrigin: () => loaded.origin,
@@ -317,7 +368,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     stop: () =>
       (stopping ??= (async () => {
         await registration?.deregister();
-        await server.close();
+        await Promise.all([server.close(), managementServer?.close()]);
         await parts.close?.();
         logger.info('service stopped');
       })()),

@@ -65,3 +65,41 @@ describe('service runtime: readiness', () => {
     expect([res.status, ((await res.json()) as { checks: unknown }).checks]).to.deep.equal([503, { redis: 'DOWN', config: 'UP' }]);
   });
 });
+
+describe('service runtime: the management port', () => {
+  const services: Array<RunningService<unknown>> = [];
+  after(async () => {
+    for (const s of services) await s.stop();
+  });
+
+  const start = (management: Record<string, unknown> | undefined) =>
+    startService<{ platform: PlatformSettings }>(
+      { name: 'management-test', parseConfig: (r) => r.done({ platform: readPlatformSettings(r) }), build: async () => ({ router: Router(), readiness: { dependency: async () => 'ok' } }) },
+      { port: 0, configServerUrl: null, overrides: { consul: { register: false, token: 'unused' }, ...(management ? { management } : {}) } },
+    ).then((svc) => (services.push(svc), svc));
+
+  it('when a service sets management.port, then /metrics, /refresh and the detailed readiness are served there only, and its own port keeps a bare /health/*', async () => {
+    // A fixed management port with PORT=0 (an extra instance) would collide: it becomes ephemeral too.
+    const svc = await start({ port: 65_000 });
+    expect(svc.managementUrl).to.not.equal(svc.url);
+    expect(svc.managementUrl).to.not.match(/:65000$/);
+    const at = async (base: string, path: string, method = 'GET') => {
+      const res = await fetch(`${base}${path}`, { method });
+      return [res.status, res.headers.get('content-type')?.startsWith('application/json') ? await res.json() : undefined];
+    };
+    expect(await at(svc.url, '/metrics')).to.deep.include(404);
+    expect((await at(svc.url, '/refresh', 'POST'))[0]).to.equal(404);
+    expect(await at(svc.url, '/health/ready')).to.deep.equal([200, { status: 'UP' }]);
+    expect(await at(svc.url, '/health/live')).to.deep.equal([200, { status: 'UP' }]);
+    expect(await at(svc.managementUrl, '/health/ready')).to.deep.equal([200, { status: 'UP', checks: { dependency: 'UP', config: 'UP' }, config: 'local-fallback' }]);
+    expect((await fetch(`${svc.managementUrl}/metrics`)).status).to.equal(200);
+    expect((await at(svc.managementUrl, '/refresh', 'POST'))[0]).to.equal(200);
+  });
+
+  it('when a service sets no management.port, then everything stays on its one port, as before', async () => {
+    const svc = await start(undefined);
+    expect(svc.managementUrl).to.equal(svc.url);
+    expect((await fetch(`${svc.url}/metrics`)).status).to.equal(200);
+    expect(((await (await fetch(`${svc.url}/health/ready`)).json()) as { checks: unknown }).checks).to.deep.equal({ dependency: 'UP', config: 'UP' });
+  });
+});

@@ -182,10 +182,11 @@ export function consulApi(path: string, init: { method?: string; body?: string }
 }
 
 /** Passing instances of a service of this run, as Consul reports them. */
-export async function passingInstances(service: string): Promise<Array<{ id: string; port: number }>> {
+export async function passingInstances(service: string): Promise<Array<{ id: string; port: number; metricsPort: number }>> {
   const res = await consulApi(`/v1/health/service/${service}-test-${RUN_ID}?passing=true`);
-  const body = (await res.json()) as Array<{ Service: { ID: string; Port: number } }>;
-  return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port }));
+  const body = (await res.json()) as Array<{ Service: { ID: string; Port: number; Meta?: Record<string, string> | null } }>;
+  // metricsPort: where its /metrics is (its management port, when it has one).
+  return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port, metricsPort: Number(e.Service.Meta?.metrics_port ?? e.Service.Port) }));
 }
 
 /**

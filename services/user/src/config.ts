@@ -1,4 +1,5 @@
-import { type ConfigReader, type MysqlSettings, type PlatformSettings, readMysqlSettings, readPlatformSettings } from '@coupon-rush/platform';
+import { type ConfigReader, type MysqlSettings, type PlatformSettings, type RedisSettings, readMysqlSettings, readPlatformSettings, readRedisSettings } from '@coupon-rush/platform';
+import type { LockoutPolicy } from './data/login-failures';
 
 export interface UserServiceConfig {
   platform: PlatformSettings;
@@ -6,6 +7,8 @@ export interface UserServiceConfig {
   jwt: { secret: string; issuer: string; ttlSeconds: number };
   admin: { email: string; password: string };
   bcryptRounds: number;
+  redis: RedisSettings;
+  lockout: LockoutPolicy & { commandTimeoutMs: number };
 }
 
 export function parseConfig(r: ConfigReader): UserServiceConfig {
@@ -16,5 +19,13 @@ export function parseConfig(r: ConfigReader): UserServiceConfig {
     // config-repo's dev profile documents the local one; any other profile must bring ADMIN_PASSWORD.
     admin: { email: r.string('admin.email'), password: r.string('admin.password') },
     bcryptRounds: r.number('security.bcryptRounds', { min: 4, max: 15 }),
+    redis: readRedisSettings(r),
+    lockout: {
+      maxFailures: r.number('security.loginLockout.maxFailures', { min: 1 }),
+      failureWindowMs: r.number('security.loginLockout.failureWindowSeconds', { min: 1 }) * 1000,
+      lockWaitsMs: r.list('security.loginLockout.lockWaitSeconds', (v) => (typeof v === 'number' && v > 0 ? v * 1000 : undefined)).map((ms) => Math.round(ms)),
+      lockMemoryMs: r.number('security.loginLockout.lockMemorySeconds', { min: 1 }) * 1000,
+      commandTimeoutMs: r.number('security.loginLockout.commandTimeoutMs', { min: 10, max: 5000 }),
+    },
   });
 }

@@ -62,9 +62,11 @@ describe('observability: one trace per request, metrics on every process, Promet
   this.timeout(120_000);
   const children: ChildProcess[] = [];
   const ports: Record<string, number> = {};
+  /** Where each service's /metrics and detailed readiness are: the gateway's management port, the others' own. */
+  const managementPorts: Record<string, number> = {};
   const instanceIds: string[] = [];
   const logs: Record<string, string[]> = {};
-  const scrape = async (service: string) => (await fetch(`http://127.0.0.1:${ports[service]}/metrics`)).text();
+  const scrape = async (service: string) => (await fetch(`http://127.0.0.1:${managementPorts[service]}/metrics`)).text();
 
   before(async () => {
     for (const [name, dir] of SERVICES) {
@@ -86,6 +88,7 @@ describe('observability: one trace per request, metrics on every process, Promet
         200,
       );
       ports[name] = instance.port;
+      managementPorts[name] = instance.metricsPort;
       instanceIds.push(instance.id);
     }
   });

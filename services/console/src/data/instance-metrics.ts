@@ -27,9 +27,9 @@ export function parseSamples(text: string, families: readonly string[]): MetricS
   return out;
 }
 
-/** One instance's samples of those families, or why they could not be read. */
+/** One instance's samples of those families (from its management port if it has one), or why they could not be read. */
 export async function scrapeInstance(instance: ServiceInstance, families: readonly string[], timeoutMs: number): Promise<MetricSample[]> {
-  const res = await fetch(`http://${instance.address}:${instance.port}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`http://${instance.address}:${instance.metricsPort ?? instance.port}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${instance.id}: /metrics answered ${res.status}`);
   return parseSamples(await res.text(), families);
 }
