@@ -45,7 +45,7 @@ describe('service runtime: readiness', () => {
           };
         },
       },
-      { port: 0, configServerUrl: null, overrides: { consul: { register: false, checkTimeout } } },
+      { port: 0, configServerUrl: null, overrides: { consul: { register: false, token: 'unused', checkTimeout } } },
     );
     services.push(svc);
     return svc;
