@@ -12,9 +12,11 @@ describe('address maps (where a client connects for an address a server hands ou
           durableReplicas: 1,
           replicaAckTimeoutMs: 500,
           protocol: 3,
+          username: 'app',
+          password: 'secret',
           addressMap: [{ announced: '127.0.0.1:6379', connect: '127.0.0.1:30150' }],
         },
-        kafka: { brokers: ['127.0.0.1:9092'], replicationFactor: 3, addressMap: [{ announced: '127.0.0.1:9092', connect: 'proxy.local:30170' }] },
+        kafka: { brokers: ['127.0.0.1:9092'], replicationFactor: 3, username: 'app', password: 'secret', addressMap: [{ announced: '127.0.0.1:9092', connect: 'proxy.local:30170' }] },
       },
       'test',
     );
