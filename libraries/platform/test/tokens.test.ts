@@ -40,7 +40,7 @@ describe('access tokens (HS256)', () => {
       'two segments': `${h}.${p}`,
       expired: signed({ ...good, exp: now - 1 }),
       'no expiry': signed({ ...good, exp: undefined }),
-      'not yet valid': signed({ ...good, nbf: now + 60 }),
+      'not yet valid': signed({ ...good, nbf: now + 3600 }),
       'other issuer': signed({ ...good, iss: 'someone-else' }),
       'unknown role': signed({ ...good, role: 'ROOT' }),
       'non-numeric subject': signed({ ...good, sub: '1 OR 1=1' }),
