@@ -1,10 +1,11 @@
 import http from 'node:http';
 import { Pool } from 'undici';
-import { createTokenKey, createTokenVerifier } from '@coupon-rush/platform';
+import { GATEWAY_ISSUER, InternalTokenMinter, createTokenKey, createTokenVerifier } from '@coupon-rush/platform';
 
 /**
  * The bench's floor: the least a gateway in front of issue-coupon must do — verify the token (the
- * platform's verifier), set the identity headers, forward over a keep-alive pool and pass the
+ * platform's verifier), relay the user as an internal token (the platform's minter, reused per user
+ * as the gateway reuses it), forward over a keep-alive pool and pass the
  * answer back — and nothing else (no route table, discovery, metrics, access log or tracing). The
  * gateway's cost is read against it. It uses undici the cheapest way this box measured (the
  * dispatch API, the answer written with its headers in one write), as the gateway does: with
@@ -13,6 +14,7 @@ import { createTokenKey, createTokenVerifier } from '@coupon-rush/platform';
  */
 const upstream = new Pool(process.env.FLOOR_UPSTREAM ?? 'http://127.0.0.1:8083', { connections: Number(process.env.FLOOR_CONNECTIONS ?? 64) });
 const verify = createTokenVerifier(createTokenKey(process.env.JWT_SECRET ?? ''), process.env.JWT_ISSUER ?? 'coupon-rush');
+const minter = new InternalTokenMinter(createTokenKey(process.env.INTERNAL_TOKEN_SECRET ?? ''), GATEWAY_ISSUER, 30);
 
 function answer(res: http.ServerResponse, status: number, code: string): void {
   res.writeHead(status, { 'content-type': 'application/problem+json' });
@@ -30,7 +32,7 @@ const server = http.createServer((req, res) => {
   let contentType = 'application/json';
   const chunks: Buffer[] = [];
   upstream.dispatch(
-    { method: req.method as 'POST', path: req.url.slice('/api'.length), headers: { 'x-user-id': claims.sub, 'x-user-role': claims.role } },
+    { method: req.method as 'POST', path: req.url.slice('/api'.length), headers: { authorization: `Bearer ${minter.forUser(claims.sub, claims.role, 'issue-coupon-service')}` } },
     {
       onRequestStart: () => {},
       onResponseStart: (_controller, statusCode, headers) => {

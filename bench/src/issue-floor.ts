@@ -1,12 +1,12 @@
 import http from 'node:http';
-import { connectRedis, createLogger, isIdText, resolveServiceConfig } from '@coupon-rush/platform';
+import { bindIdentity, callerOf, connectRedis, createInternalTokenVerifier, createLogger, createTokenKey, resolveServiceConfig } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { CONFIG as ISSUE_COUPON } from '@coupon-rush/issue-coupon-service';
 import { deleteRedisKeys } from '@coupon-rush/testkit';
 
 /**
  * The bench's floor for issue-coupon: the least a claim needs behind the door — `node:http`, the
- * identity header, the platform's claim (the same Lua script and the same WAIT for a replica, through
+ * internal token verified as issue-coupon verifies it, the platform's claim (the same Lua script and the same WAIT for a replica, through
  * Sentinel) and the answer — and nothing else: no policy lookup or window check, no sold-out flags,
  * no Kafka record, no metrics, access log or tracing. issue-coupon's CPU per claim is read against
  * it. Its claims live under a prefix of their own (`BENCH_FLOOR_PREFIX`), which nothing of the
@@ -28,6 +28,7 @@ async function main() {
   const { config } = await resolveServiceConfig(ISSUE_COUPON, {}, createLogger('issue-floor', 'warn'));
   const settings = config.redis;
   const redis = connectRedis(settings);
+  const verify = createInternalTokenVerifier(createTokenKey(config.platform.internalToken.secret), ISSUE_COUPON.name);
   const ledger = new ClaimLedger(redis, prefix, { replicas: settings.durableReplicas, timeoutMs: settings.replicaAckTimeoutMs });
 
   // The bench's coupons are new: their claim sets open on first use, as coupon-service opens them at creation.
@@ -37,7 +38,7 @@ async function main() {
   const server = http.createServer((req, res) => {
     req.resume();
     const m = req.method === 'POST' ? ISSUE_PATH.exec(req.url ?? '') : null;
-    const user = req.headers['x-user-id'];
+    bindIdentity(req, verify);
     // How many claims it holds on `count` coupons from `from`, for the bench's count check.
     const held = req.method === 'GET' ? /^\/claims\?from=(\d{1,12})&count=(\d{1,4})$/.exec(req.url ?? '') : null;
     if (held) {
@@ -48,8 +49,14 @@ async function main() {
       );
       return;
     }
-    if (!m || !isIdText(user)) return answer(res, 404, { code: 'NOT_FOUND' });
-    const [couponId, userId] = [Number(m[1]), Number(user)];
+    if (!m) return answer(res, 404, { code: 'NOT_FOUND' });
+    let userId: number;
+    try {
+      userId = callerOf(req).userId;
+    } catch {
+      return answer(res, 401, { status: 401, code: 'UNAUTHORIZED' });
+    }
+    const couponId = Number(m[1]);
     open(couponId)
       .then(() => ledger.claim(couponId, userId, null))
       .then(

@@ -1,6 +1,7 @@
 -- wrk script: one issue request per pre-signed user, counting outcomes by problem code.
--- Environment: BENCH_TOKENS (file, one "userId token" per line), BENCH_COUPON, BENCH_MODE
--- (gateway: Bearer token; direct: the identity headers the gateway would set), BENCH_COUPON_PER_PASS
+-- Environment: BENCH_TOKENS (file, one "userId token" per line: the user's own token for the
+-- gateway, the internal token the gateway would relay for direct), BENCH_COUPON, BENCH_MODE
+-- (gateway: paths under /api/; direct: the service's own paths), BENCH_COUPON_PER_PASS
 -- (set: each pass over the users claims the next coupon id, so every request stays a first claim).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/wrk-outcomes.lua")
 
@@ -26,8 +27,5 @@ function request()
   local i = ((next_user - 1) % #users) + 1
   if per_pass then path = prefix .. (coupon + math.floor((next_user - 1) / #users)) .. "/issues" end
   next_user = next_user + nthreads
-  if direct then
-    return wrk.format("POST", path, { ["X-User-Id"] = users[i], ["X-User-Role"] = "USER" }, "")
-  end
   return wrk.format("POST", path, { ["Authorization"] = "Bearer " .. tokens[i] }, "")
 end

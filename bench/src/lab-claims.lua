@@ -3,7 +3,8 @@
 -- the rows).
 -- Environment: LAB_INSTANCES ("host:port,host:port": thread n connects to instance n mod 2, so
 -- each instance gets half the threads and their connections), LAB_COUPON, LAB_USERS and
--- LAB_FIRST_USER (user ids first .. first + users - 1), LAB_TOLD_FILE (where the 202s' user ids go),
+-- LAB_FIRST_USER (user ids first .. first + users - 1), LAB_TOKENS (their internal tokens, one a
+-- line, in that order), LAB_TOLD_FILE (where the 202s' user ids go),
 -- LAB_CLAIM_SECONDS (how long claims are sent; wrk runs longer, see delay()).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/wrk-outcomes.lua")
 
@@ -38,6 +39,8 @@ function init(args)
   path = "/coupons/" .. os.getenv("LAB_COUPON") .. "/issues"
   users = tonumber(os.getenv("LAB_USERS"))
   first_user = tonumber(os.getenv("LAB_FIRST_USER"))
+  tokens = {}
+  for line in io.lines(os.getenv("LAB_TOKENS")) do tokens[#tokens + 1] = line end
   nthreads = tonumber(os.getenv("BENCH_THREADS"))
   sent = 0
   claims_until = now_seconds() + tonumber(os.getenv("LAB_CLAIM_SECONDS"))
@@ -57,8 +60,8 @@ function request()
   -- two connections of the same thread; threads take interleaved users, wrapping around.
   local n = math.floor(sent / 2)
   sent = sent + 1
-  local user = first_user + ((n * nthreads + index - 1) % users)
-  return wrk.format("POST", path, { ["X-User-Id"] = tostring(user), ["X-User-Role"] = "USER" }, "")
+  local i = (n * nthreads + index - 1) % users
+  return wrk.format("POST", path, { ["Authorization"] = "Bearer " .. tokens[i + 1] }, "")
 end
 
 function response(status, headers, body)

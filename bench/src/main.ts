@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, launchChromium, platformDb, watchInConsole, type LoadUser } from '@coupon-rush/loadkit';
+import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, launchChromium, mintInternalToken, platformDb, watchInConsole, type LoadUser } from '@coupon-rush/loadkit';
 import { appKafkaSasl } from '@coupon-rush/testkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
 import { strategyChart } from './strategies/chart';
@@ -210,7 +210,7 @@ async function issuePhase(
   workload: Workload,
   url: string,
   proxyCpu: CpuClock | undefined,
-  tokenFile: string,
+  tokenFiles: { gateway: string; direct: string },
   first: LoadUser,
   problems: string[],
 ): Promise<Record<string, unknown>> {
@@ -230,7 +230,11 @@ async function issuePhase(
   const halfway = page && setTimeout(() => void page.screenshot({ path: screenshot }).catch(() => {}), (o.duration * 1000) / 2);
   const loadStarted = Date.now();
   const { result: load, cpuUsPerReq } = await cpuPerRequest({ proxy: proxyCpu, issue: metricsCpuClock(o.direct) }, () =>
-    runWrk(o, target, url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' }),
+    runWrk(o, target, url, 'issue.lua', {
+      BENCH_TOKENS: target === 'direct' ? tokenFiles.direct : tokenFiles.gateway,
+      BENCH_COUPON: String(coupon.id),
+      BENCH_MODE: target === 'direct' ? 'direct' : 'gateway',
+    }),
   ).finally(() => {
     clearTimeout(halfway);
     return browser?.close();
@@ -333,9 +337,12 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   if (o.targets.includes('strategies')) return strategiesRun(o, runId, outDir);
   const tokenFile = path.join(outDir, `tokens-${runId}.txt`);
+  const directTokenFile = path.join(outDir, `tokens-${runId}-direct.txt`);
   console.log(`bench ${runId}: ${o.users} users, claims quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target and workload (${o.workloads.join(', ')})`);
   const users = await createUsers(o.users, `bench-${runId}`);
   fs.writeFileSync(tokenFile, users.map((u) => `${u.id} ${u.token}`).join('\n') + '\n');
+  // Straight at issue-coupon (and its floor), each user's internal token, as the gateway relays it.
+  fs.writeFileSync(directTokenFile, users.map((u) => `${u.id} ${mintInternalToken('issue-coupon-service', { userId: u.id, role: 'USER' }, { ttlSeconds: 3600 })}`).join('\n') + '\n');
   const admin = await adminToken(o.gateway);
 
   const results: Array<Record<string, unknown>> = [];
@@ -351,12 +358,12 @@ async function main() {
       for (const [round, target] of rounds.flatMap((order, r) => order.map((t) => [r + 1, t] as const))) {
         if (target === 'issue-floor') {
           // Its coupons are unlimited: there is nothing to refuse.
-          if (workload === 'claims') results.push({ round, ...(await issueFloorPhase(o, issueFloor!, round, tokenFile, problems)) });
+          if (workload === 'claims') results.push({ round, ...(await issueFloorPhase(o, issueFloor!, round, directTokenFile, problems)) });
           continue;
         }
         const url = target === 'gateway' || target === 'console' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
         const proxyCpu = target === 'gateway' || target === 'console' ? metricsCpuClock(o.gatewayManagement) : target === 'floor' ? floor!.cpu : undefined;
-        results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, tokenFile, users[0], problems)) });
+        results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, { gateway: tokenFile, direct: directTokenFile }, users[0], problems)) });
       }
     }
   } finally {
@@ -371,6 +378,7 @@ async function main() {
   const file = path.join(outDir, `bench-${runId}.json`);
   fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, ratios: compared, problems }, null, 2));
   fs.rmSync(tokenFile);
+  fs.rmSync(directTokenFile);
   console.log(`results: ${file}`);
   if (problems.length > 0) {
     console.error(`COUNTS WRONG:\n  ${problems.join('\n  ')}`);

@@ -121,7 +121,7 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
       if (typeof v !== 'string' || !valid.test(v)) throw new Error(`expected a value matching ${valid}, got ${JSON.stringify(v)}`);
       return v;
     });
-  return r.done({
+  const config = r.done({
     platform: readPlatformSettings(r),
     routes: uniqueIds(r.list('gateway.routes', (v) => readRoute(v, limits))),
     jwt: { secret: r.string('jwt.secret'), issuer: r.string('jwt.issuer') },
@@ -141,4 +141,7 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
       maxAgeSeconds: r.number('gateway.cors.maxAgeSeconds', { min: 0, max: 86_400 }),
     },
   });
+  // With one key for both, a user's own token would pass where only the gateway's may.
+  if (config.platform.internalToken.secret === config.jwt.secret) throw new Error('invalid configuration: internalToken.secret must differ from jwt.secret');
+  return config;
 }

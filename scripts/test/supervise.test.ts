@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { RUN_ID, appKafkaSasl, consulApi, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
+import { RUN_ID, appKafkaSasl, asUser, consulApi, eventually, http, isolatedOverrides, passingInstances, supervisorState } from '@coupon-rush/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -230,7 +230,7 @@ describe('supervisor (scripts/supervise.js under npm start)', function () {
       run.startService('services/coupon', { kafka: { topicPrefix: prefix }, coupon: { writeBack: { intervalMs: 200 } } });
       await eventually(async () => ready(run.port), 60_000);
       const url = `http://127.0.0.1:${run.port}`;
-      const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
+      const ADMIN = asUser('coupon-service', 1, 'ADMIN');
       const now = Date.now();
       const created = await http('POST', `${url}/coupons`, {
         headers: ADMIN,

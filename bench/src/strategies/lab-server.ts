@@ -1,5 +1,17 @@
 import http from 'node:http';
-import { AppError, bodilessPostRoute, callerOf, connectRedis, createLogger, positiveId, resolveServiceConfig, sendError } from '@coupon-rush/platform';
+import {
+  AppError,
+  bindIdentity,
+  bodilessPostRoute,
+  callerOf,
+  connectRedis,
+  createInternalTokenVerifier,
+  createLogger,
+  createTokenKey,
+  positiveId,
+  resolveServiceConfig,
+  sendError,
+} from '@coupon-rush/platform';
 import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
 import { start as startIssueCoupon } from '@coupon-rush/issue-coupon-service';
 import { alreadyIssued, couponNotFound, issueUnavailable, soldOut, windowClosed } from '@coupon-rush/issue-coupon-service/dist/src/domain/refusals';
@@ -8,7 +20,7 @@ import { openLabDatabase } from './lab-store';
 
 /**
  * One instance of the strategy lab (the bench starts two): POST /coupons/:id/issues with the
- * identity header the gateway sets, answered by one strategy of claims.ts with the platform's
+ * internal token the gateway relays (verified as issue-coupon verifies it), answered by one strategy of claims.ts with the platform's
  * answers (202 {couponId,userId,status}, problem+json refusals), through the platform's bodiless
  * hot route. For `lua-kafka` the instance is the real issue-coupon service instead, on the run's
  * own topics, key prefix and Consul names. Environment: LAB_STRATEGY, LAB_OVERRIDES (the run's
@@ -57,7 +69,9 @@ async function serveLabStrategy(name: LabStrategy): Promise<void> {
     if (answer !== 'ISSUED') throw REFUSALS[answer](couponId);
     return { status: 202, body: { couponId, userId, status: 'ACCEPTED' } };
   });
+  const verify = createInternalTokenVerifier(createTokenKey(config.platform.internalToken.secret), `issue-coupon-service${config.platform.consul.serviceSuffix}`);
   const server = http.createServer((req, res) => {
+    bindIdentity(req, verify);
     if (!issue(req, res)) sendError(logger, req, res, new AppError('NOT_FOUND', 404, `No route for ${req.method} ${req.url}`));
   });
   server.keepAliveTimeout = 65_000;

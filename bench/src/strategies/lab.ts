@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { connectRedis, createLogger, kafkaClient, resolveServiceConfig, REPO_ROOT, type RunningService } from '@coupon-rush/platform';
 import { issueTopics } from '@coupon-rush/issue-contract';
 import { CONFIG as COUPON_SERVICE, start as startCouponService } from '@coupon-rush/coupon-service';
-import { acceptedByServers, platformDb } from '@coupon-rush/loadkit';
+import { acceptedByServers, mintInternalToken, platformDb } from '@coupon-rush/loadkit';
 import { deleteRedisKeys } from '@coupon-rush/testkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type LoadShape } from '../load';
 import { LAB_CLAIMS, type LabStrategy } from './claims';
@@ -158,7 +158,7 @@ async function preparePlatformPath(runId: string, quantity: number): Promise<Pre
     const now = Date.now();
     const res = await fetch(`${couponService.url}/coupons`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': '1', 'x-user-role': 'ADMIN' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${mintInternalToken(`coupon-service${serviceSuffix}`, { userId: 1, role: 'ADMIN' })}` },
       body: JSON.stringify({
         title: `strategy lab ${runId}`,
         totalQuantity: quantity,
@@ -193,13 +193,18 @@ async function preparePlatformPath(runId: string, quantity: number): Promise<Pre
 export async function runStrategy(strategy: Strategy, load: LabLoad, runId: string): Promise<StrategyResult> {
   const lab = strategy === 'lua-kafka' ? await preparePlatformPath(runId, load.quantity) : await prepareLabStrategy(strategy, runId, load.quantity);
   const toldFile = path.join(REPO_ROOT, 'bench/results', `lab-told-${runId}-${strategy}.txt`);
+  const tokenFile = path.join(REPO_ROOT, 'bench/results', `lab-tokens-${runId}-${strategy}.txt`);
   fs.mkdirSync(path.dirname(toldFile), { recursive: true });
+  // Each lab user's internal token, as the gateway would relay it to the run's issue instances.
+  const audience = `issue-coupon-service${isolation(runId, strategy).serviceSuffix}`;
+  fs.writeFileSync(tokenFile, Array.from({ length: load.users }, (_, i) => mintInternalToken(audience, { userId: i + 1, role: 'USER' }, { ttlSeconds: 3600 })).join('\n') + '\n');
   try {
     const result = await runWrk({ ...load, duration: load.duration + (load.graceSeconds ?? 3) }, strategy, lab.instances[0].url, 'lab-claims.lua', {
       LAB_INSTANCES: lab.instances.map((i) => `127.0.0.1:${i.port}`).join(','),
       LAB_COUPON: String(lab.couponId),
       LAB_USERS: String(load.users),
       LAB_FIRST_USER: '1',
+      LAB_TOKENS: tokenFile,
       LAB_TOLD_FILE: toldFile,
       LAB_CLAIM_SECONDS: String(load.duration),
     });
@@ -212,6 +217,7 @@ export async function runStrategy(strategy: Strategy, load: LabLoad, runId: stri
     return { strategy, instances: lab.instances.length, quantity: load.quantity, reqPerSec, p50Ms, p99Ms, requests, told: told.size, ...count, outcomes, socketErrors };
   } finally {
     fs.rmSync(toldFile, { force: true });
+    fs.rmSync(tokenFile, { force: true });
     await lab.close();
   }
 }

@@ -67,7 +67,10 @@ class EventStreamRelay {
 /** Methods a client may repeat safely (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and the identity headers only the gateway may set. */
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1), the client's own credential (the services take only the
+ * internal token the gateway mints) and identity headers a client may send hoping to be believed.
+ */
 const DROPPED_REQUEST_HEADERS = new Set([
   'connection',
   'keep-alive',
@@ -77,6 +80,7 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'transfer-encoding',
   'upgrade',
   'expect',
+  'authorization',
   'x-user-id',
   'x-user-role',
   'host',
@@ -88,7 +92,8 @@ export interface UpstreamRequest {
   service: string;
   path: string;
   timeoutMs: number;
-  identity?: { userId: string; role: string };
+  /** The `Authorization` the service gets: an internal token for the verified user, addressed to it. */
+  credential?: string;
   requestId: string;
 }
 
@@ -163,10 +168,7 @@ export class UpstreamProxy {
       if (unsampled) headers.traceparent = unsampled;
     }
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-    if (up.identity) {
-      headers['x-user-id'] = up.identity.userId;
-      headers['x-user-role'] = up.identity.role;
-    }
+    if (up.credential) headers.authorization = up.credential;
     const attempts = Math.max(1, this.directory.known(up.service + this.serviceSuffix).length);
     this.attempt({ method: req.method ?? 'GET', body, up, headers, traced: requestSpan(req), done }, attempts);
   }

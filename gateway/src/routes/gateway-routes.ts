@@ -1,6 +1,20 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { AppError, activeTraceIds, createAccessLog, createTokenKey, createTokenVerifier, labelRoute, requestSpan, sendError, traceResponse, type Logger } from '@coupon-rush/platform';
+import {
+  AppError,
+  GATEWAY_ISSUER,
+  InternalTokenMinter,
+  activeTraceIds,
+  createAccessLog,
+  createTokenKey,
+  createTokenVerifier,
+  labelRoute,
+  requestSpan,
+  sendError,
+  traceResponse,
+  type Logger,
+  type Role,
+} from '@coupon-rush/platform';
 import type { GatewayConfig } from '../config';
 import { authenticate } from '../domain/authenticate';
 import { answerPreflight, isPreflight, setCorsHeaders } from '../domain/cors';
@@ -123,7 +137,9 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
   const accessLog = createAccessLog(logger.defaultMeta?.service ?? 'gateway');
   let table = new RouteTable(config().routes);
   const verifierOf = (cfg: GatewayConfig) => createTokenVerifier(createTokenKey(cfg.jwt.secret), cfg.jwt.issuer);
+  const minterOf = (cfg: GatewayConfig) => new InternalTokenMinter(createTokenKey(cfg.platform.internalToken.secret), GATEWAY_ISSUER, cfg.platform.internalToken.ttlSeconds);
   let verifier = verifierOf(config());
+  let minter = minterOf(config());
   let seen = config();
   const current = () => {
     // Rebuilt only when a refresh replaced the configuration object.
@@ -131,8 +147,9 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
       seen = config();
       table = new RouteTable(seen.routes);
       verifier = verifierOf(seen);
+      minter = minterOf(seen);
     }
-    return { table, verifier, cfg: seen };
+    return { table, verifier, minter, cfg: seen };
   };
 
   /**
@@ -150,8 +167,8 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     res.end(answer.body, 'latin1');
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, identity: ReturnType<typeof authenticate>, requestId: string, body: Buffer) => {
-    proxy.forward(req, body, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, identity, requestId }, (result) => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, credential: string | undefined, requestId: string, body: Buffer) => {
+    proxy.forward(req, body, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, credential, requestId }, (result) => {
       if (typeof result !== 'string') return reply(req, res, result);
       metrics.upstreamFailure(match.route.id, result);
       reply(req, res, upstreamRefusal(match.route, result));
@@ -159,12 +176,20 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
   };
 
   /** The route's limiters, then upstream; a refusal (429) is answered by `reply`. */
-  const limitThenForward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, identity: ReturnType<typeof authenticate>, requestId: string, body: Buffer) => {
-    if (match.route.rateLimits.length === 0) return forward(req, res, match, identity, requestId, body);
+  const limitThenForward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    match: RouteMatch,
+    identity: ReturnType<typeof authenticate>,
+    credential: string | undefined,
+    requestId: string,
+    body: Buffer,
+  ) => {
+    if (match.route.rateLimits.length === 0) return forward(req, res, match, credential, requestId, body);
     takeTokens(match.route.rateLimits, buckets, req, identity, body, metrics).then(
       (headers) => {
         if (headers) for (const name in headers) res.setHeader(name, headers[name]);
-        forward(req, res, match, identity, requestId, body);
+        forward(req, res, match, credential, requestId, body);
       },
       (err) => reply(req, res, err),
     );
@@ -172,7 +197,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
 
   /** Answers one request under /api/; refusals are thrown as AppErrors and answered by `reply`. */
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const { table, verifier, cfg } = current();
+    const { table, verifier, minter, cfg } = current();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
     // W3C trace-context `traceresponse`: the caller learns which trace to look up in Jaeger.
@@ -189,13 +214,16 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     access.route = match.route.id;
     const identity = authenticate(req.headers.authorization, verifier);
     if (!match.route.public && !identity) throw new AppError('UNAUTHORIZED', 401, 'A valid Bearer token is required');
+    // The service behind the route gets the verified user as a token addressed to it alone (its
+    // Consul name), never the user's own token nor a client's X-User-* headers.
+    const credential = identity && `Bearer ${minter.forUser(identity.userId, identity.role as Role, match.route.service + cfg.platform.consul.serviceSuffix)}`;
     // Most requests (every issue POST, every GET) carry no body: no stream work for them.
     if (!hasBody(req)) {
       req.resume();
-      return limitThenForward(req, res, match, identity, requestId, NO_BODY);
+      return limitThenForward(req, res, match, identity, credential, requestId, NO_BODY);
     }
     readBody(req, bodyLimitBytes)
-      .then((body) => limitThenForward(req, res, match, identity, requestId, body))
+      .then((body) => limitThenForward(req, res, match, identity, credential, requestId, body))
       // A refusal of the body, or a bug on this path: that request's answer, never an unhandled rejection.
       .catch((err) => reply(req, res, err));
   };

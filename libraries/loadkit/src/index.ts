@@ -3,6 +3,8 @@ import knex, { type Knex } from 'knex';
 import { createTokenKey, signAccessToken } from '@coupon-rush/platform';
 import { ADMIN_LOGIN } from './admin-login';
 
+export { mintInternalToken } from '@coupon-rush/platform';
+
 export interface LoadUser {
   id: number;
   token: string;

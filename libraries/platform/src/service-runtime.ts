@@ -10,6 +10,8 @@ import { listen } from './http-server';
 import { httpRequestTimer, routeOf } from './http-metrics';
 import { createLogger, type Logger } from './logger';
 import { deepMerge } from './property-sources';
+import { bindIdentity } from './identity';
+import { InternalTokenMinter, createInternalTokenVerifier, createTokenKey } from './tokens';
 import { shutdownTelemetry, traceSampler, tracedRequests } from './tracing';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -29,6 +31,8 @@ export interface PlatformSettings {
    * the public port (Spring Boot's management.server.port): absent, they share the service's port.
    */
   management?: { port: number; host: string };
+  /** The key of the tokens the platform's processes relay to one another (not the users' JWT key), and their life. */
+  internalToken: { secret: string; ttlSeconds: number };
 }
 
 /**
@@ -81,6 +85,7 @@ export function readPlatformSettings(r: ConfigReader): PlatformSettings {
     },
     traceSampleRatio: r.number('tracing.sampleRatio', { min: 0, max: 1 }),
     management: readManagement(r),
+    internalToken: { secret: r.string('internalToken.secret'), ttlSeconds: r.number('internalToken.ttlSeconds', { min: 1, max: 300 }) },
   };
 }
 
@@ -99,6 +104,11 @@ export interface ServiceContext<C> {
   config(): C;
   /** Runs after a refresh produced a new valid configuration. */
   onRefresh(listener: (next: C) => void | Promise<void>): void;
+  /**
+   * The `Authorization` value of a call this service makes to `service` (its name without the run's
+   * Consul suffix): an internal token for this service's own identity, reused while it is fresh.
+   */
+  serviceCredential(service: string): string;
 }
 
 export interface ServiceParts {
@@ -158,7 +168,12 @@ export interface RunningService<C> {
   stop(): Promise<void>;
 }
 
+/** The environment variable that carries the internal token key (a secret, never in config-repo). */
+export const INTERNAL_TOKEN_ENVIRONMENT = { INTERNAL_TOKEN_SECRET: 'internalToken.secret' };
+
+/** Every process reads these (the internal token key too: each one verifies, and may call, the others). */
 const BASE_ENVIRONMENT: Record<string, string> = {
+  ...INTERNAL_TOKEN_ENVIRONMENT,
   PORT: 'server.port',
   HOST: 'server.host',
   CONSUL_HOST: 'consul.host',
@@ -230,7 +245,23 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: def.name });
   collectDefaultMetrics({ register: metrics });
-  const ctx: ServiceContext<C> = { name: def.name, logger, metrics, config: () => config, onRefresh: (l) => listeners.push(l) };
+  // Who this service is to the others: tokens addressed to its Consul name are the only ones it accepts.
+  const tokensOf = (platform: PlatformSettings) => {
+    const key = createTokenKey(platform.internalToken.secret);
+    return {
+      verifier: createInternalTokenVerifier(key, def.name + platform.consul.serviceSuffix),
+      minter: new InternalTokenMinter(key, def.name, platform.internalToken.ttlSeconds),
+    };
+  };
+  let tokens = tokensOf(config.platform);
+  const ctx: ServiceContext<C> = {
+    name: def.name,
+    logger,
+    metrics,
+    config: () => config,
+    onRefresh: (l) => listeners.push(l),
+    serviceCredential: (service) => `Bearer ${tokens.minter.forService(service + config.platform.consul.serviceSuffix)}`,
+  };
   const parts = await def.build(ctx);
 
   const app: Express = express();
@@ -293,8 +324,10 @@ export async function startService<C extends { platform: PlatformSettings }>(def
   });
   const refresh = async () => {
     const next = await resolve();
+    const nextTokens = tokensOf(next.config.platform);
     config = next.config;
     loaded = next.loaded;
+    tokens = nextTokens;
     traceSampler.setRatio(config.platform.traceSampleRatio);
     for (const l of listeners) await l(config);
     logger.info('configuration refreshed', { origin: loaded.origin, version: loaded.version });
@@ -323,6 +356,7 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     tracedRequests(
       (req: http.IncomingMessage, res: http.ServerResponse) => {
         timeRequest(req, res);
+        bindIdentity(req, tokens.verifier);
         if (!hot?.(req, res)) app(req, res);
       },
       routeOf,

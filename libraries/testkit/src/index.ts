@@ -4,10 +4,13 @@ import path from 'node:path';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import type { SASLOptions } from 'kafkajs';
-import { REPO_ROOT, createTokenKey, deepMerge, signAccessToken, type RedisSettings, type Role } from '@coupon-rush/platform';
+import { REPO_ROOT, createTokenKey, deepMerge, mintInternalToken, signAccessToken, type RedisSettings, type Role } from '@coupon-rush/platform';
+
+export { mintInternalToken } from '@coupon-rush/platform';
 
 /** Unique per mocha process: names of databases, topics and key prefixes derive from it. */
 export const RUN_ID = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
+const SERVICE_SUFFIX = `-test-${RUN_ID}`;
 
 /** Config overrides that keep a test run away from `npm start`'s data and from other runs. */
 export function isolatedOverrides(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -16,7 +19,7 @@ export function isolatedOverrides(extra: Record<string, unknown> = {}): Record<s
       mysql: { database: `coupon_rush_test_${RUN_ID}` },
       kafka: { topicPrefix: `test-${RUN_ID}.` },
       redis: { keyPrefix: `test:${RUN_ID}:` },
-      consul: { serviceSuffix: `-test-${RUN_ID}` },
+      consul: { serviceSuffix: SERVICE_SUFFIX },
     },
     extra,
   );
@@ -69,6 +72,22 @@ export async function deleteRedisKeys(redis: Redis, pattern: string): Promise<vo
 
 export function tokenFor(userId: number, role: Role = 'USER', ttlSeconds = 600): string {
   return signAccessToken(createTokenKey(process.env.JWT_SECRET!), userId, role, ttlSeconds, 'coupon-rush');
+}
+
+/** The Consul name of a service of this run (what `isolatedOverrides` registers it as). */
+export const runServiceName = (service: string) => service + SERVICE_SUFFIX;
+
+/**
+ * Headers of a call straight to a service of this run as the gateway makes it for that user: an
+ * internal token addressed to that service (services believe nothing else, X-User-* least of all).
+ */
+export function asUser(service: string, userId: number, role: Role = 'USER', ttlSeconds = 3600): Record<string, string> {
+  return { authorization: `Bearer ${mintInternalToken(runServiceName(service), { userId, role }, { ttlSeconds })}` };
+}
+
+/** Headers of a call from service `caller` to service `callee` of this run, with the caller's identity. */
+export function asService(caller: string, callee: string): Record<string, string> {
+  return { authorization: `Bearer ${mintInternalToken(runServiceName(callee), { service: caller })}` };
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 100): Promise<T> {
@@ -183,7 +202,7 @@ export function consulApi(path: string, init: { method?: string; body?: string }
 
 /** Passing instances of a service of this run, as Consul reports them. */
 export async function passingInstances(service: string): Promise<Array<{ id: string; port: number; metricsPort: number }>> {
-  const res = await consulApi(`/v1/health/service/${service}-test-${RUN_ID}?passing=true`);
+  const res = await consulApi(`/v1/health/service/${runServiceName(service)}?passing=true`);
   const body = (await res.json()) as Array<{ Service: { ID: string; Port: number; Meta?: Record<string, string> | null } }>;
   // metricsPort: where its /metrics is (its management port, when it has one).
   return body.map((e) => ({ id: e.Service.ID, port: e.Service.Port, metricsPort: Number(e.Service.Meta?.metrics_port ?? e.Service.Port) }));

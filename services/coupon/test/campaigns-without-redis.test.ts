@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knex from 'knex';
 import type { RunningService } from '@coupon-rush/platform';
-import { eventually, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { asUser, eventually, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../src/config';
 import { start as startCoupon } from '../src/main';
 
@@ -10,7 +10,7 @@ const DAY = 24 * 3600_000;
 describe('a coupon-service instance without Redis, archiving every second', function () {
   this.timeout(60_000);
   let coupon: RunningService<CouponServiceConfig>;
-  const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
+  const ADMIN = asUser('coupon-service', 1, 'ADMIN');
   // Nothing listens on port 1; the instance keeps out of Consul and gets topics of its own.
   const overrides = isolatedOverrides({
     redis: { sentinels: ['127.0.0.1:1'] },
@@ -52,7 +52,7 @@ describe('a coupon-service instance without Redis, archiving every second', func
     const generated = await http('POST', `${coupon.url}/campaigns/${campaign.body.id}/codes`, { headers: ADMIN, body: { count: 2, expiresAt: new Date(Date.now() + DAY).toISOString() } });
     expect(generated.status).to.equal(201);
     const [code] = (await http('GET', `${coupon.url}/codes?campaign=no-redis-${RUN_ID}`, { headers: ADMIN })).body.items.map((c: any) => c.code);
-    const as = (userId: number) => ({ 'x-user-id': String(userId), 'x-user-role': 'USER' });
+    const as = (userId: number) => asUser('coupon-service', userId);
     expect((await http('POST', `${coupon.url}/codes/${code}/redemptions`, { headers: as(7) })).status).to.equal(201);
     expect((await http('POST', `${coupon.url}/codes/${code}/redemptions`, { headers: as(8) })).body.code).to.equal('CODE_ALREADY_REDEEMED');
   });

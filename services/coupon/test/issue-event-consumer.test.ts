@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import knex, { type Knex } from 'knex';
 import type { RunningService } from '@coupon-rush/platform';
-import { appKafkaSasl, eventually, http, isolatedOverrides, metricTotal, RUN_ID } from '@coupon-rush/testkit';
+import { appKafkaSasl, asUser, eventually, http, isolatedOverrides, metricTotal, RUN_ID } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../src/config';
 import { start as startCoupon } from '../src/main';
 
-const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
+const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 const EVENTS = 20;
 
 /**

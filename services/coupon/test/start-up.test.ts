@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import knex from 'knex';
-import { eventually, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { asUser, eventually, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
 import { start as startCoupon } from '../src/main';
 
-const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
+const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 
 describe('coupon-service at start', function () {
   this.timeout(120_000);

@@ -83,7 +83,7 @@ export function start(opts: StartOptions = {}) {
           () => ctx.config().cache,
           async (id) => {
             policyLoads.inc();
-            return fetchPolicy(directory, couponService, id, ctx.logger);
+            return fetchPolicy(directory, couponService, ctx.serviceCredential(cfg.couponService), id, ctx.logger);
           },
           (tier) => cacheServed.inc({ tier }),
         );

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
-import { appKafkaSasl, deleteRedisKeys, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
+import { appKafkaSasl, asUser, deleteRedisKeys, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import type { IssueCouponConfig } from '../src/config';
 import { start as startIssue } from '../src/main';
 
-const as = (userId: number) => ({ 'x-user-id': String(userId), 'x-user-role': 'USER' });
+const as = (userId: number) => asUser('issue-coupon-service', userId);
 
 /**
  * issue-coupon with no coupon service in its Consul set (the run's suffix names one nobody

@@ -117,7 +117,7 @@ describe('the compose path (Dockerfile, docker-compose.yml)', () => {
       .split(/\s+/)
       .filter(Boolean);
     expect(names, "infra/lib.sh's SECRET_NAMES").to.include.members(['JWT_SECRET', 'DB_PASSWORD', ...Object.keys(SERVICES).map(consulTokenVariable)]);
-    const secrets = Object.fromEntries(names.map((name) => [name, name.startsWith('CONSUL_') ? randomUUID() : 'x'.repeat(32)]));
+    const secrets = Object.fromEntries(names.map((name) => [name, name.startsWith('CONSUL_') ? randomUUID() : `${name}-${'x'.repeat(32)}`]));
     for (const name of Object.keys(SERVICES)) {
       const { config } = await resolveIn(name, secrets);
       expect(config.platform.port, `${name}'s server.port in config-repo`).to.equal(ports[name]);

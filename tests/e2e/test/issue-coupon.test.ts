@@ -4,12 +4,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
-import { appKafkaSasl, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
+import { appKafkaSasl, asUser, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import type { IssueCouponConfig } from '@coupon-rush/issue-coupon-service/dist/src/config';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 
-const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
-const as = (userId: number) => ({ 'x-user-id': String(userId), 'x-user-role': 'USER' });
+const ADMIN = asUser('coupon-service', 1, 'ADMIN');
+const as = (userId: number, service = 'issue-coupon-service') => asUser(service, userId);
 const HOUR = 3600_000;
 
 describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
@@ -77,7 +77,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     for (const a of answers.filter((x) => x.status === 503)) expect(a.headers.get('retry-after')).to.equal('1');
     expect((await issueAs(id, user)).body.code).to.equal('ALREADY_ISSUED');
     await settled(id, 1);
-    const mine = await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(user) });
+    const mine = await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(user, 'coupon-service') });
     expect(mine.body.items.map((c: any) => c.couponId)).to.deep.equal([id]);
   });
 
@@ -224,7 +224,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       await consumer.disconnect();
     }
     expect(dead[0]).to.include({ reason: 'QUANTITY_EXCEEDED', sourceTopic: topic });
-    const holders = await Promise.all(extra.map(async (u) => (await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(u) })).body.items.length));
+    const holders = await Promise.all(extra.map(async (u) => (await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(u, 'coupon-service') })).body.items.length));
     expect(holders.filter((n) => n === 1)).to.have.length(2);
     expect(holders[extra.indexOf(dead[0].userId)], 'the dead-lettered user holds nothing').to.equal(0);
   });

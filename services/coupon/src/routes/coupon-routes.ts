@@ -1,10 +1,13 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
-import { callerOf, positiveId, requireAdmin } from '@coupon-rush/platform';
+import { callerOf, positiveId, requireAdmin, requireService } from '@coupon-rush/platform';
 import { type ClaimLedger } from '@coupon-rush/issue-contract';
 import { issuedToUser } from '../data/issued-coupon-repository';
 import { createCoupon, getCoupon, pageCoupons } from '../domain/coupon-policies';
 import { reconcile } from '../domain/reconciliation';
+
+/** Who may read a policy on the internal path: the issue path's look-aside cache, on a miss. */
+const POLICY_READERS = ['issue-coupon-service'];
 
 /** `inFlightMs`: how long an unpublished claim without a row is in flight, not a divergence. */
 export function couponRoutes(db: Knex, ledger: ClaimLedger, inFlightMs: () => number): Router {
@@ -14,6 +17,11 @@ export function couponRoutes(db: Knex, ledger: ClaimLedger, inFlightMs: () => nu
     res.status(201).json(await createCoupon(db, ledger, req.body));
   });
   router.get('/coupons/:id', async (req, res) => {
+    res.json(await getCoupon(db, positiveId(req.params.id)));
+  });
+  // Not behind any gateway route (those are under /api/): for other services, with their own identity.
+  router.get('/internal/coupon-policies/:id', async (req, res) => {
+    requireService(req, POLICY_READERS);
     res.json(await getCoupon(db, positiveId(req.params.id)));
   });
   router.get('/coupons', async (req, res) => {

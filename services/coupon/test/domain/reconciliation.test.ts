@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import knex, { type Knex } from 'knex';
 import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
-import { deleteRedisKeys, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
+import { asUser, deleteRedisKeys, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
 import type { CouponServiceConfig } from '../../src/config';
 import { start as startCoupon } from '../../src/main';
 
-const ADMIN = { 'x-user-id': '1', 'x-user-role': 'ADMIN' };
+const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 const IN_FLIGHT_MS = 1500;
 
 /**

@@ -10,11 +10,12 @@ export interface CouponPolicy {
 }
 
 /**
- * Reads a policy from the coupon service, found through Consul; undefined when it does not exist.
+ * Reads a policy from the coupon service, found through Consul, on its internal path with this
+ * service's own identity (`credential`, an Authorization value); undefined when it does not exist.
  * When the service cannot answer, the issue is refused as unavailable: the cause stays here, in
  * the log line, not in the caller's answer.
  */
-export async function fetchPolicy(directory: ServiceDirectory, service: string, id: number, logger: Logger): Promise<CouponPolicy | undefined> {
+export async function fetchPolicy(directory: ServiceDirectory, service: string, credential: string, id: number, logger: Logger): Promise<CouponPolicy | undefined> {
   const unavailable = (cause: string) => {
     logger.warn('coupon policy unavailable', { couponId: id, cause });
     return issueUnavailable('coupon service');
@@ -23,7 +24,7 @@ export async function fetchPolicy(directory: ServiceDirectory, service: string, 
   if (!instance) throw unavailable(`no passing instance of ${service}`);
   let res: Response;
   try {
-    res = await fetch(`http://${instance.address}:${instance.port}/coupons/${id}`, { signal: AbortSignal.timeout(2000) });
+    res = await fetch(`http://${instance.address}:${instance.port}/internal/coupon-policies/${id}`, { headers: { authorization: credential }, signal: AbortSignal.timeout(2000) });
   } catch (err) {
     throw unavailable(`${service} unreachable: ${String(err)}`);
   }
