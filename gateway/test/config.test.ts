@@ -12,7 +12,7 @@ function gatewayConfig(routes?: unknown[], profile = 'dev', extra: Record<string
   };
   const raw = deepMerge(
     composeSources(resolvePropertySources('gateway', [profile], read, (f) => f)),
-    { jwt: { secret: 'a'.repeat(32) }, redis: { password: 'p' }, consul: { token: 't' } },
+    { jwt: { secret: 'a'.repeat(32) }, internalToken: { secret: 'i'.repeat(32) }, redis: { password: 'p' }, consul: { token: 't' } },
     routes ? { gateway: { routes } } : {},
     extra,
   );
@@ -21,6 +21,10 @@ function gatewayConfig(routes?: unknown[], profile = 'dev', extra: Record<string
 
 describe('gateway configuration: the route table', () => {
   const good = { id: 'r', path: '/api/r', service: 'coupon-service', public: false, stripPrefix: 1, timeoutMs: 1000 };
+
+  it("when the internal token key is the users' JWT key, then the configuration is refused: a user's own token would pass as the gateway's", () => {
+    expect(() => gatewayConfig(undefined, 'dev', { internalToken: { secret: 'a'.repeat(32) } })).to.throw(/internalToken.secret must differ from jwt.secret/);
+  });
 
   it('when config-repo is read, then every route is valid and typed', () => {
     const routes = gatewayConfig().routes;

@@ -12,7 +12,14 @@ function configOf<T>(application: string, parse: (r: ConfigReader) => T): T {
     const p = path.join(REPO_ROOT, 'config-repo', file);
     return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
   };
-  const secrets = { jwt: { secret: 'a'.repeat(32) }, mysql: { password: 'unused' }, redis: { password: 'unused' }, kafka: { password: 'unused' }, consul: { token: 'unused' } };
+  const secrets = {
+    jwt: { secret: 'a'.repeat(32) },
+    internalToken: { secret: 'i'.repeat(32) },
+    mysql: { password: 'unused' },
+    redis: { password: 'unused' },
+    kafka: { password: 'unused' },
+    consul: { token: 'unused' },
+  };
   return parse(new ConfigReader(deepMerge(composeSources(resolvePropertySources(application, ['dev'], read, (f) => f)), secrets), `${application}/dev from the test`));
 }
 
