@@ -7,8 +7,8 @@ describe('internal tokens (the gateway and services relay them, services verify 
   const userKey = createTokenKey('u'.repeat(40));
   const verify = createInternalTokenVerifier(key, 'coupon-service-x');
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const signed = (payload: Record<string, unknown>, k = key) => {
-    const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
+  const signed = (payload: unknown, k = key, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }) => {
+    const body = `${b64(header)}.${b64(payload)}`;
     return `${body}.${crypto.createHmac('sha256', k).update(body).digest('base64url')}`;
   };
   const now = Math.floor(Date.now() / 1000);
@@ -35,8 +35,28 @@ describe('internal tokens (the gateway and services relay them, services verify 
       'an unknown role': signed({ ...user, role: 'ROOT' }),
       'a user id that is no id': signed({ ...user, sub: '0' }),
       'no role': signed({ ...user, role: undefined }),
+      'no expiry': signed({ ...user, exp: undefined }),
+      'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(user)}.`,
+      'another header (kid)': signed(user, key, { alg: 'HS256', typ: 'JWT', kid: 'x' }),
+      'a crit header': signed(user, key, { alg: 'HS256', typ: 'JWT', crit: ['exp'] }),
+      'signature with padding': `${signed(user)}=`,
+      'tampered payload': `${signed(user).split('.')[0]}.${b64({ ...user, sub: '1' })}.${signed(user).split('.')[2]}`,
+      'a payload that is not an object': signed('42'),
+      'four segments': `${signed(user)}.x`,
     };
     for (const [what, token] of Object.entries(refused)) expect(verify(token), what).to.equal(undefined);
+  });
+
+  it('when a verified token is seen again after its exp, then the cache does not answer for it', () => {
+    const realNow = Date.now;
+    const token = signed({ ...user, exp: now + 2 });
+    expect(verify(token)).to.deep.equal({ kind: 'user', userId: 42, role: 'ADMIN' });
+    try {
+      Date.now = () => realNow() + 3000;
+      expect(verify(token)).to.equal(undefined);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   it('when the same user, role and audience come again, then the minter reuses the token for two thirds of its life, then signs a new one', () => {
