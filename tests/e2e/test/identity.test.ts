@@ -128,6 +128,13 @@ describe('identity: services believe a verified internal token, never a header',
     expect(forbidden.status).to.equal(403);
   });
 
+  it("when a client shows the gateway an internal token (the services' key, addressed to the service behind the route), then it is not a user's token there: 401, nothing written", async () => {
+    const coupons = await couponCount();
+    const res = await http('POST', `${gateway}/api/coupons`, { headers: asUser('coupon-service', 1, 'ADMIN'), body: protectedCall['coupon-service'].body });
+    expect(res.status).to.equal(401);
+    expect(await couponCount()).to.equal(coupons);
+  });
+
   it("when coupon-service's internal policy path is asked, then it answers issue-coupon-service's identity only: not a user's token, not another service, not nobody", async () => {
     const policy = (headers: Record<string, string>) => http('GET', `${url['coupon-service']}/internal/coupon-policies/${couponId}`, { headers });
     const answered = await policy(asService('issue-coupon-service', 'coupon-service'));
