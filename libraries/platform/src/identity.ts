@@ -44,7 +44,7 @@ export function identityOf(req: { headers: IncomingHttpHeaders }): InternalIdent
   if (r[IDENTITY] === undefined) {
     const header = r.headers.authorization;
     const verify = r[VERIFIER];
-    r[IDENTITY] = (verify && typeof header === 'string' && header.startsWith('Bearer ') && verify(header.slice(7).trim())) || null;
+    r[IDENTITY] = (verify && typeof header === 'string' && header.startsWith('Bearer ') && verify(header.slice(7))) || null;
   }
   return r[IDENTITY] ?? undefined;
 }
