@@ -158,7 +158,8 @@ export class PlatformUnderTest {
     const platform = new PlatformUnderTest(
       await make('coupon-service', 'services/coupon'),
       [await make('issue-coupon-1', 'services/issue-coupon', issue), await make('issue-coupon-2', 'services/issue-coupon', issue)],
-      await make('gateway', 'gateway'),
+      // Its management port is an ephemeral one of its own, not the 8090 of npm start's gateway.
+      await make('gateway', 'gateway', { management: { port: 0 } }),
     );
     (platform as { logLines: string[] }).logLines = lines;
     // The coupon service creates the schema and the topics; the others wait for it.

@@ -11,9 +11,15 @@ describe('internal tokens (the gateway and services relay them, services verify 
     const body = `${b64(header)}.${b64(payload)}`;
     return `${body}.${crypto.createHmac('sha256', k).update(body).digest('base64url')}`;
   };
-  const now = Math.floor(Date.now() / 1000);
-  const user = { iss: GATEWAY_ISSUER, aud: 'coupon-service-x', sub: '42', role: 'ADMIN', iat: now, exp: now + 30 };
-  const service = { iss: 'issue-coupon-service', aud: 'coupon-service-x', sub: 'issue-coupon-service', role: 'SERVICE', iat: now, exp: now + 30 };
+  // Made before each test, not when mocha loads the file (which may be minutes earlier in the whole suite).
+  let now: number;
+  let user: Record<string, unknown>;
+  let service: Record<string, unknown>;
+  beforeEach(() => {
+    now = Math.floor(Date.now() / 1000);
+    user = { iss: GATEWAY_ISSUER, aud: 'coupon-service-x', sub: '42', role: 'ADMIN', iat: now, exp: now + 30 };
+    service = { iss: 'issue-coupon-service', aud: 'coupon-service-x', sub: 'issue-coupon-service', role: 'SERVICE', iat: now, exp: now + 30 };
+  });
 
   it('when the gateway mints for a user and a service for itself, then the addressed service verifies who each speaks for', () => {
     expect(verify(new InternalTokenMinter(key, GATEWAY_ISSUER, 30).forUser('42', 'ADMIN', 'coupon-service-x'))).to.deep.equal({ kind: 'user', userId: 42, role: 'ADMIN' });
