@@ -11,11 +11,14 @@ export interface Coupon {
   minOrderAmount: number;
   issueStartAt: string;
   issueEndAt: string;
+  /** An issued coupon is usable until this instant; or, with `usableDays`, for that many days after its issue; neither: no end. */
+  usableUntil: string | null;
+  usableDays: number | null;
   createdAt: string;
   updatedAt: string;
 }
 
-export type NewCoupon = Pick<Coupon, 'title' | 'type' | 'totalQuantity' | 'discountAmount' | 'minOrderAmount' | 'issueStartAt' | 'issueEndAt'>;
+export type NewCoupon = Pick<Coupon, 'title' | 'type' | 'totalQuantity' | 'discountAmount' | 'minOrderAmount' | 'issueStartAt' | 'issueEndAt' | 'usableUntil' | 'usableDays'>;
 
 function toCoupon(row: Record<string, any>): Coupon {
   return {
@@ -28,6 +31,8 @@ function toCoupon(row: Record<string, any>): Coupon {
     minOrderAmount: Number(row.min_order_amount),
     issueStartAt: isoTime(row.issue_start_at),
     issueEndAt: isoTime(row.issue_end_at),
+    usableUntil: row.usable_until === null ? null : isoTime(row.usable_until),
+    usableDays: row.usable_days === null ? null : Number(row.usable_days),
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
@@ -42,6 +47,8 @@ export async function insertCoupon(db: Knex, c: NewCoupon, trx?: Knex.Transactio
     min_order_amount: c.minOrderAmount,
     issue_start_at: new Date(c.issueStartAt),
     issue_end_at: new Date(c.issueEndAt),
+    usable_until: c.usableUntil === null ? null : new Date(c.usableUntil),
+    usable_days: c.usableDays,
   });
   return (await findCoupon(db, Number(id), trx))!;
 }

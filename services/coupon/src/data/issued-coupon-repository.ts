@@ -2,10 +2,16 @@ import type { Knex } from 'knex';
 import type { IssueEvent } from '@coupon-rush/issue-contract';
 import { isoTime } from './columns';
 
+/** One coupon a user holds, with what its policy says of using it. */
 export interface IssuedCoupon {
   couponId: number;
+  title: string;
+  discountAmount: number;
+  minOrderAmount: number;
   issuedAt: string;
   usedAt: string | null;
+  usableUntil: string | null;
+  usableDays: number | null;
 }
 
 /** Locks the coupon row, so concurrent batches for one coupon apply their quantity guard in turn. */
@@ -41,8 +47,22 @@ export async function insertIssued(trx: Knex.Transaction, events: IssueEvent[]):
 }
 
 export async function issuedToUser(db: Knex, userId: number): Promise<IssuedCoupon[]> {
-  const rows = await db('issued_coupons').select('coupon_id', 'issued_at', 'used_at').where({ user_id: userId }).orderBy('issued_at', 'desc').limit(1000);
-  return rows.map((r) => ({ couponId: Number(r.coupon_id), issuedAt: isoTime(r.issued_at), usedAt: r.used_at ? isoTime(r.used_at) : null }));
+  const rows = await db('issued_coupons as i')
+    .join('coupons as c', 'c.id', 'i.coupon_id')
+    .select('i.coupon_id', 'i.issued_at', 'i.used_at', 'c.title', 'c.discount_amount', 'c.min_order_amount', 'c.usable_until', 'c.usable_days')
+    .where('i.user_id', userId)
+    .orderBy('i.issued_at', 'desc')
+    .limit(1000);
+  return rows.map((r) => ({
+    couponId: Number(r.coupon_id),
+    title: r.title,
+    discountAmount: Number(r.discount_amount),
+    minOrderAmount: Number(r.min_order_amount),
+    issuedAt: isoTime(r.issued_at),
+    usedAt: r.used_at ? isoTime(r.used_at) : null,
+    usableUntil: r.usable_until === null ? null : isoTime(r.usable_until),
+    usableDays: r.usable_days === null ? null : Number(r.usable_days),
+  }));
 }
 
 /** Sets issued_quantity from the persisted rows of the given coupons. */

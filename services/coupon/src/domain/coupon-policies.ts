@@ -4,7 +4,9 @@ import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
 import { isoInstant, pageOf } from './fields';
 import { findCoupon, insertCoupon, listCoupons, type Coupon, type NewCoupon } from '../data/coupon-repository';
 
-const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt'] as const;
+const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt', 'usableUntil', 'usableDays'] as const;
+/** Ten years: a longer validity is a typo, not a policy. */
+const MAX_USABLE_DAYS = 3650;
 const TYPES = ['FIXED_AMOUNT'];
 const MAX_INT = 2_147_483_647;
 
@@ -24,6 +26,7 @@ export function validateNewCoupon(body: unknown): NewCoupon {
   const issueStartAt = isoInstant(b.issueStartAt, 'issueStartAt');
   const issueEndAt = isoInstant(b.issueEndAt, 'issueEndAt');
   if (Date.parse(issueEndAt) <= Date.parse(issueStartAt)) throw badRequest('issueEndAt must be after issueStartAt');
+  const { usableUntil, usableDays } = validityOf(b, issueEndAt);
   return {
     title: b.title.trim(),
     type,
@@ -32,7 +35,29 @@ export function validateNewCoupon(body: unknown): NewCoupon {
     minOrderAmount: b.minOrderAmount === undefined ? 0 : nonNegativeInt(b.minOrderAmount, 'minOrderAmount'),
     issueStartAt,
     issueEndAt,
+    usableUntil,
+    usableDays,
   };
+}
+
+/**
+ * How long an issued coupon may be used: `usableUntil` (after the issue window ends, so the last
+ * one issued can still be used) or `usableDays` after its issue, not both; neither: no end.
+ */
+function validityOf(b: Record<string, unknown>, issueEndAt: string): Pick<NewCoupon, 'usableUntil' | 'usableDays'> {
+  const given = (v: unknown) => v !== undefined && v !== null;
+  if (given(b.usableUntil) && given(b.usableDays)) throw badRequest('give usableUntil or usableDays, not both');
+  if (given(b.usableUntil)) {
+    const usableUntil = isoInstant(b.usableUntil, 'usableUntil');
+    if (Date.parse(usableUntil) <= Date.parse(issueEndAt)) throw badRequest('usableUntil must be after issueEndAt');
+    return { usableUntil, usableDays: null };
+  }
+  if (given(b.usableDays)) {
+    const usableDays = nonNegativeInt(b.usableDays, 'usableDays');
+    if (usableDays < 1 || usableDays > MAX_USABLE_DAYS) throw badRequest(`usableDays must be 1 to ${MAX_USABLE_DAYS}`);
+    return { usableUntil: null, usableDays };
+  }
+  return { usableUntil: null, usableDays: null };
 }
 
 /** Write-around: a new policy goes to the database only; caches load it on first read. */

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Knex } from 'knex';
 import { callerOf, positiveId, requireAdmin, requireService } from '@coupon-rush/platform';
 import { type ClaimLedger } from '@coupon-rush/issue-contract';
-import { issuedToUser } from '../data/issued-coupon-repository';
+import { heldCoupons } from '../domain/held-coupons';
 import { createCoupon, getCoupon, pageCoupons } from '../domain/coupon-policies';
 import { reconcile } from '../domain/reconciliation';
 
@@ -33,7 +33,7 @@ export function couponRoutes(db: Knex, ledger: ClaimLedger, inFlightMs: () => nu
   });
   // The persisted coupons of the caller; the gateway routes /api/users/me/coupons here.
   router.get('/users/me/coupons', async (req, res) => {
-    res.json({ items: await issuedToUser(db, callerOf(req).userId) });
+    res.json({ items: await heldCoupons(db, callerOf(req).userId) });
   });
   return router;
 }
