@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import type { RunningService } from '@coupon-rush/platform';
-import { http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
+import { eventually, http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
 import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
@@ -143,6 +143,19 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     await call('POST', '/api/coupons/{id}/issues', '/api/coupons/987654321/issues', 404, { token: user });
     await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, 200, { token: admin });
     await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', 200, { token: user });
+    // Once the consumer has persisted the row, the coupon can be used for an order and given back.
+    await eventually(async () => (await http('GET', `${base}/api/users/me/coupons`, { token: user })).body.items.some((i: { couponId: number }) => i.couponId === coupon.id), 30_000, 200);
+    const uses = '/api/users/me/coupons/{couponId}/redemptions';
+    const used = await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, 201, { token: user, body: { orderId: 'order-1', orderAmount: 5000 } });
+    expect(used.body).to.include({ discountAmount: 100, payableAmount: 4900 });
+    await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, 201, { token: user, body: { orderId: 'order-1', orderAmount: 5000 } });
+    await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, [409, 'COUPON_ALREADY_USED'], { token: user, body: { orderId: 'order-2', orderAmount: 5000 } });
+    await call('POST', uses, '/api/users/me/coupons/987654321/redemptions', [404, 'COUPON_NOT_HELD'], { token: user, body: { orderId: 'order-1', orderAmount: 5000 } });
+    await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, 400, { token: user, body: { orderId: 'has spaces', orderAmount: 5000 } });
+    const cancel = `${uses}/{orderId}`;
+    await call('DELETE', cancel, `/api/users/me/coupons/${coupon.id}/redemptions/order-2`, [409, 'COUPON_USED_BY_ANOTHER_ORDER'], { token: user });
+    await call('DELETE', cancel, `/api/users/me/coupons/${coupon.id}/redemptions/order-1`, 204, { token: user });
+    await call('DELETE', cancel, '/api/users/me/coupons/987654321/redemptions/order-1', [404, 'COUPON_NOT_HELD'], { token: user });
 
     await call('GET', '/api/console/coupons', '/api/console/coupons', 200, { token: admin });
     await call('GET', '/api/console/coupons', '/api/console/coupons', [403, 'FORBIDDEN'], { token: user });

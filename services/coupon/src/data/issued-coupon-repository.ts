@@ -12,6 +12,69 @@ export interface IssuedCoupon {
   usedAt: string | null;
   usableUntil: string | null;
   usableDays: number | null;
+  /** The use, when used: the order, its amount and the discount it got. */
+  usedOrderId: string | null;
+  usedOrderAmount: number | null;
+  usedDiscount: number | null;
+}
+
+const HELD_COLUMNS = [
+  'i.coupon_id',
+  'i.issued_at',
+  'i.used_at',
+  'i.used_order_id',
+  'i.used_order_amount',
+  'i.used_discount',
+  'c.title',
+  'c.discount_amount',
+  'c.min_order_amount',
+  'c.usable_until',
+  'c.usable_days',
+];
+
+function toIssued(r: Record<string, any>): IssuedCoupon {
+  const count = (v: unknown) => (v === null ? null : Number(v));
+  return {
+    couponId: Number(r.coupon_id),
+    title: r.title,
+    discountAmount: Number(r.discount_amount),
+    minOrderAmount: Number(r.min_order_amount),
+    issuedAt: isoTime(r.issued_at),
+    usedAt: r.used_at ? isoTime(r.used_at) : null,
+    usableUntil: r.usable_until === null ? null : isoTime(r.usable_until),
+    usableDays: count(r.usable_days),
+    usedOrderId: r.used_order_id,
+    usedOrderAmount: count(r.used_order_amount),
+    usedDiscount: count(r.used_discount),
+  };
+}
+
+const held = (db: Knex) => db('issued_coupons as i').join('coupons as c', 'c.id', 'i.coupon_id').select(HELD_COLUMNS);
+
+/** One coupon a user holds (a persisted row), with its policy's terms; undefined when not held. */
+export async function findHeld(db: Knex, couponId: number, userId: number): Promise<IssuedCoupon | undefined> {
+  const row = await held(db).where({ 'i.coupon_id': couponId, 'i.user_id': userId }).first();
+  return row ? toIssued(row) : undefined;
+}
+
+/**
+ * Marks a held coupon used for an order, only if it is unused: one conditional UPDATE, so of
+ * concurrent uses with different orders exactly one changes the row. Whether this one did.
+ */
+export async function markUsed(db: Knex, couponId: number, userId: number, use: { orderId: string; orderAmount: number; discount: number; at: Date }): Promise<boolean> {
+  const changed = await db('issued_coupons')
+    .where({ coupon_id: couponId, user_id: userId })
+    .whereNull('used_at')
+    .update({ used_at: use.at, used_order_id: use.orderId, used_order_amount: use.orderAmount, used_discount: use.discount });
+  return changed === 1;
+}
+
+/** Undoes the use of a held coupon by that order (and no other); whether it was that order's. */
+export async function releaseUse(db: Knex, couponId: number, userId: number, orderId: string): Promise<boolean> {
+  const changed = await db('issued_coupons')
+    .where({ coupon_id: couponId, user_id: userId, used_order_id: orderId })
+    .update({ used_at: null, used_order_id: null, used_order_amount: null, used_discount: null });
+  return changed === 1;
 }
 
 /** Locks the coupon row, so concurrent batches for one coupon apply their quantity guard in turn. */
@@ -47,22 +110,8 @@ export async function insertIssued(trx: Knex.Transaction, events: IssueEvent[]):
 }
 
 export async function issuedToUser(db: Knex, userId: number): Promise<IssuedCoupon[]> {
-  const rows = await db('issued_coupons as i')
-    .join('coupons as c', 'c.id', 'i.coupon_id')
-    .select('i.coupon_id', 'i.issued_at', 'i.used_at', 'c.title', 'c.discount_amount', 'c.min_order_amount', 'c.usable_until', 'c.usable_days')
-    .where('i.user_id', userId)
-    .orderBy('i.issued_at', 'desc')
-    .limit(1000);
-  return rows.map((r) => ({
-    couponId: Number(r.coupon_id),
-    title: r.title,
-    discountAmount: Number(r.discount_amount),
-    minOrderAmount: Number(r.min_order_amount),
-    issuedAt: isoTime(r.issued_at),
-    usedAt: r.used_at ? isoTime(r.used_at) : null,
-    usableUntil: r.usable_until === null ? null : isoTime(r.usable_until),
-    usableDays: r.usable_days === null ? null : Number(r.usable_days),
-  }));
+  const rows = await held(db).where('i.user_id', userId).orderBy('i.issued_at', 'desc').limit(1000);
+  return rows.map(toIssued);
 }
 
 /** Sets issued_quantity from the persisted rows of the given coupons. */

@@ -12,6 +12,8 @@ export interface HeldCoupon {
   issuedAt: string;
   usableUntil: string | null;
   usedAt: string | null;
+  /** The order it was used for, when USED. */
+  orderId: string | null;
   state: HeldCouponState;
 }
 
@@ -45,6 +47,7 @@ export async function heldCoupons(db: Knex, userId: number, now = Date.now()): P
       issuedAt: issued.issuedAt,
       usableUntil,
       usedAt: issued.usedAt,
+      orderId: issued.usedOrderId,
       state: stateAt(issued.usedAt, usableUntil, now),
     };
   });

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Knex } from 'knex';
 import { callerOf, positiveId, requireAdmin, requireService } from '@coupon-rush/platform';
 import { type ClaimLedger } from '@coupon-rush/issue-contract';
+import { cancelCouponUse, useHeldCoupon } from '../domain/coupon-use';
 import { heldCoupons } from '../domain/held-coupons';
 import { createCoupon, getCoupon, pageCoupons } from '../domain/coupon-policies';
 import { reconcile } from '../domain/reconciliation';
@@ -34,6 +35,16 @@ export function couponRoutes(db: Knex, ledger: ClaimLedger, inFlightMs: () => nu
   // The persisted coupons of the caller; the gateway routes /api/users/me/coupons here.
   router.get('/users/me/coupons', async (req, res) => {
     res.json({ items: await heldCoupons(db, callerOf(req).userId) });
+  });
+  // A shop's checkout uses the caller's coupon for an order, and gives it back when the order is cancelled.
+  router.post('/users/me/coupons/:couponId/redemptions', async (req, res) => {
+    const { userId } = callerOf(req);
+    res.status(201).json(await useHeldCoupon(db, userId, positiveId(req.params.couponId, 'couponId'), req.body));
+  });
+  router.delete('/users/me/coupons/:couponId/redemptions/:orderId', async (req, res) => {
+    const { userId } = callerOf(req);
+    await cancelCouponUse(db, userId, positiveId(req.params.couponId, 'couponId'), req.params.orderId);
+    res.status(204).end();
   });
   return router;
 }
