@@ -11,6 +11,7 @@ import {
 } from '@coupon-rush/platform';
 import type { LedgerRebuildSettings } from './domain/ledger-rebuild';
 import type { StrandedClaimSettings } from './domain/stranded-claims';
+import type { ExpirySettings } from './domain/expire-coupons';
 
 export interface CouponServiceConfig {
   platform: PlatformSettings;
@@ -19,6 +20,7 @@ export interface CouponServiceConfig {
   kafka: KafkaSettings;
   consumer: { groupId: string; retries: number };
   writeBack: { intervalMs: number };
+  expiry: ExpirySettings;
   strandedClaims: StrandedClaimSettings;
   ledgerRebuild: LedgerRebuildSettings;
   codes: { batchSize: number };
@@ -46,6 +48,7 @@ export function parseConfig(r: ConfigReader): CouponServiceConfig {
       retries: r.number('coupon.consumer.retries', { min: 0 }),
     },
     writeBack: { intervalMs: r.number('coupon.writeBack.intervalMs', { min: 50 }) },
+    expiry: { intervalMs: r.number('coupon.expiry.intervalMs', { min: 100 }), batch: r.number('coupon.expiry.batch', { min: 1, max: 50_000 }) },
     strandedClaims: {
       intervalMs: r.number('coupon.strandedClaims.intervalMs', { min: 100 }),
       // Ten times the publisher's 3 s timeout: only a claim whose process is gone gets this old.

@@ -22,6 +22,7 @@ import { CampaignArchiveSchedule } from './domain/archive-campaigns';
 import { LedgerRebuild } from './domain/ledger-rebuild';
 import { StrandedClaimSweep } from './domain/stranded-claims';
 import { IssuedQuantityWriteBack } from './domain/write-back';
+import { CouponExpiry } from './domain/expire-coupons';
 import { campaignRoutes } from './routes/campaign-routes';
 import { couponRoutes } from './routes/coupon-routes';
 import { redemptionHotRoute } from './routes/redemption-routes';
@@ -48,6 +49,9 @@ export function start(opts: StartOptions = {}) {
 
         const writeBack = new IssuedQuantityWriteBack(db, ctx.logger);
         await writeBack.start(() => ctx.config().writeBack.intervalMs);
+        const expired = new Counter({ name: 'coupon_issued_expired_total', help: 'Issued coupons marked expired: unused past their end of use', registers: [ctx.metrics] });
+        const expiry = new CouponExpiry(db, expired, ctx.logger);
+        expiry.start(() => ctx.config().expiry);
         const rowsPersisted = new Counter({ name: 'coupon_rows_persisted_total', help: 'Issued-coupon rows inserted by the consumer', registers: [ctx.metrics] });
         const deadLettered = new Counter({ name: 'coupon_events_dead_lettered_total', help: 'Issue events sent to the dead-letter topic', registers: [ctx.metrics] });
         const persistRetries = new Counter({
@@ -187,6 +191,7 @@ export function start(opts: StartOptions = {}) {
             await kafkaProbe.close();
             await deadLetters.disconnect();
             await writeBack.stop();
+            await expiry.stop();
             redis.disconnect();
             await db.destroy();
           },

@@ -154,3 +154,20 @@ export async function* holdersOf(db: Knex, couponId: number, chunk = 5000): Asyn
     if (rows.length < chunk) return;
   }
 }
+
+/**
+ * Marks up to `batch` unused, unmarked coupons past their end of use (the policy's usable_until,
+ * or usable_days after the issue) as expired at `at`; how many it marked. A coupon used before its
+ * end, or given back after it, is marked on a later run; a mark is never undone by a cancel.
+ */
+export async function markExpired(db: Knex, at: Date, batch: number): Promise<number> {
+  const ids = await db('issued_coupons as i')
+    .join('coupons as c', 'c.id', 'i.coupon_id')
+    .whereNull('i.used_at')
+    .whereNull('i.expired_at')
+    .where((q) => void q.where('c.usable_until', '<=', at).orWhereRaw('i.issued_at + INTERVAL c.usable_days DAY <= ?', [at]))
+    .limit(batch)
+    .pluck('i.id');
+  if (ids.length === 0) return 0;
+  return db('issued_coupons').whereIn('id', ids).whereNull('used_at').whereNull('expired_at').update({ expired_at: at });
+}
