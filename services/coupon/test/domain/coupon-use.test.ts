@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import knex, { type Knex } from 'knex';
-import type { RunningService } from '@coupon-rush/platform';
-import { asUser, http, inParallel, isolatedOverrides, RUN_ID, tally } from '@coupon-rush/testkit';
-import type { CouponServiceConfig } from '../../src/config';
-import { start as startCoupon } from '../../src/main';
+import { asUser, http, inParallel, RUN_ID, tally } from '@coupon-rush/testkit';
+import { couponServiceWithOwnDatabase } from '../own-database';
 
 const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 const DAY_MS = 86_400_000;
@@ -14,29 +11,13 @@ const DAY_MS = 86_400_000;
  */
 describe('coupon-service: using a held coupon for an order, and cancelling it', function () {
   this.timeout(120_000);
-  const overrides = isolatedOverrides({ mysql: { database: `coupon_rush_test_${RUN_ID}_use` }, kafka: { topicPrefix: `test-${RUN_ID}-use.` } });
-  let coupon: RunningService<CouponServiceConfig>;
-  let db: Knex;
+  const own = couponServiceWithOwnDatabase('use');
   let nextUser = 5_100_000;
-
-  before(async () => {
-    coupon = (await startCoupon({ port: 0, configServerUrl: null, overrides })) as RunningService<CouponServiceConfig>;
-    const m = coupon.config().mysql;
-    db = knex({ client: 'mysql2', connection: { host: m.host, port: m.port, user: m.user, password: m.password, database: m.database, timezone: 'Z' }, pool: { min: 0, max: 2 } });
-  });
-
-  after(async () => {
-    await coupon?.stop();
-    if (db) {
-      await db.raw(`DROP DATABASE \`${coupon.config().mysql.database}\``).catch(() => {});
-      await db.destroy();
-    }
-  });
 
   /** A coupon of 1,000 off orders from 5,000, held by a new user since `issuedAt`. */
   async function held(policy: Record<string, unknown> = {}, issuedAt = new Date()): Promise<{ couponId: number; user: number }> {
     const now = Date.now();
-    const res = await http('POST', `${coupon.url}/coupons`, {
+    const res = await http('POST', `${own.service().url}/coupons`, {
       headers: ADMIN,
       body: {
         title: `use ${RUN_ID}`,
@@ -50,15 +31,18 @@ describe('coupon-service: using a held coupon for an order, and cancelling it', 
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     const user = nextUser++;
-    await db('issued_coupons').insert({ coupon_id: res.body.id, user_id: user, event_id: `use-${res.body.id}-${user}`, issued_at: issuedAt });
+    await own
+      .db()('issued_coupons')
+      .insert({ coupon_id: res.body.id, user_id: user, event_id: `use-${res.body.id}-${user}`, issued_at: issuedAt });
     return { couponId: res.body.id, user };
   }
-  const use = (c: { couponId: number; user: number }, body: unknown) => http('POST', `${coupon.url}/users/me/coupons/${c.couponId}/redemptions`, { headers: asUser('coupon-service', c.user), body });
+  const use = (c: { couponId: number; user: number }, body: unknown) =>
+    http('POST', `${own.service().url}/users/me/coupons/${c.couponId}/redemptions`, { headers: asUser('coupon-service', c.user), body });
   const cancel = (c: { couponId: number; user: number }, orderId: string) =>
-    http('DELETE', `${coupon.url}/users/me/coupons/${c.couponId}/redemptions/${orderId}`, { headers: asUser('coupon-service', c.user) });
-  const row = async (c: { couponId: number; user: number }) => db('issued_coupons').where({ coupon_id: c.couponId, user_id: c.user }).first();
+    http('DELETE', `${own.service().url}/users/me/coupons/${c.couponId}/redemptions/${orderId}`, { headers: asUser('coupon-service', c.user) });
+  const row = async (c: { couponId: number; user: number }) => own.db()('issued_coupons').where({ coupon_id: c.couponId, user_id: c.user }).first();
   const stateOf = async (c: { couponId: number; user: number }) =>
-    (await http('GET', `${coupon.url}/users/me/coupons`, { headers: asUser('coupon-service', c.user) })).body.items.find((i: { couponId: number }) => i.couponId === c.couponId);
+    (await http('GET', `${own.service().url}/users/me/coupons`, { headers: asUser('coupon-service', c.user) })).body.items.find((i: { couponId: number }) => i.couponId === c.couponId);
 
   it('when a held coupon is used for an order, then 201 with the discount and the amount payable; the same order again gets the same answer; another order is refused', async () => {
     const c = await held();
@@ -130,7 +114,8 @@ describe('coupon-service: using a held coupon for an order, and cancelling it', 
   it('when a used coupon passes its end and its order is cancelled, then it comes back EXPIRED, not usable', async () => {
     const c = await held({ usableDays: 1 }, new Date(Date.now() - DAY_MS + 60_000));
     expect((await use(c, { orderId: 'o', orderAmount: 9000 })).status).to.equal(201);
-    await db('issued_coupons')
+    await own
+      .db()('issued_coupons')
       .where({ coupon_id: c.couponId, user_id: c.user })
       .update({ issued_at: new Date(Date.now() - 2 * DAY_MS) });
     expect((await cancel(c, 'o')).status).to.equal(204);

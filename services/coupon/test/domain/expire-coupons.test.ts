@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import knex, { type Knex } from 'knex';
-import type { RunningService } from '@coupon-rush/platform';
-import { asUser, eventually, http, isolatedOverrides, metricTotal, RUN_ID } from '@coupon-rush/testkit';
-import type { CouponServiceConfig } from '../../src/config';
-import { start as startCoupon } from '../../src/main';
+import { asUser, eventually, http, metricTotal, RUN_ID } from '@coupon-rush/testkit';
+import { couponServiceWithOwnDatabase } from '../own-database';
 
 const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 const DAY_MS = 86_400_000;
@@ -14,31 +11,11 @@ const DAY_MS = 86_400_000;
  */
 describe('coupon-service: the expiry job', function () {
   this.timeout(120_000);
-  const overrides = isolatedOverrides({
-    mysql: { database: `coupon_rush_test_${RUN_ID}_expiry` },
-    kafka: { topicPrefix: `test-${RUN_ID}-expiry.` },
-    coupon: { expiry: { intervalMs: 300, batch: 2 } },
-  });
-  let coupon: RunningService<CouponServiceConfig>;
-  let db: Knex;
-
-  before(async () => {
-    coupon = (await startCoupon({ port: 0, configServerUrl: null, overrides })) as RunningService<CouponServiceConfig>;
-    const m = coupon.config().mysql;
-    db = knex({ client: 'mysql2', connection: { host: m.host, port: m.port, user: m.user, password: m.password, database: m.database, timezone: 'Z' }, pool: { min: 0, max: 2 } });
-  });
-
-  after(async () => {
-    await coupon?.stop();
-    if (db) {
-      await db.raw(`DROP DATABASE \`${coupon.config().mysql.database}\``).catch(() => {});
-      await db.destroy();
-    }
-  });
+  const own = couponServiceWithOwnDatabase('expiry', { coupon: { expiry: { intervalMs: 300, batch: 2 } } });
 
   async function policy(extra: Record<string, unknown>): Promise<number> {
     const now = Date.now();
-    const res = await http('POST', `${coupon.url}/coupons`, {
+    const res = await http('POST', `${own.service().url}/coupons`, {
       headers: ADMIN,
       body: { title: `expiry ${RUN_ID}`, totalQuantity: null, discountAmount: 100, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString(), ...extra },
     });
@@ -57,12 +34,14 @@ describe('coupon-service: the expiry job', function () {
       { coupon_id: week, user_id: 7, issued_at: recently, used_at: null },
       { coupon_id: endless, user_id: 8, issued_at: longAgo, used_at: null },
     ];
-    await db('issued_coupons').insert(rows.map((r) => ({ ...r, event_id: `expiry-${r.coupon_id}-${r.user_id}` })));
-    const marked = async () => (await db('issued_coupons').whereNotNull('expired_at').pluck('user_id')).map(Number).sort();
+    await own
+      .db()('issued_coupons')
+      .insert(rows.map((r) => ({ ...r, event_id: `expiry-${r.coupon_id}-${r.user_id}` })));
+    const marked = async () => (await own.db()('issued_coupons').whereNotNull('expired_at').pluck('user_id')).map(Number).sort();
     expect(await eventually(async () => (await marked()).length === 5 && (await marked()), 15_000, 200)).to.deep.equal([1, 2, 3, 4, 5]);
-    expect(await metricTotal(coupon.managementUrl, 'coupon_issued_expired_total')).to.equal(5);
+    expect(await metricTotal(own.service().managementUrl, 'coupon_issued_expired_total')).to.equal(5);
     // What a holder sees did not wait for the job, and does not change with it.
-    const seen = await http('GET', `${coupon.url}/users/me/coupons`, { headers: asUser('coupon-service', 7) });
+    const seen = await http('GET', `${own.service().url}/users/me/coupons`, { headers: asUser('coupon-service', 7) });
     expect(seen.body.items[0]).to.include({ state: 'USABLE' });
   });
 });

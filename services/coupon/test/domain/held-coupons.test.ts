@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import knex, { type Knex } from 'knex';
-import type { RunningService } from '@coupon-rush/platform';
-import { asUser, http, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
-import type { CouponServiceConfig } from '../../src/config';
-import { start as startCoupon } from '../../src/main';
+import { asUser, http, RUN_ID } from '@coupon-rush/testkit';
+import { couponServiceWithOwnDatabase } from '../own-database';
 
 const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 const DAY_MS = 86_400_000;
@@ -15,29 +12,13 @@ const DAY_MS = 86_400_000;
  */
 describe('coupon-service: validity after issue and the holder’s coupons', function () {
   this.timeout(120_000);
-  const overrides = isolatedOverrides({ mysql: { database: `coupon_rush_test_${RUN_ID}_held` }, kafka: { topicPrefix: `test-${RUN_ID}-held.` } });
-  let coupon: RunningService<CouponServiceConfig>;
-  let db: Knex;
+  const own = couponServiceWithOwnDatabase('held');
   const now = () => Date.now();
   const window = () => ({ issueStartAt: new Date(now() - 60_000).toISOString(), issueEndAt: new Date(now() + 3_600_000).toISOString() });
 
-  before(async () => {
-    coupon = (await startCoupon({ port: 0, configServerUrl: null, overrides })) as RunningService<CouponServiceConfig>;
-    const m = coupon.config().mysql;
-    db = knex({ client: 'mysql2', connection: { host: m.host, port: m.port, user: m.user, password: m.password, database: m.database, timezone: 'Z' }, pool: { min: 0, max: 2 } });
-  });
-
-  after(async () => {
-    await coupon?.stop();
-    if (db) {
-      await db.raw(`DROP DATABASE \`${coupon.config().mysql.database}\``).catch(() => {});
-      await db.destroy();
-    }
-  });
-
   const create = (extra: Record<string, unknown>) =>
-    http('POST', `${coupon.url}/coupons`, { headers: ADMIN, body: { title: `held ${RUN_ID}`, totalQuantity: 10, discountAmount: 1000, minOrderAmount: 5000, ...window(), ...extra } });
-  const couponCount = async () => Number((await db('coupons').count({ n: '*' }))[0].n);
+    http('POST', `${own.service().url}/coupons`, { headers: ADMIN, body: { title: `held ${RUN_ID}`, totalQuantity: 10, discountAmount: 1000, minOrderAmount: 5000, ...window(), ...extra } });
+  const couponCount = async () => Number((await own.db()('coupons').count({ n: '*' }))[0].n);
 
   it('when a policy names both usableUntil and usableDays, a usableUntil not after the issue window, or usableDays outside 1–3650, then 400 and nothing is written', async () => {
     const before = await couponCount();
@@ -67,7 +48,7 @@ describe('coupon-service: validity after issue and the holder’s coupons', func
     expect(relative.body).to.include({ usableUntil: null, usableDays: 7 });
     const open = await create({});
     expect(open.body).to.include({ usableUntil: null, usableDays: null });
-    expect((await http('GET', `${coupon.url}/coupons/${relative.body.id}`)).body).to.include({ usableDays: 7 });
+    expect((await http('GET', `${own.service().url}/coupons/${relative.body.id}`)).body).to.include({ usableDays: 7 });
   });
 
   it('when a user holds coupons, then each shows its title, worth, minimum order, end of use and state: USABLE, EXPIRED once past its end (no job needed), USED once used', async () => {
@@ -80,9 +61,11 @@ describe('coupon-service: validity after issue and the holder’s coupons', func
     const issuedNow = new Date(now() - 1000);
     const tenDaysAgo = new Date(now() - 10 * DAY_MS);
     const row = (couponId: number, issuedAt: Date, usedAt: Date | null = null) => ({ coupon_id: couponId, user_id: user, event_id: `held-${couponId}-${user}`, issued_at: issuedAt, used_at: usedAt });
-    await db('issued_coupons').insert([row(relative, issuedNow), row(expiredByDays, tenDaysAgo), row(absolute, issuedNow), row(open, issuedNow), row(used, tenDaysAgo, new Date(now() - 9 * DAY_MS))]);
+    await own
+      .db()('issued_coupons')
+      .insert([row(relative, issuedNow), row(expiredByDays, tenDaysAgo), row(absolute, issuedNow), row(open, issuedNow), row(used, tenDaysAgo, new Date(now() - 9 * DAY_MS))]);
 
-    const res = await http('GET', `${coupon.url}/users/me/coupons`, { headers: asUser('coupon-service', user) });
+    const res = await http('GET', `${own.service().url}/users/me/coupons`, { headers: asUser('coupon-service', user) });
     expect(res.status).to.equal(200);
     const byCoupon = new Map<number, Record<string, unknown>>(res.body.items.map((i: { couponId: number }) => [i.couponId, i]));
     expect(byCoupon.get(relative)).to.deep.include({
