@@ -21,6 +21,8 @@ export interface LiveSettings {
   maxStreams: number;
   /** While a coupon's claims and rows agree in count, its users are compared again this often. */
   memberCheckMs: number;
+  /** A watched coupon's uses are counted (by coupon-service) this often. */
+  usageCheckMs: number;
   /** The Consul services whose instances the view counts (and whose metrics it reads). */
   services: { gateway: string; issue: string; coupon: string; others: string[] };
 }
@@ -40,6 +42,7 @@ export function parseConfig(r: ConfigReader): ConsoleConfig {
       maxWatchedCoupons: r.number('console.live.maxWatchedCoupons', { min: 1 }),
       maxStreams: r.number('console.live.maxStreams', { min: 1 }),
       memberCheckMs: r.number('console.live.memberCheckMs', { min: 100 }),
+      usageCheckMs: r.number('console.live.usageCheckMs', { min: 100 }),
       services: {
         gateway: r.string('console.services.gateway'),
         issue: r.string('console.services.issue'),

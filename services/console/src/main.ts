@@ -13,6 +13,7 @@ import {
 } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { parseConfig, type ConsoleConfig } from './config';
+import { fetchUsage } from './data/coupon-usage';
 import { LiveConsole } from './domain/live-console';
 import { PlatformPulse } from './domain/platform-pulse';
 import { consoleRoutes } from './routes/console-routes';
@@ -54,13 +55,15 @@ export function start(opts: StartOptions = {}) {
           suffix,
           (n) => scrapes.inc(n),
         );
-        const live = new LiveConsole(db, ledger, pulse, () => ctx.config().live, ctx.logger, {
-          tick: (seconds) => ticks.observe(seconds),
-          streams: (open, coupons) => {
+        const meters = {
+          tick: (seconds: number) => ticks.observe(seconds),
+          streams: (open: number, coupons: number) => {
             openStreams.set(open);
             watchedCoupons.set(coupons);
           },
-        });
+        };
+        const countUsage = (couponId: number) => fetchUsage(directory, services.coupon + suffix, ctx.serviceCredential(services.coupon), couponId, ctx.config().live.scrapeTimeoutMs);
+        const live = new LiveConsole(db, ledger, pulse, () => ctx.config().live, ctx.logger, meters, countUsage);
         return {
           router: consoleRoutes(live, PAGE_DIR),
           readiness: { mysql: () => db.raw('select 1'), redis: () => redis.ping() },

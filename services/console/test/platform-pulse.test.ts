@@ -63,6 +63,7 @@ describe('console: answer rates from issue-coupon instances', () => {
       maxWatchedCoupons: 20,
       maxStreams: 200,
       memberCheckMs: 5000,
+      usageCheckMs: 5000,
       services: { gateway: 'gateway', issue: 'issue-coupon-service', coupon: 'coupon-service', others: [] },
     };
     pulse = new PlatformPulse(directory, () => settings, '');

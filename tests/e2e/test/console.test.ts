@@ -23,6 +23,7 @@ interface Tick {
   consumer: { lag: number | null };
   reconciliation: { accepted: number; rows: number; pending: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
+  usage: { issued: number; used: number; expired: number; usable: number } | null;
   instances: Array<{ service: string; inRotation: number }>;
   errors: string[];
 }
@@ -161,6 +162,9 @@ describe('live event console: the page and its event stream through the gateway'
       expect(done.instances.find((i) => i.service === 'issue-coupon-service')?.inRotation).to.equal(1);
       expect(done.errors).to.deep.equal([]);
     }
+    // What became of the coupons after the claim, as coupon-service counts them, every few seconds.
+    const counted = await eventually(async () => pages[0].ticks.find((t) => t.usage?.issued === 15), 20_000);
+    expect(counted.usage).to.include({ used: 0, expired: 0, usable: 15 });
     const seen = pages[0].ticks;
     // The rush shows in the rates and the gateway's latency while it lasts.
     expect(seen.some((t) => (t.answersPerSecond.ACCEPTED ?? 0) > 0)).to.equal(true);

@@ -156,6 +156,21 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     await call('DELETE', cancel, `/api/users/me/coupons/${coupon.id}/redemptions/order-2`, [409, 'COUPON_USED_BY_ANOTHER_ORDER'], { token: user });
     await call('DELETE', cancel, `/api/users/me/coupons/${coupon.id}/redemptions/order-1`, 204, { token: user });
     await call('DELETE', cancel, '/api/users/me/coupons/987654321/redemptions/order-1', [404, 'COUPON_NOT_HELD'], { token: user });
+    const usage = await call('GET', '/api/coupons/{id}/usage', `/api/coupons/${coupon.id}/usage`, 200, { token: admin });
+    expect(usage.body).to.include({ issued: 1, used: 0, expired: 0, usable: 1 });
+    await call('GET', '/api/coupons/{id}/usage', `/api/coupons/${coupon.id}/usage`, [403, 'FORBIDDEN'], { token: user });
+    await call('GET', '/api/coupons/{id}/usage', `/api/coupons/${coupon.id}/usage`, 401);
+    await call('GET', '/api/coupons/{id}/usage', '/api/coupons/987654321/usage', [404, 'COUPON_NOT_FOUND'], { token: admin });
+    await call('GET', '/api/coupons/{id}/usage', '/api/coupons/abc/usage', 400, { token: admin });
+    const holders = '/api/coupons/{id}/issued';
+    const csv = await call('GET', holders, `/api/coupons/${coupon.id}/issued`, 200, { token: admin });
+    expect(csv.body).to.match(new RegExp(`^userId,issuedAt,state,usableUntil,usedAt,orderId\n${me.id},[^,]+,USABLE,,,\n$`));
+    const jsonl = await call('GET', holders, `/api/coupons/${coupon.id}/issued?format=jsonl`, 200, { token: admin });
+    expect(jsonl.body).to.include({ userId: me.id, state: 'USABLE', orderId: null });
+    await call('GET', holders, `/api/coupons/${coupon.id}/issued?format=xml`, 400, { token: admin });
+    await call('GET', holders, `/api/coupons/${coupon.id}/issued`, [403, 'FORBIDDEN'], { token: user });
+    await call('GET', holders, `/api/coupons/${coupon.id}/issued`, 401);
+    await call('GET', holders, '/api/coupons/987654321/issued', [404, 'COUPON_NOT_FOUND'], { token: admin });
 
     await call('GET', '/api/console/coupons', '/api/console/coupons', 200, { token: admin });
     await call('GET', '/api/console/coupons', '/api/console/coupons', [403, 'FORBIDDEN'], { token: user });

@@ -40,6 +40,10 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
   const reconLine = h('p', { class: 'recon' }, reconIcon, ' ', recon);
   const lag = value('lag');
   const dlt = value('dead-lettered');
+  const issued = value('usage-issued');
+  const used = value('usage-used');
+  const expired = value('usage-expired');
+  const usable = value('usage-usable');
   const p50 = value('p50');
   const p99 = value('p99');
   const latencyNote = h('p', { class: 'hint' });
@@ -58,6 +62,11 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
       card('Accepted per second', h('p', { class: 'big' }, perSecond, h('span', { class: 'unit' }, ' /s')), h('p', { class: 'hint' }, 'New claims of this coupon.')),
       card('Persisted', h('dl', {}, ...pair('Rows in MySQL', rows), ...pair('202s answered', accepted), ...pair('Pending', pending), ...pair('Revoked', revoked)), reconLine),
       card('Pipeline', h('dl', {}, ...pair('Consumer lag', lag), ...pair('Dead-lettered', dlt)), h('p', { class: 'hint' }, 'Issue events not yet persisted, and those sent to the dead-letter topic.')),
+      card(
+        'After the claim',
+        h('dl', {}, ...pair('Issued', issued), ...pair('Used', used), ...pair('Expired', expired), ...pair('Usable', usable)),
+        h('p', { class: 'hint' }, 'Persisted coupons by what became of them, counted every few seconds.'),
+      ),
       card('Gateway latency', h('dl', {}, ...pair('p50', p50, ' ms'), ...pair('p99', p99, ' ms')), latencyNote),
       card(
         'Instances in rotation',
@@ -117,6 +126,11 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
     setText(lag, count(tick.consumer.lag));
     setText(dlt, count(tick.deadLettered));
     dlt.closest('dd')?.classList.toggle('alert', (tick.deadLettered ?? 0) > 0);
+    const u = tick.usage;
+    setText(issued, count(u?.issued ?? null));
+    setText(used, count(u?.used ?? null));
+    setText(expired, count(u?.expired ?? null));
+    setText(usable, count(u?.usable ?? null));
     showMs(p50, tick.latency.p50Ms);
     showMs(p99, tick.latency.p99Ms);
     setText(latencyNote, `Route ${tick.latency.route}, last ${tick.latency.windowSeconds} s: ${tick.latency.requests} requests.`);

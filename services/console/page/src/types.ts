@@ -59,6 +59,7 @@ export interface Tick {
   /** claimsWithoutRow/rowsWithoutClaim: users compared once the counts agree, null until then. */
   reconciliation: { accepted: number; rows: number; pending: number; revoked: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
+  usage: { issued: number; used: number; expired: number; usable: number; at: string } | null;
   instances: { service: string; inRotation: number }[];
   errors: string[];
 }

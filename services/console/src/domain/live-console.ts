@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { AppError, type Logger } from '@coupon-rush/platform';
 import { compareMembers, type ClaimLedger } from '@coupon-rush/issue-contract';
 import { findCoupon, issuedUserIds, recentCoupons, rowsPerCoupon, type WatchedCoupon } from '../data/coupon-reads';
+import type { CouponUsage } from '../data/coupon-usage';
 import type { LiveSettings } from '../config';
 import type { PlatformPulse, PlatformReading } from './platform-pulse';
 
@@ -31,6 +32,8 @@ export interface CouponTick {
    */
   reconciliation: { accepted: number; rows: number; pending: number; revoked: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
+  /** The coupon's persisted rows by what became of them, counted every usageCheckMs; null until first counted. */
+  usage: CouponUsage | null;
   instances: PlatformReading['instances'];
   errors: string[];
 }
@@ -56,6 +59,9 @@ interface Watch {
   /** The users compared while the counts were `agreed`. */
   members?: { agreed: { claims: number; rows: number }; at: number; claimsWithoutRow: number; rowsWithoutClaim: number };
   memberError?: string;
+  /** The last count of its uses, and when it was asked for (counted or not). */
+  usage?: CouponUsage;
+  usageAskedAt?: number;
 }
 
 const consoleBusy = (why: string) => new AppError('CONSOLE_BUSY', 503, `The console is at its limit: ${why}`);
@@ -82,6 +88,7 @@ export class LiveConsole {
     private readonly settings: () => LiveSettings,
     private readonly logger: Logger,
     private readonly meters: ConsoleMeters,
+    private readonly countUsage: (couponId: number) => Promise<CouponUsage>,
   ) {}
 
   /** The newest coupons with their window, stock and rows. */
@@ -150,6 +157,7 @@ export class LiveConsole {
     const started = Date.now();
     const ids = watches.map((w) => w.coupon.id);
     const errors: string[] = [];
+    const usageDue = watches.filter((w) => w.usageAskedAt === undefined || started - w.usageAskedAt >= this.settings().usageCheckMs);
     const [platform, rows, counts] = await Promise.all([
       this.pulse.sample(ids),
       rowsPerCoupon(this.db, ids).catch((err: unknown) => {
@@ -164,6 +172,14 @@ export class LiveConsole {
           }),
         ),
       ),
+      ...usageDue.map(async (w) => {
+        w.usageAskedAt = started;
+        try {
+          w.usage = await this.countUsage(w.coupon.id);
+        } catch (err) {
+          errors.push(`usage: ${String(err)}`);
+        }
+      }),
     ]);
     const now = Date.now();
     this.meters.tick((now - started) / 1000);
@@ -199,6 +215,7 @@ export class LiveConsole {
           consistent: members !== undefined && members.claimsWithoutRow === 0 && members.rowsWithoutClaim === 0,
         },
         deadLettered: platform.deadLettered,
+        usage: w.usage ?? null,
         instances: platform.instances,
         errors: [...platform.errors, ...errors],
       };

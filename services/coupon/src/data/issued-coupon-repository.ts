@@ -155,6 +155,46 @@ export async function* holdersOf(db: Knex, couponId: number, chunk = 5000): Asyn
   }
 }
 
+/** One issued coupon as an operator's export lists it. */
+export interface IssuedRow {
+  userId: number;
+  issuedAt: string;
+  usedAt: string | null;
+  usedOrderId: string | null;
+}
+
+/**
+ * The rows of one coupon in pages of `chunk`, by user id ascending along the unique
+ * (coupon_id, user_id) index: a page is one short query, so a slow reader holds no connection
+ * or cursor between pages. Pages are not one snapshot (a row committed meanwhile below the
+ * page already read is left out).
+ */
+export async function* issuedRowsOf(db: Knex, couponId: number, chunk: number): AsyncGenerator<IssuedRow[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await db('issued_coupons').select('user_id', 'issued_at', 'used_at', 'used_order_id').where({ coupon_id: couponId }).andWhere('user_id', '>', after).orderBy('user_id').limit(chunk);
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({ userId: Number(r.user_id), issuedAt: isoTime(r.issued_at), usedAt: r.used_at ? isoTime(r.used_at) : null, usedOrderId: r.used_order_id }));
+    after = Number(rows[rows.length - 1].user_id);
+    if (rows.length < chunk) return;
+  }
+}
+
+/**
+ * One coupon's rows counted: all, used, and unused ones issued at or before `issuedBy` (the
+ * caller turns the policy's end of use into that instant; null: none count).
+ */
+export async function countUsage(db: Knex, couponId: number, issuedBy: Date | null): Promise<{ issued: number; used: number; unusedIssuedBy: number }> {
+  const [row] = await db('issued_coupons')
+    .where({ coupon_id: couponId })
+    .select(
+      db.raw('COUNT(*) AS issued'),
+      db.raw('COALESCE(SUM(used_at IS NOT NULL), 0) AS used'),
+      issuedBy === null ? db.raw('0 AS unused_by') : db.raw('COALESCE(SUM(used_at IS NULL AND issued_at <= ?), 0) AS unused_by', [issuedBy]),
+    );
+  return { issued: Number(row.issued), used: Number(row.used), unusedIssuedBy: Number(row.unused_by) };
+}
+
 /**
  * Marks up to `batch` unused, unmarked coupons past their end of use (the policy's usable_until,
  * or usable_days after the issue) as expired at `at`; how many it marked. A coupon used before its
