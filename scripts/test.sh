@@ -9,8 +9,9 @@ ensure_node_modules
 npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
 npx prettier --check . || die "prettier: the files above are not formatted (npx prettier --write . formats them)"
 prepare
-# The strategy lab's test drives its load with wrk, as npm run bench does.
-apt_install wrk
+# The strategy lab's test drives its load with wrk, as npm run bench does; the README's
+# walk-through test runs its curl and jq commands as written.
+apt_install wrk curl jq
 # The trace UI and console tests drive Debian's Chromium; where it cannot be installed they say so and skip.
 ( apt_install chromium ) || say "chromium could not be installed: the trace UI and console browser tests will skip"
 npx mocha "$@"

@@ -9,12 +9,13 @@ import { strategyChart } from './strategies/chart';
 import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
 
 /** console: the gateway with one live console page open in Chromium, watching the rushed coupon. */
-type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'strategies';
-type IssueTarget = Exclude<Target, 'redeem' | 'strategies'>;
+/** redeem: campaign codes redeemed; checkout: issued coupons used for orders at a shop's checkout. */
+type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'checkout' | 'strategies';
+type IssueTarget = Exclude<Target, 'redeem' | 'checkout' | 'strategies'>;
 /** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
 type Workload = 'claims' | 'refusals';
 /** What `all` runs; `strategies` (the strategy lab, bench/src/strategies) is a comparison of its own and runs alone. */
-const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'issue-floor', 'redeem'];
+const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'issue-floor', 'redeem', 'checkout'];
 
 interface Options {
   users: number;
@@ -51,7 +52,7 @@ function parseOptions(argv: string[]): Options {
     direct: 'http://127.0.0.1:8083',
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem|both|all|strategies --workload claims,refusals --gateway URL --gateway-management URL --direct URL)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies --workload claims,refusals --gateway URL --gateway-management URL --direct URL)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -117,6 +118,55 @@ async function redeemPhase(o: Options, admin: string, runId: string, users: Load
     check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
     check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
     return { target: 'redeem', generatedPerSec: Math.round(generated / (generateMs / 1000)), ...loadSummary(load), rows };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/**
+ * Coupons used at checkout: every user first holds one coupon of its own (claimed straight at
+ * issue-coupon, persisted by the consumer: the real path, not inserted rows), then the timed load
+ * uses them through the gateway, one order per request. The first pass over the users is all first
+ * uses (201); a user met again brings another order (COUPON_ALREADY_USED), and the table shows how
+ * many. Every 201 must be one used row, and nothing else may come back.
+ */
+async function checkoutPhase(o: Options, admin: string, runId: string, users: LoadUser[], tokenFiles: { gateway: string; direct: string }, problems: string[]): Promise<Record<string, unknown>> {
+  const coupon = await createCoupon(o.gateway, admin, `bench ${runId} checkout`, users.length);
+  const acceptedBefore = await acceptedByServers();
+  const directTokens = fs
+    .readFileSync(tokenFiles.direct, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ')[1]);
+  let next = 0;
+  const claim = async () => {
+    for (let i = next++; i < directTokens.length; i = next++) {
+      const res = await fetch(`${o.direct}/coupons/${coupon.id}/issues`, { method: 'POST', headers: { authorization: `Bearer ${directTokens[i]}` } });
+      if (res.status !== 202) throw new Error(`checkout: claiming the coupon for user ${users[i].id} answered ${res.status} ${await res.text()}`);
+    }
+  };
+  const claimStarted = Date.now();
+  await Promise.all(Array.from({ length: o.connections }, claim));
+  const held = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, claimStarted);
+  if (held.rows !== users.length) throw new Error(`checkout: ${held.rows} of ${users.length} coupons persisted before the load`);
+  const load = await runWrk(o, 'checkout', o.gateway, 'checkout.lua', { BENCH_TOKENS: tokenFiles.gateway, BENCH_COUPON: String(coupon.id) });
+  const db = platformDb();
+  try {
+    // Uses in flight when wrk stops still commit: wait (bounded) until the count settles.
+    let used = -1;
+    for (let deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const [{ n }] = await db('issued_coupons').where({ coupon_id: coupon.id }).whereNotNull('used_at').count({ n: '*' });
+      if (Number(n) === used) break;
+      used = Number(n);
+    }
+    const firstUses = load.outcomes['201'] ?? 0;
+    const unexpected = Object.keys(load.outcomes).filter((k) => !['201', 'COUPON_ALREADY_USED'].includes(k));
+    const check = (ok: boolean, what: string) => ok || problems.push(`checkout: ${what}`);
+    check(firstUses <= used && used <= firstUses + o.connections, `used rows ${used}, 201s seen ${firstUses} with ${o.connections} connections`);
+    check(load.requests < users.length || used === users.length, `every user came but ${used} of ${users.length} coupons are used`);
+    check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
+    check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
+    return { target: 'checkout', couponId: coupon.id, ...loadSummary(load), used };
   } finally {
     await db.destroy();
   }
@@ -350,7 +400,7 @@ async function main() {
   const floor = o.targets.includes('floor') ? await startProxyFloor(o) : undefined;
   const issueFloor = o.targets.includes('issue-floor') && o.workloads.includes('claims') ? await startIssueFloor(runId) : undefined;
   try {
-    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'strategies');
+    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'checkout' && t !== 'strategies');
     // Whatever runs first in a round meets the load's own wake (rows flushing, consumers, the last
     // run's traces): alternating the order spreads it over every target.
     const rounds = Array.from({ length: o.rounds }, (_, r) => (r % 2 === 0 ? issueTargets : [...issueTargets].reverse()));
@@ -371,6 +421,7 @@ async function main() {
     await issueFloor?.stop();
   }
   if (o.targets.includes('redeem')) results.push(await redeemPhase(o, admin, runId, users, problems));
+  if (o.targets.includes('checkout')) results.push(await checkoutPhase(o, admin, runId, users, { gateway: tokenFile, direct: directTokenFile }, problems));
   results.push(await consumerPhase(o, admin, runId, problems));
   console.table(results.map((r) => ({ ...r, outcomes: r.outcomes ? JSON.stringify(r.outcomes) : '' })));
   const compared = ratios(results);
