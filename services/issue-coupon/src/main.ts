@@ -15,12 +15,11 @@ import {
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
+import { ClaimLedger, WaitingLine, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
-import { WaitingLine } from './data/waiting-line';
 import { AnswerTally } from './domain/answer-tally';
 import { SoldOutFlags } from './domain/issue-coupon';
 import { QueuePasses } from './domain/queue-pass';

@@ -1,6 +1,6 @@
 import { AppError } from '@coupon-rush/platform';
 import type { CouponPolicy } from '../data/coupon-policy-source';
-import type { WaitingLine } from '../data/waiting-line';
+import type { WaitingLine } from '@coupon-rush/issue-contract';
 import type { QueuePasses } from './queue-pass';
 import { couponNotFound, issueUnavailable, soldOut, windowClosed } from './refusals';
 

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
-import { RedisScript } from '@coupon-rush/platform';
-import type { ClaimLedger } from '@coupon-rush/issue-contract';
+import type { ClaimLedger } from './claim-ledger';
 
 // The scripts ship as .lua sources next to this module's source; tsc does not copy them to dist.
-const read = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../../src/data', `${name}.lua`), 'utf8');
+const read = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../src', `${name}.lua`), 'utf8');
 
 /** Where a user stands in a coupon's waiting room, as the line script answers. */
 export type Turn =
@@ -13,6 +12,11 @@ export type Turn =
   | { kind: 'ADMITTED'; passExpiresAt: number }
   | { kind: 'PRE_QUEUE'; size: number }
   | { kind: 'NOT_IN_QUEUE' | 'SOLD_OUT' | 'WINDOW_CLOSED' | 'PASS_EXPIRED' | 'CLAIMED' };
+
+interface LineCommands {
+  queueTurn(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<[number, number, number]>;
+  queuePass(passes: string, mode: 'use' | 'restore', userId: number, expiresAt: number): Promise<number>;
+}
 
 const REFUSED: Record<number, Turn['kind']> = { [-1]: 'NOT_IN_QUEUE', [-2]: 'SOLD_OUT', [-3]: 'WINDOW_CLOSED', [-5]: 'PASS_EXPIRED', [-6]: 'CLAIMED' };
 
@@ -43,16 +47,18 @@ export interface LineState {
  * of issue-coupon instances admit together at one rate, on Redis's clock.
  */
 export class WaitingLine {
-  private readonly turnScript: RedisScript;
-  private readonly passScript: RedisScript;
+  private readonly redis: Redis & LineCommands;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
     private readonly ledger: ClaimLedger,
   ) {
-    this.turnScript = new RedisScript(redis, read('waiting-line'));
-    this.passScript = new RedisScript(redis, read('waiting-pass'));
+    this.redis = redis as Redis & LineCommands;
+    if (!(redis as unknown as { queueTurn?: unknown }).queueTurn) {
+      redis.defineCommand('queueTurn', { numberOfKeys: 5, lua: read('waiting-line') });
+      redis.defineCommand('queuePass', { numberOfKeys: 1, lua: read('waiting-pass') });
+    }
   }
 
   private keys(couponId: number) {
@@ -63,10 +69,21 @@ export class WaitingLine {
   /** Joins (or asks again: the place is kept) and admits whoever the rate allows by now. */
   async turn(couponId: number, userId: number, join: boolean, terms: LineTerms): Promise<Turn> {
     const k = this.keys(couponId);
-    const [code, a, b] = (await this.turnScript.run(
-      [k.line, k.pre, k.state, k.passes, this.ledger.claimsKey(couponId)],
-      [userId, join ? 1 : 0, terms.issueStartAt, terms.issueEndAt, terms.totalQuantity ?? -1, terms.perSecond, terms.margin, terms.passTtlMs],
-    )) as [number, number, number];
+    const [code, a, b] = await this.redis.queueTurn(
+      k.line,
+      k.pre,
+      k.state,
+      k.passes,
+      this.ledger.claimsKey(couponId),
+      userId,
+      join ? 1 : 0,
+      terms.issueStartAt,
+      terms.issueEndAt,
+      terms.totalQuantity ?? -1,
+      terms.perSecond,
+      terms.margin,
+      terms.passTtlMs,
+    );
     if (code === 1) return { kind: 'WAITING', position: a, waiting: b };
     if (code === 2) return { kind: 'ADMITTED', passExpiresAt: a };
     if (code === 3) return { kind: 'PRE_QUEUE', size: a };
@@ -77,12 +94,12 @@ export class WaitingLine {
 
   /** Takes the user's pass out (single use): true only for the pass admitted with this expiry, before it. */
   async usePass(couponId: number, userId: number, expiresAt: number): Promise<boolean> {
-    return (await this.passScript.run([this.keys(couponId).passes], ['use', userId, expiresAt])) === 1;
+    return (await this.redis.queuePass(this.keys(couponId).passes, 'use', userId, expiresAt)) === 1;
   }
 
   /** Puts a used pass back (its claim kept nothing), if it has not expired meanwhile. */
   async restorePass(couponId: number, userId: number, expiresAt: number): Promise<void> {
-    await this.passScript.run([this.keys(couponId).passes], ['restore', userId, expiresAt]);
+    await this.redis.queuePass(this.keys(couponId).passes, 'restore', userId, expiresAt);
   }
 
   async state(couponId: number): Promise<LineState> {
