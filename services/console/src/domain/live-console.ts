@@ -184,7 +184,7 @@ export class LiveConsole {
       Promise.all(
         watches.map((w) =>
           w.coupon.admissionPerSecond === null
-            ? undefined
+            ? Promise.resolve(undefined)
             : this.line.state(w.coupon.id).catch((err: unknown) => {
                 errors.push(`waiting room: ${String(err)}`);
                 return undefined;
