@@ -2,7 +2,7 @@
 FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json lerna.json tsconfig*.json ./
+COPY package.json package-lock.json tsconfig*.json ./
 # Every workspace of package.json: npm ci installs them all and tsc -b tsconfig.json builds them all.
 COPY libraries libraries
 COPY gateway gateway

@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node_modules
 npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
 npx prettier --check . || die "prettier: the files above are not formatted (npx prettier --write . formats them)"
+node scripts/check-imports.mjs || die "the imports above are not declared in their workspace's package.json"
 prepare
 # The strategy lab's test drives its load with wrk, as npm run bench does; the README's
 # walk-through test runs its curl and jq commands as written.

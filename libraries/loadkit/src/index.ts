@@ -45,7 +45,7 @@ export function platformDb(database = 'coupon_rush'): Knex {
 export async function createUsers(count: number, prefix: string, database?: string): Promise<LoadUser[]> {
   const db = platformDb(database);
   try {
-    const hash = await hashPassword('load-password', 10);
+    const hash = await hashPassword('load-password', { cost: 10 });
     for (let from = 0; from < count; from += 2000) {
       const rows = Array.from({ length: Math.min(2000, count - from) }, (_, i) => ({ email: `${prefix}-${from + i}@load.local`, password_hash: hash, role: 'USER' }));
       await db('users').insert(rows);

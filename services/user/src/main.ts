@@ -44,7 +44,7 @@ export function start(opts: StartOptions = {}) {
         const guardOf = async (c: UserServiceConfig): Promise<LoginGuard> => ({
           failures,
           policy: c.lockout,
-          dummyHash: await hash(crypto.randomBytes(18).toString('base64'), c.bcryptRounds),
+          dummyHash: await hash(crypto.randomBytes(18).toString('base64'), { cost: c.bcryptRounds }),
         });
         let guard = await guardOf(cfg);
         const tokenSettings = (c: UserServiceConfig): TokenSettings => ({ key: createTokenKey(c.jwt.secret), issuer: c.jwt.issuer, ttlSeconds: c.jwt.ttlSeconds });

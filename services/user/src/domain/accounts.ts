@@ -23,7 +23,7 @@ function credentials(body: unknown): { email: string; password: string } {
  */
 export async function signUp(db: Knex, body: unknown, rounds: number) {
   const { email, password } = credentials(body);
-  const user = await insertUser(db, email, await hash(password, rounds), 'USER');
+  const user = await insertUser(db, email, await hash(password, { cost: rounds }), 'USER');
   if (!user) throw new AppError('EMAIL_TAKEN', 409, 'This email is already registered');
   return { id: user.id, email: user.email };
 }
@@ -83,5 +83,5 @@ export async function me(db: Knex, userId: number) {
 /** Creates the configured administrator once; an existing account is left as it is. */
 export async function seedAdmin(db: Knex, email: string, password: string, rounds: number): Promise<void> {
   if (await findUserByEmail(db, email.toLowerCase())) return;
-  await insertUser(db, email.toLowerCase(), await hash(password, rounds), 'ADMIN');
+  await insertUser(db, email.toLowerCase(), await hash(password, { cost: rounds }), 'ADMIN');
 }
