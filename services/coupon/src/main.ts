@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Router } from 'express';
-import { Counter, Gauge } from 'prom-client';
 import {
   KafkaProbe,
   KAFKA_ENVIRONMENT,
@@ -27,6 +26,7 @@ import { campaignRoutes } from './routes/campaign-routes';
 import { couponRoutes } from './routes/coupon-routes';
 import { redemptionHotRoute } from './routes/redemption-routes';
 import { runIssueEventConsumer } from './routes/issue-event-consumer';
+import { couponServiceMetrics } from './metrics';
 
 export const NAME = 'coupon-service';
 
@@ -46,19 +46,13 @@ export function start(opts: StartOptions = {}) {
         const kafka = kafkaClient(cfg.kafka, NAME);
         const { issued: topic, deadLetter: deadLetterTopic, specs } = issueTopics(cfg.kafka.topicPrefix);
         await ensureTopics(cfg.kafka, NAME, specs);
+        const kafkaProbe = new KafkaProbe(kafka);
+        const metrics = couponServiceMetrics(ctx.metrics, () => kafkaProbe.lag(cfg.consumer.groupId, topic));
 
         const writeBack = new IssuedQuantityWriteBack(db, ctx.logger);
         await writeBack.start(() => ctx.config().writeBack.intervalMs);
-        const expired = new Counter({ name: 'coupon_issued_expired_total', help: 'Issued coupons marked expired: unused past their end of use', registers: [ctx.metrics] });
-        const expiry = new CouponExpiry(db, expired, ctx.logger);
+        const expiry = new CouponExpiry(db, metrics.expired, ctx.logger);
         expiry.start(() => ctx.config().expiry);
-        const rowsPersisted = new Counter({ name: 'coupon_rows_persisted_total', help: 'Issued-coupon rows inserted by the consumer', registers: [ctx.metrics] });
-        const deadLettered = new Counter({ name: 'coupon_events_dead_lettered_total', help: 'Issue events sent to the dead-letter topic', registers: [ctx.metrics] });
-        const persistRetries = new Counter({
-          name: 'coupon_event_batch_retries_total',
-          help: 'Attempts to persist a batch of issue events that failed and were retried (MySQL or Redis unavailable)',
-          registers: [ctx.metrics],
-        });
         const deadLetters = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
         await deadLetters.connect();
         // The broker holds a fetch until 16 kB (~150 events) or 100 ms have gathered: under a crowd
@@ -74,19 +68,6 @@ export function start(opts: StartOptions = {}) {
           heartbeatInterval: 1_000,
         });
         await consumer.connect();
-        const kafkaProbe = new KafkaProbe(kafka);
-        // Read from the broker when Prometheus scrapes: the committed offsets against the log end.
-        new Gauge({
-          name: 'coupon_consumer_lag',
-          help: 'Issue events not yet persisted (log end minus committed offset), per partition',
-          labelNames: ['partition'],
-          registers: [ctx.metrics],
-          async collect() {
-            this.reset();
-            const lag = await kafkaProbe.lag(cfg.consumer.groupId, topic).catch(() => []);
-            for (const p of lag) this.set({ partition: String(p.partition) }, p.lag);
-          },
-        });
         await runIssueEventConsumer({
           consumer,
           deadLetters,
@@ -96,29 +77,23 @@ export function start(opts: StartOptions = {}) {
           ledger,
           logger: ctx.logger,
           retries: cfg.consumer.retries,
-          deadLettered,
-          persistRetries,
+          deadLettered: metrics.deadLettered,
+          persistRetries: metrics.persistRetries,
           onPersisted: (ids, rows) => {
             writeBack.mark(ids);
-            rowsPersisted.inc(rows);
+            metrics.rowsPersisted.inc(rows);
           },
         });
 
-        const strandedReleased = new Counter({ name: 'coupon_stranded_claims_released_total', help: 'Claims released because their process died before publishing them', registers: [ctx.metrics] });
         const strandedSweep = new StrandedClaimSweep(
           db,
           ledger,
           () => ctx.config().strandedClaims,
           ctx.logger,
-          (n) => strandedReleased.inc(n),
+          (n) => metrics.strandedReleased.inc(n),
         );
         strandedSweep.start();
 
-        const rebuilds = new Counter({
-          name: 'coupon_claim_rebuilds_total',
-          help: 'Coupons whose claim sets were rebuilt from the rows on a new Redis timeline (after a failover)',
-          registers: [ctx.metrics],
-        });
         const ledgerRebuild = new LedgerRebuild({
           redis,
           ledger,
@@ -129,7 +104,7 @@ export function start(opts: StartOptions = {}) {
           groupId: cfg.consumer.groupId,
           settings: () => ctx.config().ledgerRebuild,
           logger: ctx.logger,
-          rebuilt: () => rebuilds.inc(),
+          rebuilt: () => metrics.rebuilds.inc(),
         });
         // issue-coupon asks over pub/sub (a subscriber needs a connection of its own). Not awaited:
         // campaigns and codes serve without Redis, and the subscription is made once it is back.
@@ -141,28 +116,8 @@ export function start(opts: StartOptions = {}) {
           if (Number.isSafeInteger(couponId) && couponId > 0) ledgerRebuild.request(couponId);
         });
 
-        const archiveRuns = new Counter({
-          name: 'coupon_campaign_archive_runs_total',
-          help: 'Campaign archive runs by trigger and outcome',
-          labelNames: ['trigger', 'outcome'],
-          registers: [ctx.metrics],
-        });
-        const archivedRows = new Counter({ name: 'coupon_campaign_archived_rows_total', help: 'Rows moved to the archive tables', labelNames: ['table'], registers: [ctx.metrics] });
-        const archive = new CampaignArchiveSchedule(
-          db,
-          () => ctx.config().archive,
-          ctx.logger,
-          (trigger, outcome, counts) => {
-            archiveRuns.inc({ trigger, outcome });
-            if (counts) {
-              archivedRows.inc({ table: 'campaigns' }, counts.campaigns);
-              archivedRows.inc({ table: 'coupon_codes' }, counts.codes);
-              archivedRows.inc({ table: 'code_redemptions' }, counts.redemptions);
-            }
-          },
-        );
+        const archive = new CampaignArchiveSchedule(db, () => ctx.config().archive, ctx.logger, metrics.archiveRun);
         archive.start();
-        const redemptions = new Counter({ name: 'coupon_code_redemptions_total', help: 'Code redemption answers by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
 
         const router = Router();
         // An unpublished claim is in flight until the sweep would deem it stranded.
@@ -176,7 +131,7 @@ export function start(opts: StartOptions = {}) {
         );
         return {
           router,
-          hotRoute: redemptionHotRoute(db, (code) => redemptions.inc({ code }), ctx.logger),
+          hotRoute: redemptionHotRoute(db, (code) => metrics.redemptions.inc({ code }), ctx.logger),
           // Redis serves only reconciliation and the consumer's confirmations (which retry on their
           // own), Kafka only the consumer; campaigns and code redemptions are MySQL only and must
           // stay routable without either: both are reported, neither takes the instance out.

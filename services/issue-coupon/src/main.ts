@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   FailoverWatch,
   KAFKA_ENVIRONMENT,
@@ -24,6 +23,7 @@ import { AnswerTally } from './domain/answer-tally';
 import { SoldOutFlags } from './domain/issue-coupon';
 import { QueuePasses } from './domain/queue-pass';
 import { hotRoutes } from './routes/issue-routes';
+import { issueCouponMetrics } from './metrics';
 
 export const NAME = 'issue-coupon-service';
 
@@ -46,68 +46,25 @@ export function start(opts: StartOptions = {}) {
         const couponService = cfg.couponService + cfg.platform.consul.serviceSuffix;
         await directory.watch(couponService);
 
-        const outcomes = new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
-        // Per coupon too, but only for the coupons answered in the last 10 minutes (as for the
-        // stock gauge): the live console's answers by code for the coupon it watches.
         const tally = new AnswerTally();
-        new Counter({
-          name: 'coupon_issue_answers_total',
-          help: 'Issue answers by coupon and outcome code, for coupons answered in the last 10 minutes (a coupon answered again starts from 0)',
-          labelNames: ['coupon_id', 'code'],
-          registers: [ctx.metrics],
-          collect() {
-            this.reset();
-            for (const t of tally.recent(600_000)) this.inc({ coupon_id: String(t.couponId), code: t.code }, t.answers);
-          },
-        });
-        const policyLoads = new Counter({ name: 'coupon_policy_loads_total', help: 'Coupon policies loaded from the coupon service (cache misses)', registers: [ctx.metrics] });
-        const cacheServed = new Counter({
-          name: 'coupon_policy_cache_requests_total',
-          help: 'Policy lookups by the tier that answered (local and redis are hits)',
-          labelNames: ['tier'],
-          registers: [ctx.metrics],
-        });
-        const sendMetrics = {
-          batchSize: new Histogram({ name: 'issue_event_batch_size', help: 'Issue events per Kafka send', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [ctx.metrics] }),
-          sendSeconds: new Histogram({
-            name: 'issue_event_send_seconds',
-            help: 'Kafka send latency of one batch (acks=all), by result',
-            labelNames: ['result'],
-            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-            registers: [ctx.metrics],
-          }),
-        };
+        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs }, cfg.answer.withinMs);
+        // The gauges read the cache only when scraped, which starts once build has returned.
+        const metrics = issueCouponMetrics(ctx.metrics, { tally, recentlyServed: (ms) => cache.recentlyServed(ms), claimedCounts: (ids) => ledger.claimedCounts(ids) });
 
         const cache = new PolicyCache(
           redis,
           cfg.redis.keyPrefix,
           () => ctx.config().cache,
           async (id) => {
-            policyLoads.inc();
+            metrics.policyLoads.inc();
             return fetchPolicy(directory, couponService, ctx.serviceCredential(cfg.couponService), id, ctx.logger);
           },
-          (tier) => cacheServed.inc({ tier }),
+          (tier) => metrics.cacheServed.inc({ tier }),
         );
-        const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs }, cfg.answer.withinMs);
-        // Read from Redis when Prometheus scrapes: the live stock of the coupons being rushed here.
-        new Gauge({
-          name: 'coupon_stock_remaining',
-          help: 'Coupons left to claim (total quantity minus claims in Redis), for limited coupons served in the last 10 minutes',
-          labelNames: ['coupon_id'],
-          registers: [ctx.metrics],
-          async collect() {
-            this.reset();
-            const policies = cache.recentlyServed(600_000);
-            const claimed = await ledger.claimedCounts(policies.map((p) => p.id)).catch(() => []);
-            policies.forEach((p, i) => {
-              if (Number.isFinite(claimed[i])) this.set({ coupon_id: String(p.id) }, Math.max(0, p.totalQuantity! - claimed[i]));
-            });
-          },
-        });
         // Idempotent: a retried batch is written once. acks=all is set per send.
         const producer = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } }));
         await producer.connect();
-        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, sendMetrics);
+        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, metrics.publisher);
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
         const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;
@@ -138,7 +95,7 @@ export function start(opts: StartOptions = {}) {
               ledger,
               publisher,
               outcome: (code, couponId) => {
-                outcomes.inc({ code });
+                metrics.outcomes.inc({ code });
                 if (couponId !== undefined) tally.count(couponId, code);
               },
               rebuildNeeded,
