@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError } from './errors';
+import { AppError, badRequest } from './errors';
 import type { InternalIdentity, InternalTokenVerifier } from './tokens';
 
 export interface Caller {
@@ -75,7 +75,7 @@ export function requireService(req: { headers: IncomingHttpHeaders }, allowed: r
 /** A positive integer path or query id, else a 400 (never a 500 and never a query with garbage). */
 export function positiveId(value: unknown, name = 'id'): number {
   if (!isIdText(value)) {
-    throw new AppError('VALIDATION_FAILED', 400, `${name} must be a positive integer`);
+    throw badRequest(`${name} must be a positive integer`);
   }
   return Number(value);
 }
@@ -83,9 +83,9 @@ export function positiveId(value: unknown, name = 'id'): number {
 /** Rejects bodies that are not objects or carry fields the endpoint does not know. */
 export function objectBody(body: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new AppError('VALIDATION_FAILED', 400, 'Request body must be a JSON object');
+    throw badRequest('Request body must be a JSON object');
   }
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', 400, `Unknown fields: ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw badRequest(`Unknown fields: ${unknown.join(', ')}`);
   return body as Record<string, unknown>;
 }

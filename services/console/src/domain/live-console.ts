@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AppError, type Logger } from '@coupon-rush/platform';
-import { compareMembers, type ClaimLedger, type LineState, type WaitingLine } from '@coupon-rush/issue-contract';
+import { compareMembers, couponNotFound, type ClaimLedger, type LineState, type WaitingLine } from '@coupon-rush/issue-contract';
 import { findCoupon, issuedUserIds, recentCoupons, rowsPerCoupon, type WatchedCoupon } from '../data/coupon-reads';
 import type { CouponUsage } from '../data/coupon-usage';
 import type { LiveSettings } from '../config';
@@ -122,7 +122,7 @@ export class LiveConsole {
     // The coupon is read first; the bounds are checked after, with no await between the check and
     // the count it guards.
     const coupon = this.watched.get(couponId)?.coupon ?? (await findCoupon(this.db, couponId));
-    if (!coupon) throw new AppError('COUPON_NOT_FOUND', 404, `Coupon ${couponId} does not exist`);
+    if (!coupon) throw couponNotFound(couponId);
     const limits = this.settings();
     if (this.streams >= limits.maxStreams) throw consoleBusy(`${limits.maxStreams} live views are open`);
     let watch = this.watched.get(couponId);

@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
-import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
+import { badRequest, objectBody } from '@coupon-rush/platform';
 import { countCodes, findLiveCampaign, insertCampaign, listLiveCampaigns, setCampaignActive, softDeleteCampaign, type Campaign, type CodeCounts } from '../data/campaign-repository';
 import { pageOf, text } from './fields';
-
-export const campaignNotFound = (id: number) => new AppError('CAMPAIGN_NOT_FOUND', 404, `Campaign ${id} does not exist`);
+import { campaignNotFound } from './refusals';
 
 export async function createCampaign(db: Knex, body: unknown): Promise<Campaign> {
   const b = objectBody(body, ['name', 'description']);

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { ClaimLedger } from '@coupon-rush/issue-contract';
-import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
+import { badRequest, objectBody } from '@coupon-rush/platform';
 import { isoInstant, pageOf } from './fields';
+import { couponNotFound } from './refusals';
 import { findCoupon, insertCoupon, listCoupons, type Coupon, type NewCoupon } from '../data/coupon-repository';
 
 const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt', 'usableUntil', 'usableDays', 'admission'] as const;
@@ -85,7 +86,7 @@ export async function createCoupon(db: Knex, ledger: ClaimLedger, body: unknown)
 
 export async function getCoupon(db: Knex, id: number): Promise<Coupon> {
   const coupon = await findCoupon(db, id);
-  if (!coupon) throw new AppError('COUPON_NOT_FOUND', 404, `Coupon ${id} does not exist`);
+  if (!coupon) throw couponNotFound(id);
   return coupon;
 }
 

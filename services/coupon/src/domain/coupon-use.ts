@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
-import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
+import { badRequest, objectBody } from '@coupon-rush/platform';
 import { findHeld, markUsed, releaseUse, type IssuedCoupon } from '../data/issued-coupon-repository';
 import { integerIn } from './fields';
 import { usableUntilOf } from './held-coupons';
+import { couponAlreadyUsed, couponExpired, couponNotHeld, couponUseContended, couponUsedByAnotherOrder, orderBelowMinimum } from './refusals';
 
 /** What a use of a coupon gave an order: the answer to the shop, the same for every retry of that order. */
 export interface CouponUse {
@@ -22,8 +23,6 @@ export function orderIdOf(v: unknown): string {
   if (typeof v !== 'string' || !ORDER_ID.test(v)) throw badRequest('orderId must be 1 to 64 letters, digits or . _ : -');
   return v;
 }
-
-const notHeld = (couponId: number) => new AppError('COUPON_NOT_HELD', 404, `You hold no coupon ${couponId} (a new one shows once it is persisted)`);
 
 function useOf(held: IssuedCoupon): CouponUse {
   return {
@@ -48,21 +47,20 @@ export async function useHeldCoupon(db: Knex, userId: number, couponId: number, 
   const orderAmount = integerIn(b.orderAmount, 'orderAmount', 1, MAX_AMOUNT);
   for (let attempt = 0; attempt < 5; attempt++) {
     const held = await findHeld(db, couponId, userId);
-    if (!held) throw notHeld(couponId);
+    if (!held) throw couponNotHeld(couponId);
     if (held.usedOrderId === orderId) return useOf(held);
-    if (held.usedAt !== null) throw new AppError('COUPON_ALREADY_USED', 409, `Coupon ${couponId} is used by another order`);
+    if (held.usedAt !== null) throw couponAlreadyUsed(couponId);
     const at = now();
     const usableUntil = usableUntilOf(held);
-    if (usableUntil !== null && Date.parse(usableUntil) <= at) throw new AppError('COUPON_EXPIRED', 409, `Coupon ${couponId} could be used until ${usableUntil}`);
-    if (orderAmount < held.minOrderAmount) throw new AppError('ORDER_BELOW_MINIMUM', 409, `Coupon ${couponId} needs an order of at least ${held.minOrderAmount}`);
+    if (usableUntil !== null && Date.parse(usableUntil) <= at) throw couponExpired(couponId, usableUntil);
+    if (orderAmount < held.minOrderAmount) throw orderBelowMinimum(couponId, held.minOrderAmount);
     const discount = Math.min(held.discountAmount, orderAmount);
     if (await markUsed(db, couponId, userId, { orderId, orderAmount, discount, at: new Date(at) })) {
       return { couponId, orderId, orderAmount, discountAmount: discount, payableAmount: orderAmount - discount, usedAt: new Date(at).toISOString() };
     }
     // Another use (or a cancel) changed the row between the read and the update: read it again.
   }
-  // Uses and cancels of this very coupon kept crossing this one: nothing was written; try again.
-  throw new AppError('COUPON_USE_CONTENDED', 503, 'The coupon is being used or given back right now: try again', undefined, { retryAfterSeconds: 1 });
+  throw couponUseContended();
 }
 
 /**
@@ -73,6 +71,6 @@ export async function cancelCouponUse(db: Knex, userId: number, couponId: number
   const orderId = orderIdOf(orderIdParam);
   if (await releaseUse(db, couponId, userId, orderId)) return;
   const held = await findHeld(db, couponId, userId);
-  if (!held) throw notHeld(couponId);
-  if (held.usedAt !== null && held.usedOrderId !== orderId) throw new AppError('COUPON_USED_BY_ANOTHER_ORDER', 409, `Coupon ${couponId} is used by another order`);
+  if (!held) throw couponNotHeld(couponId);
+  if (held.usedAt !== null && held.usedOrderId !== orderId) throw couponUsedByAnotherOrder(couponId);
 }

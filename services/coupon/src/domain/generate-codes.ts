@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { badRequest, objectBody } from '@coupon-rush/platform';
 import { findLiveCampaign } from '../data/campaign-repository';
 import { insertCodes } from '../data/coupon-code-repository';
-import { campaignNotFound } from './campaigns';
+import { campaignNotFound } from './refusals';
 import { randomCodes } from './coupon-code';
 import { integerIn, isoInstant } from './fields';
 

@@ -1,5 +1,4 @@
 import type { Logger, ServiceDirectory } from '@coupon-rush/platform';
-import { issueUnavailable } from '../domain/refusals';
 
 /** What the hot path needs to know of a coupon. */
 export interface CouponPolicy {
@@ -11,16 +10,23 @@ export interface CouponPolicy {
   admissionPerSecond: number | null;
 }
 
+/** The coupon service could not answer; the cause is in the log line, not in the error. */
+export class PolicySourceUnavailable extends Error {
+  constructor() {
+    super('the coupon service could not answer');
+  }
+}
+
 /**
  * Reads a policy from the coupon service, found through Consul, on its internal path with this
  * service's own identity (`credential`, an Authorization value); undefined when it does not exist.
- * When the service cannot answer, the issue is refused as unavailable: the cause stays here, in
- * the log line, not in the caller's answer.
+ * When the service cannot answer it throws PolicySourceUnavailable: the cause stays here, in the
+ * log line, not in the caller's answer.
  */
 export async function fetchPolicy(directory: ServiceDirectory, service: string, credential: string, id: number, logger: Logger): Promise<CouponPolicy | undefined> {
   const unavailable = (cause: string) => {
     logger.warn('coupon policy unavailable', { couponId: id, cause });
-    return issueUnavailable('coupon service');
+    return new PolicySourceUnavailable();
   };
   const instance = directory.pick(service);
   if (!instance) throw unavailable(`no passing instance of ${service}`);

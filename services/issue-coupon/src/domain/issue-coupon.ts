@@ -4,7 +4,7 @@ import { LedgerRebuilding, type ClaimLedger } from '@coupon-rush/issue-contract'
 import type { CouponPolicy } from '../data/coupon-policy-source';
 import type { IssueEventPublisher } from '../data/issue-event-publisher';
 import { takePass, type WaitingRoom } from './waiting-room';
-import { alreadyIssued, claimsRebuilding, couponNotFound, earlierRequestPending, issueUnavailable, outcomeUnknown, soldOut, windowClosed } from './refusals';
+import { alreadyIssued, claimsRebuilding, couponNotFound, earlierRequestPending, issueUnavailable, outcomeUnknown, policyUnavailable, soldOut, windowClosed } from './refusals';
 
 export interface IssueDependencies {
   policy(id: number): Promise<CouponPolicy | undefined> | CouponPolicy | undefined;
@@ -108,8 +108,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   try {
     policy = await within(deadline, Promise.resolve(deps.policy(couponId)));
   } catch (err) {
-    // The policy source refuses with its own reason (the coupon service); anything else is the cache.
-    reject(deps, undefined, err instanceof AppError ? err : issueUnavailable('cache'));
+    reject(deps, undefined, policyUnavailable(err));
   }
   if (!policy) reject(deps, undefined, couponNotFound(couponId));
   const now = Date.now();

@@ -2,7 +2,7 @@ import { AppError } from '@coupon-rush/platform';
 import type { CouponPolicy } from '../data/coupon-policy-source';
 import type { WaitingLine } from '@coupon-rush/issue-contract';
 import type { QueuePasses } from './queue-pass';
-import { couponNotFound, issueUnavailable, soldOut, windowClosed } from './refusals';
+import { couponNotFound, issueUnavailable, notInQueue, passInvalid, policyUnavailable, queueNotUsed, queueRequired, soldOut, windowClosed } from './refusals';
 
 /** The room's settings (issue.queue in config-repo). */
 export interface QueueSettings {
@@ -27,11 +27,6 @@ export type Ticket =
   | { couponId: number; status: 'WAITING'; phase: 'PRE_QUEUE'; position: null; ahead: null; queued: number; opensAt: string; estimatedWaitSeconds: number; pollAfterMs: number }
   | { couponId: number; status: 'ADMITTED'; pass: string; passExpiresAt: string }
   | { couponId: number; status: 'EXPIRED' };
-
-export const queueNotUsed = (couponId: number) => new AppError('QUEUE_NOT_USED', 409, `Coupon ${couponId} is claimed directly, without a waiting room`);
-export const notInQueue = (couponId: number) => new AppError('NOT_IN_QUEUE', 404, `You have no place in the waiting room of coupon ${couponId}: join it first`);
-export const queueRequired = (couponId: number) => new AppError('QUEUE_REQUIRED', 409, `Coupon ${couponId} is claimed through its waiting room: join it and claim with the pass it gives`);
-export const passInvalid = () => new AppError('QUEUE_PASS_INVALID', 403, 'The waiting-room pass is not valid for you and this coupon (forged, expired, used or someone else’s)');
 
 /** Polls are spread a little, so a line admitted in one step does not come back in one step. */
 const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
@@ -59,7 +54,7 @@ export async function takeTurn(
   try {
     policy = await policyOf(couponId);
   } catch (err) {
-    throw err instanceof AppError ? err : issueUnavailable('cache');
+    throw policyUnavailable(err);
   }
   if (!policy) throw couponNotFound(couponId);
   const perSecond = policy.admissionPerSecond;
