@@ -6,6 +6,8 @@ export * from './errors';
 export * from './http-server';
 export * from './logger';
 export * from './property-sources';
+export * from './platform-settings';
+export * from './service-config';
 export * from './service-runtime';
 export * from './tokens';
 export * from './mysql';

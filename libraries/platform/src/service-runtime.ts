@@ -1,101 +1,19 @@
 import type http from 'node:http';
-import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { loadConfig, type LoadedConfig } from './config-client';
-import { ConfigReader, durationMillis } from './config-reader';
-import { registerInstance, type ConsulSettings } from './discovery';
+import type { LoadedConfig } from './config-client';
+import { durationMillis } from './config-reader';
+import { registerInstance } from './discovery';
 import { errorHandler, notFoundHandler } from './errors';
+import { readinessOf } from './health';
 import { listen } from './http-server';
 import { httpRequestTimer, routeOf } from './http-metrics';
 import { createLogger, type Logger } from './logger';
-import { deepMerge } from './property-sources';
 import { bindIdentity } from './identity';
+import type { PlatformSettings } from './platform-settings';
+import { resolveServiceConfig, type ServiceConfigSource, type StartOptions } from './service-config';
 import { InternalTokenMinter, createInternalTokenVerifier, createTokenKey } from './tokens';
 import { shutdownTelemetry, traceSampler, tracedRequests } from './tracing';
-
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
-
-/** Settings every service has, read from application.yml. */
-export interface PlatformSettings {
-  port: number;
-  /** Interface to listen on: loopback natively, 0.0.0.0 in a container. */
-  host: string;
-  bodyLimit: string;
-  requestTimeoutMs: number;
-  consul: ConsulSettings & { register: boolean; serviceSuffix: string; advertiseAddress: string; registrationCheckMs: number };
-  /** Share of new traces recorded (requests arriving with a sampled parent always are). */
-  traceSampleRatio: number;
-  /**
-   * Where /metrics, /refresh and the detailed /health/ready are served when they must not be on
-   * the public port (Spring Boot's management.server.port): absent, they share the service's port.
-   */
-  management?: { port: number; host: string };
-  /** The key of the tokens the platform's processes relay to one another (not the users' JWT key), and their life. */
-  internalToken: { secret: string; ttlSeconds: number };
-}
-
-/**
- * Consul's check of every instance, Prometheus and compose's healthcheck all ask /health/ready;
- * one round of dependency probes answers every ask within this window (and every ask made while
- * it runs), so readiness costs one query per dependency a second however often it is asked.
- */
-const READINESS_REUSE_MS = 1000;
-
-/** The last result of `produce`, reused while it runs and for `reuseMs` after it settled. */
-function sharedFor<T>(reuseMs: number, produce: () => Promise<T>): () => Promise<T> {
-  let current: Promise<T> | undefined;
-  let staleAt = Infinity;
-  return () => {
-    if (!current || Date.now() >= staleAt) {
-      const next = produce();
-      current = next;
-      staleAt = Infinity;
-      void next
-        .finally(() => {
-          if (current === next) staleAt = Date.now() + reuseMs;
-        })
-        .catch(() => {});
-    }
-    return current;
-  };
-}
-
-export function readPlatformSettings(r: ConfigReader): PlatformSettings {
-  return {
-    port: r.number('server.port', { min: 0, max: 65535 }),
-    host: r.string('server.host'),
-    bodyLimit: r.string('server.bodyLimit'),
-    requestTimeoutMs: r.number('server.requestTimeoutMs', { min: 100 }),
-    consul: {
-      host: r.string('consul.host'),
-      port: r.number('consul.port'),
-      token: r.string('consul.token'),
-      // No fallbacks here: application.yml holds these defaults, the one place to read them.
-      checkInterval: r.duration('consul.checkInterval'),
-      checkTimeout: r.duration('consul.checkTimeout'),
-      deregisterCriticalAfter: r.duration('consul.deregisterCriticalAfter'),
-      register: r.boolean('consul.register'),
-      // The address other processes reach this instance at (a container's name under compose).
-      advertiseAddress: r.string('consul.advertiseAddress'),
-      registrationCheckMs: r.number('consul.registrationCheckMs', { min: 100 }),
-      // Appended to every service name registered or looked up: a test run's instances form a
-      // separate set that never mixes with those of a running `npm start`.
-      serviceSuffix: r.optionalString('consul.serviceSuffix') ?? '',
-    },
-    traceSampleRatio: r.number('tracing.sampleRatio', { min: 0, max: 1 }),
-    management: readManagement(r),
-    internalToken: { secret: r.string('internalToken.secret'), ttlSeconds: r.number('internalToken.ttlSeconds', { min: 1, max: 300 }) },
-  };
-}
-
-function readManagement(r: ConfigReader): PlatformSettings['management'] {
-  const port = r.optionalNumber('management.port', { min: 0, max: 65535 });
-  if (port === undefined) return undefined;
-  // An extra instance on an ephemeral port (PORT=0) would collide with the first one on a fixed
-  // management port: its management port is ephemeral too (Consul's meta says which).
-  return { port: r.number('server.port', { min: 0, max: 65535 }) === 0 ? 0 : port, host: r.string('management.host') };
-}
 
 export interface ServiceContext<C> {
   name: string;
@@ -131,11 +49,7 @@ export interface ServiceParts {
   close?: () => Promise<void>;
 }
 
-export interface ServiceDefinition<C extends { platform: PlatformSettings }> {
-  name: string;
-  parseConfig(reader: ConfigReader): C;
-  /** Environment variables that override config keys (secrets, ports). */
-  environment?: Record<string, string>;
+export interface ServiceDefinition<C extends { platform: PlatformSettings }> extends ServiceConfigSource<C> {
   build(ctx: ServiceContext<C>): Promise<ServiceParts>;
   /** False for services that stream bodies through (the gateway). */
   parseJson?: boolean;
@@ -144,15 +58,6 @@ export interface ServiceDefinition<C extends { platform: PlatformSettings }> {
    * between the gateway and the services, where it shows the round-robin).
    */
   announceInstance?: boolean;
-}
-
-export interface StartOptions {
-  port?: number;
-  profile?: string;
-  configServerUrl?: string | null;
-  configLabel?: string;
-  /** Highest-precedence values; tests use them for their own databases, topics and prefixes. */
-  overrides?: Record<string, unknown>;
 }
 
 export interface RunningService<C> {
@@ -166,72 +71,6 @@ export interface RunningService<C> {
   configOrigin(): LoadedConfig['origin'];
   refresh(): Promise<{ version: string | null; origin: LoadedConfig['origin'] }>;
   stop(): Promise<void>;
-}
-
-/** The environment variable that carries the internal token key (a secret, never in config-repo). */
-export const INTERNAL_TOKEN_ENVIRONMENT = { INTERNAL_TOKEN_SECRET: 'internalToken.secret' };
-
-/** Every process reads these (the internal token key too: each one verifies, and may call, the others). */
-const BASE_ENVIRONMENT: Record<string, string> = {
-  ...INTERNAL_TOKEN_ENVIRONMENT,
-  PORT: 'server.port',
-  HOST: 'server.host',
-  CONSUL_HOST: 'consul.host',
-  CONSUL_PORT: 'consul.port',
-  ADVERTISE_ADDRESS: 'consul.advertiseAddress',
-};
-
-/** The variable that carries a service's own Consul token: user-service reads CONSUL_TOKEN_USER_SERVICE. */
-export function consulTokenVariable(service: string): string {
-  return `CONSUL_TOKEN_${service.toUpperCase().replace(/-/g, '_')}`;
-}
-
-/**
- * Named variables (secrets, ports) plus APP_CONFIG_JSON, a JSON object merged over everything
- * else, like SPRING_APPLICATION_JSON: how a separately started instance gets test settings.
- */
-function fromEnvironment(mapping: Record<string, string>, env: Record<string, string | undefined>): Record<string, unknown> {
-  const out: Record<string, unknown> = env.APP_CONFIG_JSON ? JSON.parse(env.APP_CONFIG_JSON) : {};
-  for (const [variable, key] of Object.entries(mapping)) {
-    const value = env[variable];
-    if (value === undefined || value === '') continue;
-    const parts = key.split('.');
-    let node = out;
-    parts.slice(0, -1).forEach((p) => (node = (node[p] ??= {}) as Record<string, unknown>));
-    node[parts[parts.length - 1]] = value;
-  }
-  return out;
-}
-
-/** What a service's configuration is made of: its name, how it reads and checks the result, its variables. */
-export type ServiceConfigSource<C extends { platform: PlatformSettings }> = Pick<ServiceDefinition<C>, 'name' | 'parseConfig' | 'environment'>;
-
-/**
- * A service's configuration as it starts with (and refreshes to): the config server's property
- * sources (or config-repo's files when it is down or not asked), the variables of `env`, then the
- * overrides; parsed and checked by the service, so a missing or bad value throws.
- */
-export async function resolveServiceConfig<C extends { platform: PlatformSettings }>(
-  def: ServiceConfigSource<C>,
-  opts: StartOptions,
-  logger: Logger,
-  env: Record<string, string | undefined> = process.env,
-): Promise<{ config: C; loaded: LoadedConfig }> {
-  const profile = opts.profile ?? env.APP_PROFILE ?? 'dev';
-  const serverUrl = opts.configServerUrl === null ? undefined : (opts.configServerUrl ?? env.CONFIG_SERVER_URL ?? 'http://127.0.0.1:8888');
-  const loaded = await loadConfig(
-    {
-      application: def.name,
-      profile,
-      serverUrl,
-      label: opts.configLabel ?? env.CONFIG_LABEL,
-      fallbackRepoDir: path.join(REPO_ROOT, 'config-repo'),
-    },
-    logger,
-  );
-  const variables = fromEnvironment({ ...BASE_ENVIRONMENT, [consulTokenVariable(def.name)]: 'consul.token', ...def.environment }, env);
-  const raw = deepMerge({ app: { profile } }, loaded.values, variables, opts.port === undefined ? {} : { server: { port: opts.port } }, opts.overrides);
-  return { config: def.parseConfig(new ConfigReader(raw, `${def.name}/${profile} from ${loaded.origin}`)), loaded };
 }
 
 export async function startService<C extends { platform: PlatformSettings }>(def: ServiceDefinition<C>, opts: StartOptions = {}): Promise<RunningService<C>> {
@@ -282,32 +121,8 @@ export async function startService<C extends { platform: PlatformSettings }>(def
     });
   app.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
   if (separate) management.get('/health/live', (_req, res) => res.json({ status: 'UP' }));
-  const probe = async (check: () => Promise<unknown>) => {
-    let timer: NodeJS.Timeout | undefined;
-    // 80% of Consul's check timeout, the rest for the answer to travel. Not shorter: after an
-    // event loop stalled past the deadline, its timer runs before the dependency's answer is read
-    // (timers come before I/O in a loop turn), so a healthy dependency would count as down.
-    const deadlineMs = Math.max(100, 0.8 * durationMillis(config.platform.consul.checkTimeout));
-    try {
-      await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), deadlineMs)))]);
-      return 'UP';
-    } catch {
-      return 'DOWN';
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const gating = Object.entries(parts.readiness ?? {});
-  const reported = Object.entries(parts.reported ?? {});
-  const readiness = sharedFor(READINESS_REUSE_MS, async () => {
-    const states = await Promise.all([...gating, ...reported].map(([, check]) => probe(check)));
-    const checks: Record<string, string> = {};
-    [...gating, ...reported].forEach(([name], i) => (checks[name] = states[i]));
-    // A config that loaded and validated is what `config` means here: once booted, a service
-    // keeps serving with it when the config server goes away.
-    checks.config = 'UP';
-    return { up: states.slice(0, gating.length).every((s) => s === 'UP'), checks };
-  });
+  // 80% of Consul's check timeout, the rest for the answer to travel (health.ts says why not less).
+  const readiness = readinessOf(parts, () => Math.max(100, 0.8 * durationMillis(config.platform.consul.checkTimeout)));
   management.get('/health/ready', async (_req, res) => {
     const { up, checks } = await readiness();
     res.status(up ? 200 : 503).json({ status: up ? 'UP' : 'DOWN', checks, config: loaded.origin });
