@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigReader, REPO_ROOT, composeSources, deepMerge, resolvePropertySources } from '@coupon-rush/platform';
-import { parseConfig as parseGateway } from '@coupon-rush/gateway/dist/src/config';
-import { parseConfig as parseCoupon } from '@coupon-rush/coupon-service/dist/src/config';
-import { parseConfig as parseIssue } from '@coupon-rush/issue-coupon-service/dist/src/config';
+import { parseConfig as parseGateway } from '@coupon-rush/gateway/config';
+import { parseConfig as parseCoupon } from '@coupon-rush/coupon-service/config';
+import { parseConfig as parseIssue } from '@coupon-rush/issue-coupon-service/config';
 
 /** A service's configuration as the config server composes it from config-repo (dev profile), secrets filled in. */
 function configOf<T>(application: string, parse: (r: ConfigReader) => T): T {

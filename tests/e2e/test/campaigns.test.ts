@@ -3,8 +3,8 @@ import knex, { type Knex } from 'knex';
 import type { RunningService } from '@coupon-rush/platform';
 import { start as startGateway } from '@coupon-rush/gateway';
 import { http, inParallel, isolatedOverrides, RUN_ID, tally, tokenFor } from '@coupon-rush/testkit';
-import type { CouponServiceConfig } from '@coupon-rush/coupon-service/dist/src/config';
-import { codeSearchQueries, redemptionsQuery } from '@coupon-rush/coupon-service/dist/src/data/coupon-code-repository';
+import type { CouponServiceConfig } from '@coupon-rush/coupon-service/config';
+import { codeSearchQueries, redemptionsQuery } from '@coupon-rush/coupon-service/coupon-code-queries';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 
 const DAY = 24 * 3600_000;

@@ -8,7 +8,7 @@ import { CHROMIUM, launchChromium, watchInConsole } from '@coupon-rush/loadkit';
 import { eventually, http, inParallel, isolatedOverrides, metricTotal, tally, tokenFor } from '@coupon-rush/testkit';
 import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
-import type { CouponServiceConfig } from '@coupon-rush/coupon-service/dist/src/config';
+import type { CouponServiceConfig } from '@coupon-rush/coupon-service/config';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
 import { start as startGateway } from '@coupon-rush/gateway';

@@ -5,7 +5,7 @@ import { connectRedis, type RunningService } from '@coupon-rush/platform';
 import { ClaimLedger } from '@coupon-rush/issue-contract';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { appKafkaSasl, asUser, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
-import type { IssueCouponConfig } from '@coupon-rush/issue-coupon-service/dist/src/config';
+import type { IssueCouponConfig } from '@coupon-rush/issue-coupon-service/config';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 
 const ADMIN = asUser('coupon-service', 1, 'ADMIN');

@@ -9,8 +9,8 @@ import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
 import { start as startUser } from '@coupon-rush/user-service';
-import type { GatewayConfig } from '@coupon-rush/gateway/dist/src/config';
-import { RouteTable } from '@coupon-rush/gateway/dist/src/domain/route-table';
+import type { GatewayConfig } from '@coupon-rush/gateway/config';
+import { RouteTable } from '@coupon-rush/gateway/route-table';
 import { OPENAPI_FILE, start as startGateway } from '@coupon-rush/gateway';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
