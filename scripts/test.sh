@@ -9,6 +9,9 @@ ensure_node_modules
 npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
 npx prettier --check . || die "prettier: the files above are not formatted (npx prettier --write . formats them)"
 node scripts/check-imports.mjs || die "the imports above are not declared in their workspace's package.json"
+# The API document served at /api/docs, against Redocly's recommended rules (redocly.yaml); the
+# linter runs offline: no usage telemetry, no update check.
+REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx redocly lint --format=stylish || die "gateway/openapi.yaml has the problems above (npx redocly lint)"
 prepare
 # The strategy lab's test drives its load with wrk, as npm run bench does; the README's
 # walk-through test runs its curl and jq commands as written.

@@ -220,7 +220,8 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     expect(stream.status).to.equal(200);
     conforms('GET', '/api/console/coupons/{id}/stream', { status: stream.status, headers: stream.headers, body: '' });
     leave.abort();
-    await call('GET', '/console/', '/console/', 200);
+    await call('GET', '/console/index.html', '/console/', 200);
+    await call('GET', '/console/index.html', '/console/index.html', 200);
 
     const campaign = (await call('POST', '/api/campaigns', '/api/campaigns', 201, { token: admin, body: { name: `openapi-${RUN_ID}`, description: 'documented' } })).body;
     await call('POST', '/api/campaigns', '/api/campaigns', [403, 'FORBIDDEN'], { token: user, body: { name: 'x' } });
