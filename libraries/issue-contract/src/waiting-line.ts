@@ -8,13 +8,13 @@ const read = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../sr
 
 /** Where a user stands in a coupon's waiting room, as the line script answers. */
 export type Turn =
-  | { kind: 'WAITING'; position: number; waiting: number }
+  | { kind: 'WAITING'; position: number; waiting: number; perSecond: number }
   | { kind: 'ADMITTED'; passExpiresAt: number }
   | { kind: 'PRE_QUEUE'; size: number }
   | { kind: 'NOT_IN_QUEUE' | 'SOLD_OUT' | 'WINDOW_CLOSED' | 'PASS_EXPIRED' | 'CLAIMED' };
 
 interface LineCommands {
-  queueTurn(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<[number, number, number]>;
+  queueTurn(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<[number, number, number, number]>;
   queuePass(passes: string, mode: 'use' | 'restore', userId: number, expiresAt: number): Promise<number>;
 }
 
@@ -25,7 +25,9 @@ export interface LineTerms {
   issueStartAt: number;
   issueEndAt: number;
   totalQuantity: number | null;
-  perSecond: number;
+  /** Admissions a second, or 'auto': the rate the governor keeps in the room's state (autoStartPerSecond until it has set one). */
+  perSecond: number | 'auto';
+  autoStartPerSecond: number;
   margin: number;
   passTtlMs: number;
 }
@@ -38,6 +40,8 @@ export interface LineState {
   preQueue: number;
   passesOut: number;
   abandoned: number;
+  /** The rate an automatic room admits at, as its governor set it; null until set (or a fixed rate). */
+  autoPerSecond: number | null;
 }
 
 /**
@@ -69,7 +73,7 @@ export class WaitingLine {
   /** Joins (or asks again: the place is kept) and admits whoever the rate allows by now. */
   async turn(couponId: number, userId: number, join: boolean, terms: LineTerms): Promise<Turn> {
     const k = this.keys(couponId);
-    const [code, a, b] = await this.redis.queueTurn(
+    const [code, a, b, rate] = await this.redis.queueTurn(
       k.line,
       k.pre,
       k.state,
@@ -80,11 +84,12 @@ export class WaitingLine {
       terms.issueStartAt,
       terms.issueEndAt,
       terms.totalQuantity ?? -1,
-      terms.perSecond,
+      terms.perSecond === 'auto' ? 0 : terms.perSecond,
       terms.margin,
       terms.passTtlMs,
+      terms.autoStartPerSecond,
     );
-    if (code === 1) return { kind: 'WAITING', position: a, waiting: b };
+    if (code === 1) return { kind: 'WAITING', position: a, waiting: b, perSecond: rate };
     if (code === 2) return { kind: 'ADMITTED', passExpiresAt: a };
     if (code === 3) return { kind: 'PRE_QUEUE', size: a };
     const kind = REFUSED[code];
@@ -104,12 +109,25 @@ export class WaitingLine {
 
   async state(couponId: number): Promise<LineState> {
     const k = this.keys(couponId);
-    const [[, state], [, preQueue], [, passesOut]] = (await this.redis.multi().hmget(k.state, 'seq', 'served', 'abandoned').scard(k.pre).zcard(k.passes).exec()) as [
+    const [[, state], [, preQueue], [, passesOut]] = (await this.redis.multi().hmget(k.state, 'seq', 'served', 'abandoned', 'rate').scard(k.pre).zcard(k.passes).exec()) as [
       [unknown, Array<string | null>],
       [unknown, number],
       [unknown, number],
     ];
-    const [joined, admitted, abandoned] = state.map((v) => Number(v ?? 0));
-    return { joined, admitted, waiting: joined - admitted, preQueue, passesOut, abandoned };
+    const [joined, admitted, abandoned] = state.slice(0, 3).map((v) => Number(v ?? 0));
+    return { joined, admitted, waiting: joined - admitted, preQueue, passesOut, abandoned, autoPerSecond: state[3] === null ? null : Number(state[3]) };
+  }
+
+  /**
+   * Takes the governing of an automatic room for `forMs` (one instance adjusts its rate per period,
+   * whichever gets there first); whether this caller got it.
+   */
+  async governs(couponId: number, forMs: number, by: string): Promise<boolean> {
+    return (await this.redis.set(`${this.keys(couponId).state}:governor`, by, 'PX', forMs, 'NX')) === 'OK';
+  }
+
+  /** Sets an automatic room's rate (admissions a second). */
+  async setAutoRate(couponId: number, perSecond: number): Promise<void> {
+    await this.redis.hset(this.keys(couponId).state, 'rate', perSecond);
   }
 }

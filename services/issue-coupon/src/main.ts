@@ -1,15 +1,19 @@
+import crypto from 'node:crypto';
 import { Router } from 'express';
 import {
   FailoverWatch,
   KAFKA_ENVIRONMENT,
   REDIS_ENVIRONMENT,
   KafkaProbe,
+  GATEWAY_DURATION_BUCKETS,
   RenewingProducer,
+  RouteLatencyWindow,
   ServiceDirectory,
   connectRedis,
   ensureTopics,
   kafkaClient,
   runFromCommandLine,
+  scrapeInstance,
   startService,
   type StartOptions,
   type ServiceConfigSource,
@@ -20,6 +24,7 @@ import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
 import { AnswerTally } from './domain/answer-tally';
+import { AdmissionGovernor } from './domain/admission-governor';
 import { SoldOutFlags } from './domain/issue-coupon';
 import { QueuePasses } from './domain/queue-pass';
 import { hotRoutes } from './routes/issue-routes';
@@ -45,6 +50,9 @@ export function start(opts: StartOptions = {}) {
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger);
         const couponService = cfg.couponService + cfg.platform.consul.serviceSuffix;
         await directory.watch(couponService);
+        // The automatic admission rate reads the issue route's latency where users meet it: the gateway.
+        const gatewayService = cfg.gateway.service + cfg.platform.consul.serviceSuffix;
+        await directory.watch(gatewayService);
 
         const tally = new AnswerTally();
         const ledger = new ClaimLedger(redis, cfg.redis.keyPrefix, { replicas: cfg.redis.durableReplicas, timeoutMs: cfg.redis.replicaAckTimeoutMs }, cfg.answer.withinMs);
@@ -83,6 +91,26 @@ export function start(opts: StartOptions = {}) {
           void redis.publish(rebuildChannel, String(id)).catch(() => {});
         };
         const failovers = new FailoverWatch(cfg.redis);
+        const line = new WaitingLine(redis, cfg.redis.keyPrefix, ledger);
+        const issueLatency = new RouteLatencyWindow(
+          () => ctx.config().gateway.issueRoute,
+          () => ctx.config().queue.auto.windowSeconds,
+        );
+        const governor = new AdmissionGovernor(
+          line,
+          async () => {
+            const gateways = directory.known(gatewayService);
+            const scrapes = await Promise.all(
+              gateways.map(async (instance) => ({ instance, samples: await scrapeInstance(instance, [GATEWAY_DURATION_BUCKETS], ctx.config().gateway.scrapeTimeoutMs) })),
+            );
+            return issueLatency.observe(scrapes);
+          },
+          () => ctx.config().queue.auto,
+          crypto.randomUUID(),
+          ctx.logger,
+          (couponId, perSecond) => metrics.queueAutoRate.set({ coupon_id: String(couponId) }, perSecond),
+        );
+        governor.start();
         const subscriber = redis.duplicate();
         await subscriber.subscribe(channel);
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
@@ -103,12 +131,13 @@ export function start(opts: StartOptions = {}) {
               answerWithinMs: ctx.config().answer.withinMs,
               claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
               releaseReserveMs: ctx.config().answer.releaseReserveMs,
-              room: { line: new WaitingLine(redis, cfg.redis.keyPrefix, ledger), passes: new QueuePasses(cfg.platform.internalToken.secret), settings: () => ctx.config().queue },
+              room: { line, passes: new QueuePasses(cfg.platform.internalToken.secret), governor, settings: () => ctx.config().queue },
             },
             ctx.logger,
           ),
           readiness: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
+            governor.stop();
             await publisher.close();
             directory.stop();
             await kafkaProbe.close();

@@ -43,6 +43,12 @@ export function issueCouponMetrics(registry: Registry, sources: ScrapedSources) 
   });
   return {
     outcomes: new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers }),
+    queueAutoRate: new Gauge({
+      name: 'coupon_queue_auto_rate',
+      help: 'Admissions a second of automatic waiting rooms, as this instance last set or confirmed them',
+      labelNames: ['coupon_id'],
+      registers,
+    }),
     policyLoads: new Counter({ name: 'coupon_policy_loads_total', help: 'Coupon policies loaded from the coupon service (cache misses)', registers }),
     cacheServed: new Counter({
       name: 'coupon_policy_cache_requests_total',

@@ -150,7 +150,7 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
     if (q) {
       setText(waiting, String(q.waiting + q.preQueue));
       setText(admitted, rate(q.admittedPerSecond));
-      setText(lastWait, String(q.lastInLineWaitSeconds));
+      setText(lastWait, count(q.lastInLineWaitSeconds));
       setText(passesOut, String(q.passesOut));
       setText(abandoned, String(q.abandoned));
     }

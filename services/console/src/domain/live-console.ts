@@ -39,9 +39,24 @@ export interface CouponTick {
    * the last in line has to wait at the coupon's rate, and passes that lapsed unused; null for a
    * direct coupon.
    */
-  queue: { waiting: number; preQueue: number; admittedPerSecond: number; lastInLineWaitSeconds: number; passesOut: number; abandoned: number } | null;
+  queue: { waiting: number; preQueue: number; admittedPerSecond: number; lastInLineWaitSeconds: number | null; passesOut: number; abandoned: number; perSecond: number | null; auto: boolean } | null;
   instances: PlatformReading['instances'];
   errors: string[];
+}
+
+/** A waiting room as the live view shows it; an automatic room's rate is the one its governor set (none yet: no estimate). */
+function queueFigures(line: LineState, admission: number | 'auto', admittedPerSecond: number): NonNullable<CouponTick['queue']> {
+  const perSecond = admission === 'auto' ? line.autoPerSecond : admission;
+  return {
+    waiting: line.waiting,
+    preQueue: line.preQueue,
+    admittedPerSecond: Math.round(admittedPerSecond * 10) / 10,
+    lastInLineWaitSeconds: perSecond ? Math.ceil(line.waiting / perSecond) : null,
+    passesOut: line.passesOut,
+    abandoned: line.abandoned,
+    perSecond,
+    auto: admission === 'auto',
+  };
 }
 
 /** What the console counts of itself: the cost of the live view. */
@@ -239,17 +254,7 @@ export class LiveConsole {
         },
         deadLettered: platform.deadLettered,
         usage: w.usage ?? null,
-        queue:
-          line && w.coupon.admissionPerSecond !== null
-            ? {
-                waiting: line.waiting,
-                preQueue: line.preQueue,
-                admittedPerSecond: Math.round(admittedPerSecond * 10) / 10,
-                lastInLineWaitSeconds: Math.ceil(line.waiting / w.coupon.admissionPerSecond),
-                passesOut: line.passesOut,
-                abandoned: line.abandoned,
-              }
-            : null,
+        queue: line && w.coupon.admissionPerSecond !== null ? queueFigures(line, w.coupon.admissionPerSecond, admittedPerSecond) : null,
         instances: platform.instances,
         errors: [...platform.errors, ...errors],
       };
