@@ -68,6 +68,35 @@ load_secrets() {
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# Long steps (Go builds, apt-get, Maven resolves, npm ci, the typed lint) say every PROGRESS_SECONDS
+# that they are still going and for how long, so nothing runs silent for minutes. progress_begin
+# WHAT starts a ticker beside this shell and progress_end stops it; the ticker also ends within a
+# second of this shell's exit (a die, set -e), so a failed step leaves no ticker behind. One at a
+# time per shell: a subshell (a Go build run beside another) has its own.
+PROGRESS_SECONDS=${PROGRESS_SECONDS:-10}
+PROGRESS_PID=
+progress_begin() {
+  progress_end
+  local what=$1 owner=$BASHPID
+  (
+    started=$SECONDS next=$((SECONDS + PROGRESS_SECONDS))
+    while kill -0 "$owner" 2>/dev/null; do
+      sleep 1
+      if [ $SECONDS -ge $next ]; then
+        say "... $what ($((SECONDS - started))s)"
+        next=$((next + PROGRESS_SECONDS))
+      fi
+    done
+  ) &
+  PROGRESS_PID=$!
+}
+progress_end() {
+  [ -n "$PROGRESS_PID" ] || return 0
+  kill "$PROGRESS_PID" 2>/dev/null || true
+  wait "$PROGRESS_PID" 2>/dev/null || true
+  PROGRESS_PID=
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # start_bg NAME LOGFILE CMD... — runs CMD detached from this shell, records its pid.
@@ -108,8 +137,12 @@ stop_pid() {
 # component and the log to read, with its last lines.
 wait_until() {
   local name=$1 logfile=$2 seconds=$3; shift 3
-  local deadline=$((SECONDS + seconds))
+  local started=$SECONDS deadline=$((SECONDS + seconds)) next=$((SECONDS + PROGRESS_SECONDS))
   until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $next ]; then
+      say "... waiting for $name ($((SECONDS - started))s of at most ${seconds}s)"
+      next=$((next + PROGRESS_SECONDS))
+    fi
     if [ $SECONDS -ge $deadline ]; then
       say "$name did not become ready within ${seconds}s; its log is $logfile:"
       tail -n 20 "$logfile" >&2 2>/dev/null || true
@@ -135,10 +168,13 @@ apt_install() {
   local policy=/usr/sbin/policy-rc.d created=0
   if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' > $policy; chmod +x $policy; created=1; fi
   if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    progress_begin "apt-get update"
     apt-get update -qq
   fi
+  progress_begin "apt-get installing ${missing[*]}; log: $LOG_DIR/apt.log"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >"$LOG_DIR/apt.log" 2>&1 \
     || { [ $created = 1 ] && rm -f $policy; die "apt-get install failed, see $LOG_DIR/apt.log"; }
+  progress_end
   [ $created = 1 ] && rm -f $policy
   return 0
 }

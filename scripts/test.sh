@@ -6,8 +6,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The typed lint first (eslint.config.mjs; it needs the node modules, not the build or components),
 # so that a floating or misused promise, or an unformatted file, fails the run before anything starts.
 ensure_node_modules
+say "lint: eslint (typed, every workspace; about a minute), prettier, declared imports, the API document"
+progress_begin "eslint"
 npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
+progress_begin "prettier --check"
 npx prettier --check . || die "prettier: the files above are not formatted (npx prettier --write . formats them)"
+progress_end
 node scripts/check-imports.mjs || die "the imports above are not declared in their workspace's package.json"
 # The API document served at /api/docs, against Redocly's recommended rules (redocly.yaml); the
 # linter runs offline: no usage telemetry, no update check.

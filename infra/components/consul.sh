@@ -14,6 +14,7 @@ consul_install() {
   local log="$LOG_DIR/consul-build.log" build
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
   say "building Consul $CONSUL_VERSION from the Go module proxy (several minutes); log: $log"
+  progress_begin "building Consul $CONSUL_VERSION"
   : >"$log"
   build=$(go_module_source "consul-$CONSUL_VERSION" "github.com/hashicorp/consul@v$CONSUL_VERSION" "$log") || exit 1
   # `go install consul@version` refuses a module with replace directives, and the module zip
@@ -32,6 +33,7 @@ consul_install() {
   fi
   mv "$CONSUL_BIN.tmp" "$CONSUL_BIN"
   rm -rf "$build"
+  progress_end
   say "consul: built $CONSUL_BIN"
 }
 

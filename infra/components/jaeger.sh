@@ -35,6 +35,7 @@ jaeger_install() {
   local log="$LOG_DIR/jaeger-build.log" build pkg=github.com/jaegertracing/jaeger/internal/version
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
   say "building Jaeger $JAEGER_VERSION from the Go module proxy (several minutes); log: $log"
+  progress_begin "building Jaeger $JAEGER_VERSION"
   : >"$log"
   build=$(go_module_source "jaeger-$JAEGER_VERSION" "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" "$log") || exit 1
   # The patch fails loudly (no fuzz) if a new release moved the components list.
@@ -59,6 +60,7 @@ jaeger_install() {
   fi
   mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
   rm -rf "$build"
+  progress_end
   say "jaeger: built $JAEGER_BIN"
 }
 

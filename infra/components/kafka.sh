@@ -12,11 +12,13 @@ KAFKA_HEAP="${KAFKA_HEAP:-384m}"
 
 kafka_install() {
   [ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ] && return 0
-  say "resolving Kafka $KAFKA_VERSION jars from Maven Central"
+  say "resolving Kafka $KAFKA_VERSION jars from Maven Central; log: $LOG_DIR/kafka-install.log"
+  progress_begin "resolving Kafka $KAFKA_VERSION jars"
   mkdir -p "$KAFKA_LIBS"
   (cd "$INFRA_DIR/kafka" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$KAFKA_LIBS") >"$LOG_DIR/kafka-install.log" 2>&1 \
     || { rm -rf "$KAFKA_LIBS"; die "Kafka jars could not be resolved, see $LOG_DIR/kafka-install.log"; }
+  progress_end
 }
 
 kafka_java() { java -Dlog4j.configuration="file:$INFRA_DIR/config/kafka-log4j.properties" -cp "$KAFKA_LIBS/*" "$@"; }

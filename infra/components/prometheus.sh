@@ -15,6 +15,7 @@ prometheus_install() {
   local log="$LOG_DIR/prometheus-build.log" build
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
   say "building Prometheus $PROMETHEUS_VERSION from the Go module proxy (a minute or two); log: $log"
+  progress_begin "building Prometheus $PROMETHEUS_VERSION"
   : >"$log"
   build=$(go_module_source "prometheus-$PROMETHEUS_VERSION" "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$log") || exit 1
   printf 'package plugins\n\nimport (\n\t_ "github.com/prometheus/prometheus/discovery/consul"\n)\n' > "$build/src/plugins/plugins.go"
@@ -29,6 +30,7 @@ prometheus_install() {
   fi
   mv "$PROMETHEUS_BIN.tmp" "$PROMETHEUS_BIN"
   rm -rf "$build"
+  progress_end
   say "prometheus: built $PROMETHEUS_BIN"
 }
 

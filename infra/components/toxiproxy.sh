@@ -13,11 +13,13 @@ toxiproxy_install() {
   mkdir -p "$CACHE_DIR/bin"
   gobin=$(mktemp -d "$CACHE_DIR/bin/.toxiproxy.XXXXXX")
   say "building Toxiproxy $TOXIPROXY_VERSION from the Go module proxy; log: $log"
+  progress_begin "building Toxiproxy $TOXIPROXY_VERSION"
   if ! GOBIN="$gobin" CGO_ENABLED=0 nice go install -trimpath -ldflags "-s -w" \
       "github.com/Shopify/toxiproxy/v2/cmd/server@v$TOXIPROXY_VERSION" >"$log" 2>&1; then
     rm -rf "$gobin"
     die "toxiproxy: build failed, see $log"
   fi
+  progress_end
   mv "$gobin/server" "$TOXIPROXY_BIN"
   rm -rf "$gobin"
   say "toxiproxy: built $TOXIPROXY_BIN"

@@ -18,6 +18,7 @@ zipkin_install() {
   command -v mvn >/dev/null || die "zipkin: Maven is needed to fetch the Zipkin server jar"
   local log="$LOG_DIR/zipkin-install.log" dir sha1 repo="${MAVEN_REPO:-$HOME/.m2/repository}"
   say "fetching Zipkin server $ZIPKIN_VERSION (135 MB) from Maven Central; log: $log"
+  progress_begin "fetching Zipkin server $ZIPKIN_VERSION"
   dir=$(mktemp -d "$CACHE_DIR/zipkin-$ZIPKIN_VERSION.XXXXXX")
   # -C makes Maven fail on a checksum mismatch instead of warning.
   if ! mvn -B -C -Dmaven.repo.local="$repo" dependency:copy -Dartifact="io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" \
@@ -31,6 +32,7 @@ zipkin_install() {
     rm -rf "$dir"
     die "zipkin: the jar does not match Maven Central's sha1 ${sha1:-(none found)}, see $log"
   fi
+  progress_end
   mv "$dir/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$ZIPKIN_JAR"
   rm -rf "$dir"
 }
