@@ -5,6 +5,11 @@
 # violation. Stops everything it started.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Node reads the options from the sources as they are (faults/src/command-line.ts, parseArgs)
+# before anything is installed or built: --help answers at once, a bad option fails at once. The
+# file is ESM syntax in a CommonJS package (tsc compiles it to CommonJS), which Node warns about.
+usage=$(node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON faults/src/command-line.ts "$@")
+[ -z "$usage" ] || { printf '%s\n' "$usage"; exit 0; }
 ensure_node_modules
 build
 load_secrets

@@ -1,3 +1,4 @@
+import type { FaultName } from './command-line';
 import type { OwnComponents } from './own-components';
 import type { PlatformUnderTest } from './platform-under-test';
 
@@ -13,7 +14,7 @@ export interface FaultContext {
 }
 
 export interface Fault {
-  name: string;
+  name: FaultName;
   what: string;
   /** The rush lasts this many times the base duration, so load stays on through the whole fault. */
   rushScale: number;

@@ -1,47 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@coupon-rush/platform';
-import { FAULTS, runFaults, violationsOf, type FaultRow } from './index';
-
-const USAGE = `npm run faults [-- --quantity 500 --users 2000 --rush-seconds 20 --concurrency 64 --rounds 1 --only a,b --short]
-faults: ${FAULTS.map((f) => f.name).join(', ')}`;
-
-function options() {
-  const { values } = parseArgs({
-    options: {
-      quantity: { type: 'string', default: '500' },
-      users: { type: 'string', default: '2000' },
-      'rush-seconds': { type: 'string', default: '20' },
-      concurrency: { type: 'string', default: '64' },
-      rounds: { type: 'string', default: '1' },
-      only: { type: 'string', default: '' },
-      short: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name: keyof typeof values, min: number) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
-  const quantity = int('quantity', 1);
-  const users = int('users', 1);
-  if (users <= quantity) throw new Error('--users must exceed --quantity: the rush must sell out');
-  return {
-    quantity,
-    users,
-    rushSeconds: int('rush-seconds', 2),
-    concurrency: int('concurrency', 1),
-    rounds: int('rounds', 1),
-    only: String(values.only).split(',').filter(Boolean),
-    short: Boolean(values.short),
-  };
-}
+import { parseFaultCommand, USAGE } from './command-line';
+import { runFaults, violationsOf, type FaultRow } from './index';
 
 const COLUMNS: Array<[string, (r: FaultRow) => string | number]> = [
   ['fault', (r) => r.fault],
@@ -73,7 +34,11 @@ function table(rows: FaultRow[]): string {
 }
 
 async function main(): Promise<void> {
-  const o = options();
+  const o = parseFaultCommand(process.argv.slice(2));
+  if (!o) {
+    console.log(USAGE);
+    return;
+  }
   const started = new Date();
   const rows = await runFaults({ ...o, log: (l) => console.log(l) });
   console.log(`\n${table(rows)}\n`);
