@@ -179,6 +179,26 @@ apt_install() {
   return 0
 }
 
+# go_build_begin WHAT LOG HOW-LONG — the start of a component's build from Go sources: go must be
+# there; says what is built, how long it takes and where its log is, then keeps saying it
+# (progress_begin) until go_build_done.
+go_build_begin() {
+  local what=$1 log=$2 how_long=$3
+  command -v go >/dev/null || die "go is needed to build $what"
+  mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
+  say "building $what from the Go module proxy ($how_long); log: $log"
+  progress_begin "building $what"
+  : >"$log"
+}
+
+# go_build_done BIN BUILD — the built BIN.tmp becomes BIN, the build folder goes.
+go_build_done() {
+  mv "$1.tmp" "$1"
+  rm -rf "$2"
+  progress_end
+  say "built $1"
+}
+
 # go_module_source NAME MODULE@VERSION LOG — a writable copy of a Go module's source, fetched
 # through the Go module proxy (the only way to its code here) into a fresh build folder under the
 # cache; prints the folder, which holds the source in src/ and a GOTMPDIR in tmp/. Call it as

@@ -10,12 +10,8 @@ CONSUL_HTTP=127.0.0.1:8500
 
 consul_install() {
   [ -x "$CONSUL_BIN" ] && return 0
-  command -v go >/dev/null || die "consul: go is needed to build Consul $CONSUL_VERSION"
   local log="$LOG_DIR/consul-build.log" build
-  mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
-  say "building Consul $CONSUL_VERSION from the Go module proxy (several minutes); log: $log"
-  progress_begin "building Consul $CONSUL_VERSION"
-  : >"$log"
+  go_build_begin "Consul $CONSUL_VERSION" "$log" "several minutes"
   build=$(go_module_source "consul-$CONSUL_VERSION" "github.com/hashicorp/consul@v$CONSUL_VERSION" "$log") || exit 1
   # `go install consul@version` refuses a module with replace directives, and the module zip
   # lacks the nested submodules (./api, ./sdk, ...) they point to: drop them so the submodules
@@ -31,10 +27,7 @@ consul_install() {
     rm -rf "$build" "$CONSUL_BIN.tmp"
     die "consul: build failed, see $log"
   fi
-  mv "$CONSUL_BIN.tmp" "$CONSUL_BIN"
-  rm -rf "$build"
-  progress_end
-  say "consul: built $CONSUL_BIN"
+  go_build_done "$CONSUL_BIN" "$build"
 }
 
 # The services, node name and policy rules, shared with compose's init container.

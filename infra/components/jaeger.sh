@@ -31,12 +31,8 @@ JAEGER_BIN="$CACHE_DIR/bin/jaeger-$JAEGER_VERSION-zipkin"
 
 jaeger_install() {
   [ -x "$JAEGER_BIN" ] && return 0
-  command -v go >/dev/null || die "jaeger: go is needed to build Jaeger $JAEGER_VERSION"
   local log="$LOG_DIR/jaeger-build.log" build pkg=github.com/jaegertracing/jaeger/internal/version
-  mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
-  say "building Jaeger $JAEGER_VERSION from the Go module proxy (several minutes); log: $log"
-  progress_begin "building Jaeger $JAEGER_VERSION"
-  : >"$log"
+  go_build_begin "Jaeger $JAEGER_VERSION" "$log" "several minutes"
   build=$(go_module_source "jaeger-$JAEGER_VERSION" "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" "$log") || exit 1
   # The patch fails loudly (no fuzz) if a new release moved the components list.
   if ! (
@@ -58,10 +54,7 @@ jaeger_install() {
     rm -rf "$build" "$JAEGER_BIN.tmp"
     die "jaeger: build failed, see $log"
   fi
-  mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
-  rm -rf "$build"
-  progress_end
-  say "jaeger: built $JAEGER_BIN"
+  go_build_done "$JAEGER_BIN" "$build"
 }
 
 jaeger_up() { curl -sf --max-time 1 "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" >/dev/null; }

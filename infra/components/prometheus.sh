@@ -11,12 +11,8 @@ PROMETHEUS_BIN="$CACHE_DIR/bin/prometheus-$PROMETHEUS_VERSION"
 
 prometheus_install() {
   [ -x "$PROMETHEUS_BIN" ] && return 0
-  command -v go >/dev/null || die "prometheus: go is needed to build Prometheus $PROMETHEUS_VERSION"
   local log="$LOG_DIR/prometheus-build.log" build
-  mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/build"
-  say "building Prometheus $PROMETHEUS_VERSION from the Go module proxy (a minute or two); log: $log"
-  progress_begin "building Prometheus $PROMETHEUS_VERSION"
-  : >"$log"
+  go_build_begin "Prometheus $PROMETHEUS_VERSION" "$log" "a minute or two"
   build=$(go_module_source "prometheus-$PROMETHEUS_VERSION" "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$log") || exit 1
   printf 'package plugins\n\nimport (\n\t_ "github.com/prometheus/prometheus/discovery/consul"\n)\n' > "$build/src/plugins/plugins.go"
   if ! (
@@ -28,10 +24,7 @@ prometheus_install() {
     rm -rf "$build" "$PROMETHEUS_BIN.tmp"
     die "prometheus: build failed, see $log"
   fi
-  mv "$PROMETHEUS_BIN.tmp" "$PROMETHEUS_BIN"
-  rm -rf "$build"
-  progress_end
-  say "prometheus: built $PROMETHEUS_BIN"
+  go_build_done "$PROMETHEUS_BIN" "$build"
 }
 
 prometheus_start() {
