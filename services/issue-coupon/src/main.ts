@@ -18,11 +18,12 @@ import {
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger, WaitingLine, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
+import { ClaimLedger, WaitingLine, issueTopics } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
+import { RebuildRequests } from './data/rebuild-requests';
 import { AnswerTally } from './domain/answer-tally';
 import { AdmissionGovernor } from './domain/admission-governor';
 import { SoldOutFlags } from './domain/issue-coupon';
@@ -80,16 +81,7 @@ export function start(opts: StartOptions = {}) {
           () => ctx.config().cache.localTtlMs,
           (id) => void redis.publish(channel, String(id)).catch(() => {}),
         );
-        // A coupon whose sets await a rebuild is asked for at most twice a second per instance.
-        const rebuildAsked = new Map<number, number>();
-        const rebuildChannel = ledgerRebuildChannel(cfg.redis.keyPrefix);
-        const rebuildNeeded = (id: number) => {
-          const now = Date.now();
-          if (now - (rebuildAsked.get(id) ?? 0) < 500) return;
-          if (rebuildAsked.size > 10_000) rebuildAsked.clear();
-          rebuildAsked.set(id, now);
-          void redis.publish(rebuildChannel, String(id)).catch(() => {});
-        };
+        const rebuilds = new RebuildRequests(redis, cfg.redis.keyPrefix);
         const failovers = new FailoverWatch(cfg.redis);
         const line = new WaitingLine(redis, cfg.redis.keyPrefix, ledger);
         const issueLatency = new RouteLatencyWindow(
@@ -126,7 +118,7 @@ export function start(opts: StartOptions = {}) {
                 metrics.outcomes.inc({ code });
                 if (couponId !== undefined) tally.count(couponId, code);
               },
-              rebuildNeeded,
+              rebuildNeeded: (id) => rebuilds.ask(id),
               failovers,
               answerWithinMs: ctx.config().answer.withinMs,
               claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
