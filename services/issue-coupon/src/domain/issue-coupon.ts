@@ -75,12 +75,12 @@ function within<T>(deadline: number, work: Promise<T>): Promise<T> {
  * ALREADY_ISSUED whatever the in-process flag or the clock says.
  */
 export async function refuseUnlessHeld(deps: IssueDependencies, couponId: number, userId: number, refusal: AppError, deadline: number): Promise<never> {
-  await refuseIfHolding(deps, couponId, userId, deadline);
+  await holdsNothing(deps, couponId, userId, deadline);
   reject(deps, couponId, refusal);
 }
 
-/** A holder is told ALREADY_ISSUED; a user whose holding cannot be told yet, to try again. */
-async function refuseIfHolding(deps: IssueDependencies, couponId: number, userId: number, deadline: number): Promise<void> {
+/** Returns only when the user holds nothing: a holder is answered ALREADY_ISSUED, an undecided holding 503. */
+async function holdsNothing(deps: IssueDependencies, couponId: number, userId: number, deadline: number): Promise<void> {
   let holding;
   try {
     holding = await within(deadline, deps.ledger.holding(couponId, userId));
@@ -125,7 +125,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
 
   // A queued coupon: a holder is told so first, then the pass is checked and taken. A claim that
   // keeps nothing (503) or whose outcome is open (504) puts the pass back: the retry learns.
-  await refuseIfHolding(deps, couponId, userId, deadline);
+  await holdsNothing(deps, couponId, userId, deadline);
   let passExpiresAt: number;
   try {
     passExpiresAt = await within(deadline, takePass(deps.room, couponId, userId, pass));
