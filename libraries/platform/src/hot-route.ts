@@ -11,6 +11,17 @@ import type { Logger } from './logger';
  * request (measured on the issue path).
  */
 export function bodilessPostRoute(path: RegExp, label: string, logger: Logger, handle: (req: http.IncomingMessage, param: string) => Promise<{ status: number; body: unknown }>) {
+  return bodilessRoute(['POST'], path, label, logger, handle);
+}
+
+/** As bodilessPostRoute, for any of `methods` (the handler reads req.method when they differ). */
+export function bodilessRoute(
+  methods: readonly string[],
+  path: RegExp,
+  label: string,
+  logger: Logger,
+  handle: (req: http.IncomingMessage, param: string) => Promise<{ status: number; body: unknown }>,
+) {
   const answer = async (req: http.IncomingMessage, res: http.ServerResponse, param: string) => {
     try {
       const { status, body } = await handle(req, param);
@@ -22,7 +33,7 @@ export function bodilessPostRoute(path: RegExp, label: string, logger: Logger, h
     }
   };
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (req.method !== 'POST') return false;
+    if (!methods.includes(req.method ?? '')) return false;
     const match = path.exec(req.url ?? '');
     if (!match) return false;
     labelRoute(res, label);

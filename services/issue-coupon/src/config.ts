@@ -1,3 +1,4 @@
+import type { QueueSettings } from './domain/waiting-room';
 import { type ConfigReader, type KafkaSettings, type PlatformSettings, type RedisSettings, readKafkaSettings, readPlatformSettings, readRedisSettings } from '@coupon-rush/platform';
 
 export interface IssueCouponConfig {
@@ -8,6 +9,7 @@ export interface IssueCouponConfig {
   cache: { localTtlMs: number; redisTtlSeconds: number };
   publisher: { maxBatch: number; lingerMs: number; timeoutMs: number };
   answer: { withinMs: number; claimTimeoutMs: number; releaseReserveMs: number };
+  queue: QueueSettings;
 }
 
 export function parseConfig(r: ConfigReader): IssueCouponConfig {
@@ -29,6 +31,12 @@ export function parseConfig(r: ConfigReader): IssueCouponConfig {
       withinMs: r.number('issue.answer.withinMs', { min: 500, max: 60_000 }),
       claimTimeoutMs: r.number('issue.answer.claimTimeoutMs', { min: 50 }),
       releaseReserveMs: r.number('issue.answer.releaseReserveMs', { min: 100 }),
+    },
+    queue: {
+      passTtlMs: r.number('issue.queue.passTtlMs', { min: 1000, max: 600_000 }),
+      marginRatio: r.number('issue.queue.marginRatio', { min: 0, max: 1 }),
+      minPollMs: r.number('issue.queue.minPollMs', { min: 100 }),
+      maxPollMs: r.number('issue.queue.maxPollMs', { min: 100, max: 120_000 }),
     },
   });
 }

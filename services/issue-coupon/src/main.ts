@@ -20,9 +20,11 @@ import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
+import { WaitingLine } from './data/waiting-line';
 import { AnswerTally } from './domain/answer-tally';
 import { SoldOutFlags } from './domain/issue-coupon';
-import { issueHotRoute } from './routes/issue-routes';
+import { QueuePasses } from './domain/queue-pass';
+import { hotRoutes } from './routes/issue-routes';
 
 export const NAME = 'issue-coupon-service';
 
@@ -130,7 +132,7 @@ export function start(opts: StartOptions = {}) {
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
         return {
           router: Router(),
-          hotRoute: issueHotRoute(
+          hotRoute: hotRoutes(
             {
               policy: (id) => cache.get(id),
               soldOut,
@@ -145,6 +147,7 @@ export function start(opts: StartOptions = {}) {
               answerWithinMs: ctx.config().answer.withinMs,
               claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
               releaseReserveMs: ctx.config().answer.releaseReserveMs,
+              room: { line: new WaitingLine(redis, cfg.redis.keyPrefix, ledger), passes: new QueuePasses(cfg.platform.internalToken.secret), settings: () => ctx.config().queue },
             },
             ctx.logger,
           ),

@@ -4,7 +4,9 @@ import { AppError, badRequest, objectBody } from '@coupon-rush/platform';
 import { isoInstant, pageOf } from './fields';
 import { findCoupon, insertCoupon, listCoupons, type Coupon, type NewCoupon } from '../data/coupon-repository';
 
-const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt', 'usableUntil', 'usableDays'] as const;
+const FIELDS = ['title', 'type', 'totalQuantity', 'discountAmount', 'minOrderAmount', 'issueStartAt', 'issueEndAt', 'usableUntil', 'usableDays', 'admission'] as const;
+/** A waiting room admitting more than this a second is no waiting room. */
+const MAX_ADMISSION_PER_SECOND = 10_000;
 /** Ten years: a longer validity is a typo, not a policy. */
 const MAX_USABLE_DAYS = 3650;
 const TYPES = ['FIXED_AMOUNT'];
@@ -37,7 +39,19 @@ export function validateNewCoupon(body: unknown): NewCoupon {
     issueEndAt,
     usableUntil,
     usableDays,
+    admission: admissionOf(b.admission),
   };
+}
+
+/** `{perSecond}` for a coupon claimed through the waiting room; absent or null: a direct coupon. */
+function admissionOf(v: unknown): NewCoupon['admission'] {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('admission must be an object {perSecond}, or null');
+  const a = objectBody(v, ['perSecond']);
+  if (typeof a.perSecond !== 'number' || !Number.isInteger(a.perSecond) || a.perSecond < 1 || a.perSecond > MAX_ADMISSION_PER_SECOND) {
+    throw badRequest(`admission.perSecond must be an integer in [1, ${MAX_ADMISSION_PER_SECOND}]`);
+  }
+  return { perSecond: a.perSecond };
 }
 
 /**

@@ -3,6 +3,7 @@ import { AppError } from '@coupon-rush/platform';
 import { LedgerRebuilding, type ClaimLedger } from '@coupon-rush/issue-contract';
 import type { CouponPolicy } from '../data/coupon-policy-source';
 import type { IssueEventPublisher } from '../data/issue-event-publisher';
+import { takePass, type WaitingRoom } from './waiting-room';
 import { alreadyIssued, claimsRebuilding, couponNotFound, earlierRequestPending, issueUnavailable, outcomeUnknown, soldOut, windowClosed } from './refusals';
 
 export interface IssueDependencies {
@@ -22,6 +23,8 @@ export interface IssueDependencies {
   releaseReserveMs: number;
   /** Redis failovers begun (Sentinel's events): a release made during one may be lost with the old master. */
   failovers: { mark(): number; quietSince(mark: number): boolean };
+  /** The waiting room that queued coupons are claimed through. */
+  room: WaitingRoom;
 }
 
 /**
@@ -71,7 +74,7 @@ function within<T>(deadline: number, work: Promise<T>): Promise<T> {
  * A "no" (sold out, window closed) is said only to a user who holds nothing: a holder is told
  * ALREADY_ISSUED whatever the in-process flag or the clock says.
  */
-async function refuseUnlessHeld(deps: IssueDependencies, couponId: number, userId: number, refusal: AppError, deadline: number): Promise<never> {
+export async function refuseUnlessHeld(deps: IssueDependencies, couponId: number, userId: number, refusal: AppError, deadline: number): Promise<never> {
   let holding;
   try {
     holding = await within(deadline, deps.ledger.holding(couponId, userId));
@@ -99,7 +102,7 @@ function refuseUndecided(deps: IssueDependencies, couponId: number, why: 'IN_FLI
  * request is answered within `deps.answerWithinMs` (below the gateway's route timeout), so only a
  * dead connection leaves a caller without an answer that states the outcome or that nothing was kept.
  */
-export async function issueCoupon(deps: IssueDependencies, couponId: number, userId: number) {
+export async function issueCoupon(deps: IssueDependencies, couponId: number, userId: number, pass?: string) {
   const deadline = Date.now() + deps.answerWithinMs;
   let policy: CouponPolicy | undefined;
   try {
@@ -114,7 +117,34 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   if (now < policy.issueStartAt) reject(deps, couponId, windowClosed());
   if (now >= policy.issueEndAt) await refuseUnlessHeld(deps, couponId, userId, windowClosed(), deadline);
   if (deps.soldOut.has(couponId)) await refuseUnlessHeld(deps, couponId, userId, soldOut(), deadline);
+  if (!policy.admissionPerSecond) return claimFor(deps, couponId, userId, policy, now, deadline);
 
+  // A queued coupon: a holder is told so first, then the pass is checked and taken. A claim that
+  // keeps nothing (503) or whose outcome is open (504) puts the pass back: the retry learns.
+  let holding;
+  try {
+    holding = await within(deadline, deps.ledger.holding(couponId, userId));
+  } catch {
+    reject(deps, couponId, issueUnavailable('claim store'));
+  }
+  if (holding === 'HELD') reject(deps, couponId, alreadyIssued());
+  if (holding === 'IN_FLIGHT' || holding === 'REBUILDING') refuseUndecided(deps, couponId, holding);
+  let passExpiresAt: number;
+  try {
+    passExpiresAt = await within(deadline, takePass(deps.room, couponId, userId, pass));
+  } catch (err) {
+    reject(deps, couponId, err instanceof AppError ? err : issueUnavailable('waiting room'));
+  }
+  try {
+    return await claimFor(deps, couponId, userId, policy, now, deadline);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.status >= 500) void deps.room.line.restorePass(couponId, userId, passExpiresAt).catch(() => {});
+    throw err;
+  }
+}
+
+/** The claim itself: atomically in Redis, the event published, and only then accepted. */
+async function claimFor(deps: IssueDependencies, couponId: number, userId: number, policy: CouponPolicy, now: number, deadline: number) {
   // The event's id ties this request's mark and release to its own claim, never a newer one.
   const claimId = crypto.randomUUID();
   let claim;

@@ -1,0 +1,137 @@
+import { AppError } from '@coupon-rush/platform';
+import type { CouponPolicy } from '../data/coupon-policy-source';
+import type { WaitingLine } from '../data/waiting-line';
+import type { QueuePasses } from './queue-pass';
+import { couponNotFound, issueUnavailable, soldOut, windowClosed } from './refusals';
+
+/** The room's settings (issue.queue in config-repo). */
+export interface QueueSettings {
+  /** How long an admitted user has to claim before the pass lapses and the slot goes on. */
+  passTtlMs: number;
+  /** Passes out beyond the unclaimed stock, as a share of the quantity (for those who leave). */
+  marginRatio: number;
+  /** The poll interval the server sets: far back in the line asks less often. */
+  minPollMs: number;
+  maxPollMs: number;
+}
+
+export interface WaitingRoom {
+  line: WaitingLine;
+  passes: QueuePasses;
+  settings(): QueueSettings;
+}
+
+/** The answer to a join or a poll. */
+export type Ticket =
+  | { couponId: number; status: 'WAITING'; phase: 'QUEUE'; position: number; ahead: number; estimatedWaitSeconds: number; pollAfterMs: number }
+  | { couponId: number; status: 'WAITING'; phase: 'PRE_QUEUE'; position: null; ahead: null; queued: number; opensAt: string; estimatedWaitSeconds: number; pollAfterMs: number }
+  | { couponId: number; status: 'ADMITTED'; pass: string; passExpiresAt: string }
+  | { couponId: number; status: 'EXPIRED' };
+
+export const queueNotUsed = (couponId: number) => new AppError('QUEUE_NOT_USED', 409, `Coupon ${couponId} is claimed directly, without a waiting room`);
+export const notInQueue = (couponId: number) => new AppError('NOT_IN_QUEUE', 404, `You have no place in the waiting room of coupon ${couponId}: join it first`);
+export const queueRequired = (couponId: number) => new AppError('QUEUE_REQUIRED', 409, `Coupon ${couponId} is claimed through its waiting room: join it and claim with the pass it gives`);
+export const passInvalid = () => new AppError('QUEUE_PASS_INVALID', 403, 'The waiting-room pass is not valid for you and this coupon (forged, expired, used or someone else’s)');
+
+/** Polls are spread a little, so a line admitted in one step does not come back in one step. */
+const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
+const clamp = (v: number, min: number, max: number) => Math.min(max, Math.max(min, v));
+
+/** The margin of passes beyond the unclaimed stock: a share of the quantity, at least one. */
+export const marginOf = (policy: CouponPolicy, settings: QueueSettings) => (policy.totalQuantity === null ? 0 : Math.max(1, Math.ceil(policy.totalQuantity * settings.marginRatio)));
+
+/** What the holder check says, for answers that refuse without claiming (the issue path's own). */
+export type RefuseUnlessHeld = (couponId: number, userId: number, refusal: AppError) => Promise<never>;
+
+/**
+ * Joins a coupon's waiting room (`join`) or asks where one stands. A holder is told ALREADY_ISSUED
+ * and a "no" (sold out, window closed) is said only after the holder check, as on the issue path.
+ */
+export async function takeTurn(
+  room: WaitingRoom,
+  policyOf: (id: number) => Promise<CouponPolicy | undefined> | CouponPolicy | undefined,
+  refuseUnlessHeld: RefuseUnlessHeld,
+  couponId: number,
+  userId: number,
+  join: boolean,
+): Promise<Ticket> {
+  let policy: CouponPolicy | undefined;
+  try {
+    policy = await policyOf(couponId);
+  } catch (err) {
+    throw err instanceof AppError ? err : issueUnavailable('cache');
+  }
+  if (!policy) throw couponNotFound(couponId);
+  const perSecond = policy.admissionPerSecond;
+  if (!perSecond) throw queueNotUsed(couponId);
+  const settings = room.settings();
+  let turn;
+  try {
+    turn = await room.line.turn(couponId, userId, join, {
+      issueStartAt: policy.issueStartAt,
+      issueEndAt: policy.issueEndAt,
+      totalQuantity: policy.totalQuantity,
+      perSecond,
+      margin: marginOf(policy, settings),
+      passTtlMs: settings.passTtlMs,
+    });
+  } catch {
+    throw issueUnavailable('waiting room');
+  }
+  switch (turn.kind) {
+    case 'WAITING': {
+      const secondsToTurn = turn.position / perSecond;
+      // Asked about four times before one's turn, never more often than minPollMs.
+      const pollAfterMs = jitter(clamp((secondsToTurn * 1000) / 4, room.settings().minPollMs, settings.maxPollMs));
+      return { couponId, status: 'WAITING', phase: 'QUEUE', position: turn.position, ahead: turn.position - 1, estimatedWaitSeconds: Math.ceil(secondsToTurn), pollAfterMs };
+    }
+    case 'PRE_QUEUE': {
+      const untilOpen = Math.max(0, policy.issueStartAt - Date.now());
+      // The place is drawn at the start: ask again then (the first ask after it draws the order).
+      const pollAfterMs = jitter(clamp(untilOpen, settings.minPollMs, settings.maxPollMs));
+      return {
+        couponId,
+        status: 'WAITING',
+        phase: 'PRE_QUEUE',
+        position: null,
+        ahead: null,
+        queued: turn.size,
+        opensAt: new Date(policy.issueStartAt).toISOString(),
+        estimatedWaitSeconds: Math.ceil(untilOpen / 1000),
+        pollAfterMs,
+      };
+    }
+    case 'ADMITTED':
+      return { couponId, status: 'ADMITTED', pass: room.passes.mint(couponId, userId, turn.passExpiresAt), passExpiresAt: new Date(turn.passExpiresAt).toISOString() };
+    case 'PASS_EXPIRED':
+      return { couponId, status: 'EXPIRED' };
+    case 'NOT_IN_QUEUE':
+      throw notInQueue(couponId);
+    // The line found the user among the claims: the holder check tells held, in flight or rebuilding.
+    case 'CLAIMED':
+      return refuseUnlessHeld(couponId, userId, issueUnavailable('an earlier claim of yours is being decided'));
+    case 'SOLD_OUT':
+      return refuseUnlessHeld(couponId, userId, soldOut());
+    case 'WINDOW_CLOSED':
+      return refuseUnlessHeld(couponId, userId, windowClosed());
+  }
+}
+
+/**
+ * The pass of an admitted user, checked and taken (single use) before a claim of a queued coupon:
+ * its expiry, to put it back if the claim keeps nothing. No pass is QUEUE_REQUIRED; a pass that is
+ * not this user's for this coupon, or is expired, used or forged, is QUEUE_PASS_INVALID.
+ */
+export async function takePass(room: WaitingRoom, couponId: number, userId: number, pass: string | undefined): Promise<number> {
+  if (!pass) throw queueRequired(couponId);
+  const expiresAt = room.passes.expiryOf(pass, couponId, userId);
+  if (expiresAt === undefined) throw passInvalid();
+  let taken;
+  try {
+    taken = await room.line.usePass(couponId, userId, expiresAt);
+  } catch {
+    throw issueUnavailable('waiting room');
+  }
+  if (!taken) throw passInvalid();
+  return expiresAt;
+}
