@@ -5,16 +5,21 @@ import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, launchChromium, mintInternalToken, platformDb, watchInConsole, type LoadUser } from '@coupon-rush/loadkit';
 import { appKafkaSasl } from '@coupon-rush/testkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
+import { queueRun } from './queue-target';
 import { strategyChart } from './strategies/chart';
 import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
 
 /** console: the gateway with one live console page open in Chromium, watching the rushed coupon. */
 /** redeem: campaign codes redeemed; checkout: issued coupons used for orders at a shop's checkout. */
-type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'checkout' | 'strategies';
-type IssueTarget = Exclude<Target, 'redeem' | 'checkout' | 'strategies'>;
+/** queue: a flash crowd through a queued coupon's waiting room, then at a direct coupon (bench/src/queue-target.ts). */
+type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'checkout' | 'strategies' | 'queue';
+type IssueTarget = Exclude<Target, 'redeem' | 'checkout' | 'strategies' | 'queue'>;
 /** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
 type Workload = 'claims' | 'refusals';
-/** What `all` runs; `strategies` (the strategy lab, bench/src/strategies) is a comparison of its own and runs alone. */
+/**
+ * What `all` runs; `strategies` (the strategy lab, bench/src/strategies) is a comparison of its own
+ * and runs alone, and so does `queue` (a Node generator, its own defaults, about a minute).
+ */
 const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'issue-floor', 'redeem', 'checkout'];
 
 interface Options {
@@ -33,6 +38,12 @@ interface Options {
   /** The gateway's management port: its /metrics (CPU clock) is not on the public one. */
   gatewayManagement: string;
   direct: string;
+  /** queue: the users join (or claim) evenly over this many seconds. */
+  burstSeconds: number;
+  /** queue: the waiting room admits this many users a second. */
+  admitPerSecond: number;
+  /** queue: queued, direct, or both (queued then direct). */
+  queueModes: Array<'queued' | 'direct'>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,9 +61,12 @@ function parseOptions(argv: string[]): Options {
     gateway: 'http://127.0.0.1:8080',
     gatewayManagement: 'http://127.0.0.1:8090',
     direct: 'http://127.0.0.1:8083',
+    burstSeconds: 2,
+    admitPerSecond: 200,
+    queueModes: ['queued', 'direct'],
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies --workload claims,refusals --gateway URL --gateway-management URL --direct URL)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N --burst queued,direct)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -63,6 +77,9 @@ function parseOptions(argv: string[]): Options {
     // Another gateway or issue-coupon instance (one under a profiler, say) in place of the platform's.
     else if ((flag === '--gateway' || flag === '--direct') && /^https?:\/\/[^/]+$/.test(String(value))) o[flag.slice(2) as 'gateway' | 'direct'] = String(value);
     else if (flag === '--gateway-management' && /^https?:\/\/[^/]+$/.test(String(value))) o.gatewayManagement = String(value);
+    else if (flag === '--burst-seconds' && n > 0 && n <= 60) o.burstSeconds = n;
+    else if (flag === '--admit-per-second' && Number.isInteger(n) && n > 0 && n <= 10_000) o.admitPerSecond = n;
+    else if (flag === '--burst' && /^(queued|direct)(,(queued|direct))?$/.test(String(value))) o.queueModes = [...new Set(String(value).split(','))] as Options['queueModes'];
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
     else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);
   }
@@ -76,9 +93,17 @@ function parseOptions(argv: string[]): Options {
     o.threads ||= 2;
     if (o.threads % 2 !== 0) throw new Error('--threads must be even with --target strategies: threads are split between its two instances');
   }
+  if (o.targets.includes('queue')) {
+    if (o.targets.length > 1) throw new Error('--target queue runs alone');
+    // A crowd ten times the stock, on enough connections that the burst is not queued in the
+    // generator: each in-flight request holds one (see the README's Benchmark section).
+    if (o.quantity === 0) o.quantity = 2000;
+    if (!given.has('--connections')) o.connections = 2000;
+    if (o.connections > 10_000) throw new Error('--connections is at most 10,000 with --target queue (file descriptors here and in the gateway)');
+  }
   o.threads ||= 1;
-  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && t !== 'console' && !TARGETS.includes(t)))
-    throw new Error(`--target is a list of ${TARGETS.join(', ')} and console, or both (gateway and direct) or all, or strategies`);
+  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && t !== 'console' && t !== 'queue' && !TARGETS.includes(t)))
+    throw new Error(`--target is a list of ${TARGETS.join(', ')} and console, or both (gateway and direct) or all, or strategies, or queue`);
   if (o.workloads.length === 0 || o.workloads.some((w) => w !== 'claims' && w !== 'refusals')) throw new Error('--workload is claims, refusals or both, comma-separated');
   // The claims coupon holds one per user unless told otherwise, so it cannot sell out mid-run.
   if (o.quantity === 0) o.quantity = o.users;
@@ -386,6 +411,12 @@ async function main() {
   const outDir = path.join(REPO_ROOT, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
   if (o.targets.includes('strategies')) return strategiesRun(o, runId, outDir);
+  if (o.targets.includes('queue'))
+    return queueRun(
+      { users: o.users, quantity: o.quantity, connections: o.connections, burstSeconds: o.burstSeconds, admitPerSecond: o.admitPerSecond, gateway: o.gateway, modes: o.queueModes },
+      runId,
+      outDir,
+    );
   const tokenFile = path.join(outDir, `tokens-${runId}.txt`);
   const directTokenFile = path.join(outDir, `tokens-${runId}-direct.txt`);
   console.log(`bench ${runId}: ${o.users} users, claims quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target and workload (${o.workloads.join(', ')})`);
@@ -400,7 +431,7 @@ async function main() {
   const floor = o.targets.includes('floor') ? await startProxyFloor(o) : undefined;
   const issueFloor = o.targets.includes('issue-floor') && o.workloads.includes('claims') ? await startIssueFloor(runId) : undefined;
   try {
-    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'checkout' && t !== 'strategies');
+    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'checkout' && t !== 'strategies' && t !== 'queue');
     // Whatever runs first in a round meets the load's own wake (rows flushing, consumers, the last
     // run's traces): alternating the order spreads it over every target.
     const rounds = Array.from({ length: o.rounds }, (_, r) => (r % 2 === 0 ? issueTargets : [...issueTargets].reverse()));

@@ -59,6 +59,8 @@ export interface UserRecord {
   /** The first position the waiting room gave it (null in the pre-queue). */
   position?: number | null;
   preQueue?: boolean;
+  /** Its sequence in the room's line (absolute, read from Redis after the run), when known. */
+  sequence?: number;
   /** When it first saw ADMITTED (at its join, or at a poll). */
   admittedAt?: number;
   admittedOnJoin?: boolean;
@@ -97,6 +99,8 @@ export interface BurstResult {
   pollAfterMs: Record<string, number>;
   peakWaiting: number;
   durationMs: number;
+  /** CPU the generator's process used during the run (user + system): one core is 1,000 ms a second. */
+  generatorCpuMs: number;
   deadlineHit: boolean;
 }
 
@@ -176,8 +180,10 @@ export async function runBurst(users: BurstUser[], o: BurstOptions): Promise<Bur
     pollAfterMs: {},
     peakWaiting: 0,
     durationMs: 0,
+    generatorCpuMs: 0,
     deadlineHit: false,
   };
+  const cpuBefore = process.cpuUsage();
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
   const timers = new Set<NodeJS.Timeout>();
@@ -369,10 +375,22 @@ export async function runBurst(users: BurstUser[], o: BurstOptions): Promise<Bur
   clearInterval(ticker);
   for (const t of timers) clearTimeout(t);
   r.durationMs = clock();
+  const cpu = process.cpuUsage(cpuBefore);
+  r.generatorCpuMs = Math.round((cpu.user + cpu.system) / 1000);
   o.onTick?.({ elapsedMs: r.durationMs, joined, waiting, admitted, final: finals, errors });
   // Anything still in flight (only when time ran out) is abandoned with the pool.
   await (r.deadlineHit ? pool.destroy() : pool.close());
   return r;
+}
+
+/** pollAfterMs values the server set, counted by whole second. */
+function bucketed(values: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [ms, n] of Object.entries(values)) {
+    const key = `${Math.floor(Number(ms) / 1000)}s`;
+    out[key] = (out[key] ?? 0) + n;
+  }
+  return out;
 }
 
 /** Rounds to whole ms for the report. */
@@ -382,13 +400,14 @@ const ms = (x: number | undefined) => (x === undefined ? undefined : Math.round(
  * The figures of one burst: what was sent when, latencies per kind, answers, errors, every user's
  * final answer, and how far the winners are from arrival order (and, queued, from queue order).
  */
-export function summarizeBurst(r: BurstResult) {
+export function summarizeBurst(r: BurstResult, sequenceOf?: (userId: number) => number | undefined) {
   const u = r.users;
+  if (sequenceOf) for (const x of u) x.sequence = sequenceOf(x.id);
   const won = u.map((x) => x.final === '202');
   // Arrival: when the user's first request was really written (users that never sent one last).
   const arrivals = u.map((x) => x.firstSentAt ?? Number.POSITIVE_INFINITY);
   const winners = u.filter((x) => x.final === '202');
-  const summary: Record<string, unknown> = {
+  const summary: Record<string, any> = {
     mode: r.mode,
     couponId: r.couponId,
     users: u.length,
@@ -396,6 +415,7 @@ export function summarizeBurst(r: BurstResult) {
     connectedAtStart: r.connectedAtStart,
     warmFailures: r.warmFailures,
     durationMs: ms(r.durationMs),
+    generatorCpuMs: r.generatorCpuMs,
     deadlineHit: r.deadlineHit,
     // What the generator really did: planned instants against dispatch (its event loop) and the write (its pool).
     sent: sendSpread(
@@ -432,39 +452,41 @@ export function summarizeBurst(r: BurstResult) {
     },
   };
   if (r.mode === 'queued') {
-    const placed = u.filter((x) => typeof x.position === 'number' && !x.preQueue);
-    const admittedUsers = u.filter((x) => x.admittedAt !== undefined);
-    // Users admitted on their join have no position: they were at the front.
-    const queueKey = (x: UserRecord) => (x.admittedOnJoin ? 0 : typeof x.position === 'number' ? x.position : Number.POSITIVE_INFINITY);
+    // The line's order: the room's own sequence (read from Redis after the run) when given; else the
+    // first position each user was told, which counts from those admitted by then (coarse).
+    const lineKey = (x: UserRecord) => x.sequence ?? (x.admittedOnJoin ? 0 : typeof x.position === 'number' ? x.position : Number.POSITIVE_INFINITY);
     const postStart = u.filter((x) => !x.preQueue);
+    const inLine = postStart.filter((x) => Number.isFinite(lineKey(x)) && x.firstSentAt !== undefined);
+    const admittedUsers = u.filter((x) => x.admittedAt !== undefined);
     summary.queue = {
-      positioned: placed.length,
+      lineOrderFrom: u.some((x) => x.sequence !== undefined) ? 'the room in Redis' : 'first positions told',
+      inLine: inLine.length,
       preQueue: u.filter((x) => x.preQueue).length,
       admitted: admittedUsers.length,
       admittedOnJoin: u.filter((x) => x.admittedOnJoin).length,
       peakWaiting: r.peakWaiting,
       pollsPerUser: { mean: Math.round((r.latencies.poll.length / Math.max(1, u.length)) * 10) / 10, max: Math.max(0, ...u.map((x) => x.polls)) },
       rejoinsAfterExpiry: u.reduce((a, x) => a + x.rejoins, 0),
-      pollAfterMs: r.pollAfterMs,
+      pollAfterMs: bucketed(r.pollAfterMs),
       missingPollAfter: r.missingPollAfter,
-      // Does the queue keep the order the joins arrived in? Join write instant against position (1: the same order).
-      joinVsPosition: spearman(
-        placed.map((x) => x.firstSentAt!),
-        placed.map((x) => x.position as number),
+      // Does the line keep the order the joins were written in? (1: the same order.)
+      joinVsLine: spearman(
+        inLine.map((x) => x.firstSentAt!),
+        inLine.map(lineKey),
       ),
-      // Post-start joiners: were the admitted the earliest positions, and did the winners hold them?
-      admittedVsPositions: winnersVersusArrivals(
-        postStart.map(queueKey),
+      // Post-start joiners: were the admitted the first in line, and did the winners hold those places?
+      admittedVsLine: winnersVersusArrivals(
+        postStart.map(lineKey),
         postStart.map((x) => x.admittedAt !== undefined),
       ),
-      winnersVsPositions: winnersVersusArrivals(
-        postStart.map(queueKey),
+      winnersVsLine: winnersVersusArrivals(
+        postStart.map(lineKey),
         postStart.map((x) => x.final === '202'),
       ),
-      // Among the admitted with a position: position against the instant they saw ADMITTED (polls make it coarse).
-      positionVsAdmission: spearman(
-        admittedUsers.filter((x) => typeof x.position === 'number').map((x) => x.position as number),
-        admittedUsers.filter((x) => typeof x.position === 'number').map((x) => x.admittedAt!),
+      // Among the admitted: place in line against the instant they saw ADMITTED (their polls make it coarse).
+      lineVsAdmission: spearman(
+        admittedUsers.filter((x) => Number.isFinite(lineKey(x))).map(lineKey),
+        admittedUsers.filter((x) => Number.isFinite(lineKey(x))).map((x) => x.admittedAt!),
       ),
     };
   }

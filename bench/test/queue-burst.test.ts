@@ -135,9 +135,9 @@ describe('the queue target: the generator against a fake waiting room', function
     expect(s.requests.join).to.equal(400);
     expect(s.requests.poll).to.equal(fake.requests.poll);
     expect(s.requests.claim).to.equal(fake.requests.claim);
-    expect(s.queue.pollAfterMs).to.have.keys(['200']);
-    expect(s.queue.winnersVsPositions).to.include({ winners: 40, winnersAmongFirstArrivals: 40 });
-    expect(s.queue.joinVsPosition).to.be.greaterThan(0.9);
+    expect(Object.keys(s.queue.pollAfterMs)).to.deep.equal(['0s']);
+    expect(s.queue.winnersVsLine).to.include({ winners: 40, winnersAmongFirstArrivals: 40 });
+    expect(s.queue.joinVsLine).to.be.greaterThan(0.9);
     // Polls at most every pollAfterMs: no user polled more often than the run allowed.
     const maxPolls = Math.ceil(r.durationMs / 200) + 1;
     expect(s.queue.pollsPerUser.max).to.be.at.most(maxPolls);
