@@ -40,6 +40,10 @@ interface Options {
   direct: string;
   /** queue: the users join (or claim) evenly over this many seconds. */
   burstSeconds: number;
+  /** queue: first requests written per connection before their answers (0: enough for every user to be on the wire at once). */
+  pipelining: number;
+  /** queue: connections for polls, claims with a pass and retries. */
+  followConnections: number;
   /** queue: the waiting room admits this many users a second. */
   admitPerSecond: number;
   /** queue: queued, direct, or both (queued then direct). */
@@ -62,11 +66,13 @@ function parseOptions(argv: string[]): Options {
     gatewayManagement: 'http://127.0.0.1:8090',
     direct: 'http://127.0.0.1:8083',
     burstSeconds: 2,
+    pipelining: 0,
+    followConnections: 1000,
     admitPerSecond: 200,
     queueModes: ['queued', 'direct'],
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N --burst queued,direct)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N --pipelining N --follow-connections N --burst queued,direct)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -78,6 +84,8 @@ function parseOptions(argv: string[]): Options {
     else if ((flag === '--gateway' || flag === '--direct') && /^https?:\/\/[^/]+$/.test(String(value))) o[flag.slice(2) as 'gateway' | 'direct'] = String(value);
     else if (flag === '--gateway-management' && /^https?:\/\/[^/]+$/.test(String(value))) o.gatewayManagement = String(value);
     else if (flag === '--burst-seconds' && n > 0 && n <= 60) o.burstSeconds = n;
+    else if (flag === '--pipelining' && Number.isInteger(n) && n > 0 && n <= 100) o.pipelining = n;
+    else if (flag === '--follow-connections' && Number.isInteger(n) && n > 0 && n <= 5000) o.followConnections = n;
     else if (flag === '--admit-per-second' && Number.isInteger(n) && n > 0 && n <= 10_000) o.admitPerSecond = n;
     else if (flag === '--burst' && /^(queued|direct)(,(queued|direct))?$/.test(String(value))) o.queueModes = [...new Set(String(value).split(','))] as Options['queueModes'];
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
@@ -95,11 +103,13 @@ function parseOptions(argv: string[]): Options {
   }
   if (o.targets.includes('queue')) {
     if (o.targets.length > 1) throw new Error('--target queue runs alone');
-    // A crowd ten times the stock, on enough connections that the burst is not queued in the
-    // generator: each in-flight request holds one (see the README's Benchmark section).
+    // A crowd ten times the stock. 2,000 connections, each carrying `pipelining` first requests
+    // (by default enough for the whole crowd on the wire at once), and 1,000 for what follows.
     if (o.quantity === 0) o.quantity = 2000;
     if (!given.has('--connections')) o.connections = 2000;
-    if (o.connections > 10_000) throw new Error('--connections is at most 10,000 with --target queue (file descriptors here and in the gateway)');
+    // Every user's first request on the wire at once unless told otherwise.
+    o.pipelining ||= Math.ceil(o.users / o.connections);
+    if (o.connections + o.followConnections > 10_000) throw new Error('--connections and --follow-connections are at most 10,000 together (file descriptors here and in the gateway)');
   }
   o.threads ||= 1;
   if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && t !== 'console' && t !== 'queue' && !TARGETS.includes(t)))
@@ -413,7 +423,17 @@ async function main() {
   if (o.targets.includes('strategies')) return strategiesRun(o, runId, outDir);
   if (o.targets.includes('queue'))
     return queueRun(
-      { users: o.users, quantity: o.quantity, connections: o.connections, burstSeconds: o.burstSeconds, admitPerSecond: o.admitPerSecond, gateway: o.gateway, modes: o.queueModes },
+      {
+        users: o.users,
+        quantity: o.quantity,
+        connections: o.connections,
+        pipelining: o.pipelining,
+        followConnections: o.followConnections,
+        burstSeconds: o.burstSeconds,
+        admitPerSecond: o.admitPerSecond,
+        gateway: o.gateway,
+        modes: o.queueModes,
+      },
       runId,
       outDir,
     );

@@ -16,7 +16,11 @@ import { runBurst, summarizeBurst, type BurstMode, type BurstResult } from './qu
 export interface QueueTargetOptions {
   users: number;
   quantity: number;
+  /** The burst pool: each user's first request, `pipelining` deep per connection. */
   connections: number;
+  pipelining: number;
+  /** Polls, claims with a pass, retries. */
+  followConnections: number;
   burstSeconds: number;
   admitPerSecond: number;
   gateway: string;
@@ -90,7 +94,7 @@ async function phase(o: QueueTargetOptions, mode: BurstMode, admin: string, runI
   const memoryBefore = probe && (await usedMemory(probe).catch(() => undefined));
   const memorySamples: Array<{ atMs: number; waiting: number; usedMemory?: number }> = [];
   console.log(
-    `  ${mode}: coupon ${coupon.id}, quantity ${o.quantity}${admission ? `, admitting ${admission.perSecond}/s` : ''}; ${users.length} users over ${o.burstSeconds} s on ${o.connections} connections (deadline ${deadlineMs / 1000} s)`,
+    `  ${mode}: coupon ${coupon.id}, quantity ${o.quantity}${admission ? `, admitting ${admission.perSecond}/s` : ''}; ${users.length} users over ${o.burstSeconds} s (deadline ${deadlineMs / 1000} s)`,
   );
   const started = Date.now();
   const result = await runBurst(users, {
@@ -99,11 +103,13 @@ async function phase(o: QueueTargetOptions, mode: BurstMode, admin: string, runI
     mode,
     burstMs: o.burstSeconds * 1000,
     connections: o.connections,
+    pipelining: o.pipelining,
+    followConnections: o.followConnections,
     deadlineMs,
     requestTimeoutMs: 15_000,
     maxRejoins: 3,
     onTick: (s) => {
-      process.stdout.write(`\r    ${Math.round(s.elapsedMs / 1000)} s: started ${s.joined}, waiting ${s.waiting}, admitted ${s.admitted}, final ${s.final}, errors ${s.errors}   `);
+      process.stdout.write(`\r    ${Math.round(s.elapsedMs / 1000)} s: started ${s.joined}, sent ${s.sent}, waiting ${s.waiting}, admitted ${s.admitted}, final ${s.final}, errors ${s.errors}   `);
       if (probe && mode === 'queued') {
         const sample: { atMs: number; waiting: number; usedMemory?: number } = { atMs: Math.round(s.elapsedMs), waiting: s.waiting };
         memorySamples.push(sample);
@@ -163,7 +169,7 @@ const fmt = (x: unknown) => (x === undefined || x === null ? '' : x);
 /** The run: users, both bursts, the tables, the JSON. Exits non-zero on wrong counts. */
 export async function queueRun(o: QueueTargetOptions, runId: string, outDir: string): Promise<void> {
   console.log(
-    `bench ${runId}: waiting room, ${o.users} users over ${o.burstSeconds} s, quantity ${o.quantity}, admitting ${o.admitPerSecond}/s, ${o.connections} connections; ${o.modes.join(' then ')}`,
+    `bench ${runId}: waiting room, ${o.users} users over ${o.burstSeconds} s, quantity ${o.quantity}, admitting ${o.admitPerSecond}/s; first requests on ${o.connections} connections ${o.pipelining} deep, the rest on ${o.followConnections}; ${o.modes.join(' then ')}`,
   );
   const users = await createUsers(o.users, `bench-${runId}`);
   const admin = await adminToken(o.gateway);
@@ -186,7 +192,7 @@ export async function queueRun(o: QueueTargetOptions, runId: string, outDir: str
       return {
         burst: p.mode,
         users: s.users,
-        connections: `${s.connectedAtStart}/${s.connections}`,
+        connections: `${s.connectedAtStart}/${s.connections} ×${s.pipelining} + ${s.followConnectedAtStart}/${s.followConnections}`,
         planned: `${s.sent.plannedFirstMs}–${s.sent.plannedLastMs}`,
         sent: `${fmt(s.sent.sentFirstMs)}–${fmt(s.sent.sentLastMs)}`,
         withinPlan: s.sent.sentWithinPlannedWindow,
@@ -195,6 +201,7 @@ export async function queueRun(o: QueueTargetOptions, runId: string, outDir: str
         lateMax: s.sent.lateness.maxMs,
         loopLateP99: s.dispatched.p99Ms,
         generatorCpuS: Math.round(s.generatorCpuMs / 100) / 10,
+        dropped: s.burstDisconnects,
       };
     }),
   );
