@@ -44,6 +44,8 @@ interface Options {
   pipelining: number;
   /** queue: connections for polls, claims with a pass and retries. */
   followConnections: number;
+  /** queue: a request without an answer after this long is a timeout. */
+  requestTimeout: number;
   /** queue: the waiting room admits this many users a second. */
   admitPerSecond: number;
   /** queue: queued, direct, or both (queued then direct). */
@@ -68,11 +70,12 @@ function parseOptions(argv: string[]): Options {
     burstSeconds: 2,
     pipelining: 0,
     followConnections: 1000,
+    requestTimeout: 30,
     admitPerSecond: 200,
     queueModes: ['queued', 'direct'],
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N --pipelining N --follow-connections N --burst queued,direct)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N --pipelining N --follow-connections N --request-timeout S --burst queued,direct)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -86,6 +89,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--burst-seconds' && n > 0 && n <= 60) o.burstSeconds = n;
     else if (flag === '--pipelining' && Number.isInteger(n) && n > 0 && n <= 100) o.pipelining = n;
     else if (flag === '--follow-connections' && Number.isInteger(n) && n > 0 && n <= 5000) o.followConnections = n;
+    else if (flag === '--request-timeout' && Number.isInteger(n) && n > 0 && n <= 120) o.requestTimeout = n;
     else if (flag === '--admit-per-second' && Number.isInteger(n) && n > 0 && n <= 10_000) o.admitPerSecond = n;
     else if (flag === '--burst' && /^(queued|direct)(,(queued|direct))?$/.test(String(value))) o.queueModes = [...new Set(String(value).split(','))] as Options['queueModes'];
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
@@ -431,6 +435,7 @@ async function main() {
         followConnections: o.followConnections,
         burstSeconds: o.burstSeconds,
         admitPerSecond: o.admitPerSecond,
+        requestTimeoutSeconds: o.requestTimeout,
         gateway: o.gateway,
         modes: o.queueModes,
       },

@@ -323,7 +323,7 @@ export async function runBurst(users: BurstUser[], o: BurstOptions): Promise<Bur
 
   // A problem answer none of the flows expects: counted as an error, and the user's story ends there.
   const unexpected = (i: number, kind: Kind, a: Answer) => {
-    const what = a.error ?? `${kind} ${a.status}${a.body?.code ? ` ${a.body.code}` : ''}`;
+    const what = a.error ? `${kind} ${a.error}` : `${kind} ${a.status}${a.body?.code ? ` ${a.body.code}` : ''}`;
     fail(i, what, `${kind} answered ${a.error ?? `${a.status} ${JSON.stringify(a.body)}`}`);
     finish(i, `ERROR:${what}`);
   };

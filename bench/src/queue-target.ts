@@ -23,6 +23,8 @@ export interface QueueTargetOptions {
   followConnections: number;
   burstSeconds: number;
   admitPerSecond: number;
+  /** A request without an answer after this long is a timeout (an error); a browser waits longer. */
+  requestTimeoutSeconds: number;
   gateway: string;
   /** queued, direct or both (in that order). */
   modes: BurstMode[];
@@ -106,7 +108,7 @@ async function phase(o: QueueTargetOptions, mode: BurstMode, admin: string, runI
     pipelining: o.pipelining,
     followConnections: o.followConnections,
     deadlineMs,
-    requestTimeoutMs: 15_000,
+    requestTimeoutMs: o.requestTimeoutSeconds * 1000,
     maxRejoins: 3,
     onTick: (s) => {
       process.stdout.write(`\r    ${Math.round(s.elapsedMs / 1000)} s: started ${s.joined}, sent ${s.sent}, waiting ${s.waiting}, admitted ${s.admitted}, final ${s.final}, errors ${s.errors}   `);
