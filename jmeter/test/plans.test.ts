@@ -84,6 +84,49 @@ describe('JMeter plans', () => {
     expect(el.CSVDataSet[0]).to.include({ recycle: 'true', stopThread: 'false' });
   });
 
+  it('when queue.jmx is parsed, then each user joins, polls after the wait the server set and claims with its pass through the gateway, bounded by its patience', () => {
+    const xml = read('queue.jmx');
+    expect(XMLValidator.validate(xml)).to.equal(true);
+    const el = elements(xml);
+    const samplers = el.HTTPSamplerProxy.map((x) => [x['HTTPSampler.method'], x['HTTPSampler.path'], x['HTTPSampler.domain'], x['HTTPSampler.port']]);
+    expect(samplers).to.deep.equal([
+      ['GET', '/health/live', '${__P(host,127.0.0.1)}', '${__P(port,8080)}'],
+      ['POST', '/api/coupons/${__P(couponId,1)}/queue', '${__P(host,127.0.0.1)}', '${__P(port,8080)}'],
+      ['GET', '/api/coupons/${__P(couponId,1)}/queue', '${__P(host,127.0.0.1)}', '${__P(port,8080)}'],
+      ['POST', '/api/coupons/${__P(couponId,1)}/issues', '${__P(host,127.0.0.1)}', '${__P(port,8080)}'],
+    ]);
+    for (const label of ['join', 'poll', 'claim']) expect(xml).to.contain(`testclass="HTTPSamplerProxy" testname="${label}"`);
+    expect(xml).to.match(/<stringProp name="Header.name">X-Queue-Pass<\/stringProp>\s*<stringProp name="Header.value">\$\{pass\}<\/stringProp>/);
+    expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,5000)}', 'ThreadGroup.ramp_time': '${__P(rampup,5)}' });
+    expect(el.CSVDataSet[0]).to.include({ variableNames: 'userId,token', recycle: 'false', stopThread: 'true' });
+    // Every step waits what the last answer said (pollAfterMs or Retry-After) and reads the answer in Groovy.
+    expect(el.ConstantTimer.map((t) => t['ConstantTimer.delay'])).to.deep.equal(['${waitMs}', '${waitMs}', '${waitMs}']);
+    expect(el.JSR223PostProcessor.map((p) => [p.scriptLanguage, p.parameters, p.cacheKey])).to.deep.equal(Array(3).fill(['groovy', '${__P(patience,120)}', 'true']));
+    const script = el.JSR223PostProcessor[0].script;
+    for (const step of ["vars.put('state', 'POLL')", "vars.put('state', 'CLAIM')", "vars.put('state', 'DONE')", 'body.pollAfterMs', 'retry-after', 'giveUpAt']) expect(script).to.contain(step);
+    // One loop per user, until a final answer or the user's patience is spent.
+    expect(el.WhileController[0]['WhileController.condition']).to.equal(
+      "${__groovy(vars.get('state') != 'DONE' && System.currentTimeMillis() < ((vars.get('giveUpAt') ?: '9223372036854775807') as long))}",
+    );
+    expect(el.IfController.map((c) => c['IfController.condition'])).to.deep.equal(['JOIN', 'POLL', 'CLAIM'].map((s) => `\${__groovy(vars.get('state') == '${s}')}`));
+    const codes = [...xml.matchAll(/<collectionProp name="Asserion.test_strings">([\s\S]*?)<\/collectionProp>/g)].map((m) => m[1].match(/>(\d+)</g)?.join(''));
+    expect(codes).to.deep.equal(['>200<>409<', '>200<>409<', '>202<>409<']);
+  });
+
+  it("when npm run jmeter runs queue, then it passes every property the plan reads and the plan's defaults are the runner's", () => {
+    const xml = read('queue.jmx');
+    const passed = jmeterProperties(parseOptions(['--plan', 'queue']), 1, 'results/tokens.csv');
+    const readProps = propertiesRead(xml);
+    expect([...readProps.keys()].sort()).to.deep.equal(Object.keys(passed).sort());
+    for (const [name, fallback] of readProps) if (name !== 'couponId') expect(fallback, name).to.equal(passed[name]);
+  });
+
+  it('when queue options are given to another plan, or threads and users disagree, then the runner refuses them', () => {
+    expect(parseOptions(['--plan', 'queue', '--threads', '300', '--admit-per-second', '30'])).to.include({ users: 300, threads: 300, admitPerSecond: 30, quantity: 500, patience: 120 });
+    expect(() => parseOptions(['--plan', 'rush', '--admit-per-second', '30'])).to.throw('--plan queue');
+    expect(() => parseOptions(['--plan', 'queue', '--users', '10', '--threads', '20'])).to.throw('one user per thread');
+  });
+
   it('when the JTL settings are read, then each sample carries the CSV user and the problem code the runner counts by', () => {
     const props = Object.fromEntries(
       read('results.properties')
