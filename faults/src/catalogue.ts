@@ -17,6 +17,8 @@ export interface Fault {
   what: string;
   /** The rush lasts this many times the base duration, so load stays on through the whole fault. */
   rushScale: number;
+  /** The rushed coupon is queued: the crowd goes through its waiting room, and the fault lands mid-queue. */
+  queued?: boolean;
   /** Injects the fault and brings the faulted part back the documented way; resolves when done. */
   inject(ctx: FaultContext): Promise<void>;
 }
@@ -89,6 +91,22 @@ export const FAULTS: Fault[] = [
       c.signal(`redis-${old}`, 'SIGKILL');
       await c.gone(`redis-${old}`);
       ctx.log(`redis master ${old} SIGKILLed`);
+      const elected = await promotedAfter(ctx, old, 'Sentinel failover');
+      await c.infra('up', 'redis');
+      await rejoined(ctx, old, elected);
+    },
+  },
+  {
+    name: 'redis-failover-queued',
+    what: "the Redis master SIGKILLed while a queued coupon's crowd waits in its waiting room; Sentinel promotes a replica; the old master comes back as a replica",
+    rushScale: 2,
+    queued: true,
+    async inject(ctx) {
+      const c = ctx.components;
+      const old = await c.redisMaster();
+      c.signal(`redis-${old}`, 'SIGKILL');
+      await c.gone(`redis-${old}`);
+      ctx.log(`redis master ${old} SIGKILLed mid-queue`);
       const elected = await promotedAfter(ctx, old, 'Sentinel failover');
       await c.infra('up', 'redis');
       await rejoined(ctx, old, elected);

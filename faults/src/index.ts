@@ -99,7 +99,7 @@ class Run {
    * is critical or refused, the new one not yet known): 503 SERVICE_UNAVAILABLE for a few seconds,
    * asked again until `withinMs`.
    */
-  private async newCoupon(title: string, quantity: number, withinMs = 60_000): Promise<number> {
+  private async newCoupon(title: string, quantity: number, { withinMs = 60_000, admissionPerSecond }: { withinMs?: number; admissionPerSecond?: number } = {}): Promise<number> {
     const deadline = Date.now() + withinMs;
     for (;;) {
       const now = Date.now();
@@ -110,6 +110,7 @@ class Run {
           discountAmount: 1000,
           issueStartAt: new Date(now - 60_000).toISOString(),
           issueEndAt: new Date(now + 3_600_000).toISOString(),
+          ...(admissionPerSecond ? { admission: { perSecond: admissionPerSecond } } : {}),
         });
         return c.id as number;
       } catch (err) {
@@ -129,9 +130,12 @@ class Run {
   async fault(fault: Fault): Promise<FaultRow> {
     const started = Date.now();
     const { quantity, users: userCount, rushSeconds, concurrency } = this.opts;
-    const couponId = await this.newCoupon(`faults ${fault.name}`, quantity);
-    const restartsBefore = this.restarts();
     const durationMs = rushSeconds * 1000 * fault.rushScale;
+    // Queued: admitted at a rate that hands out the stock over most of the rush, so the crowd is
+    // still waiting (and claiming) when the fault lands.
+    const admissionPerSecond = fault.queued ? Math.max(1, Math.ceil(quantity / ((durationMs * 0.6) / 1000))) : undefined;
+    const couponId = await this.newCoupon(`faults ${fault.name}`, quantity, { admissionPerSecond });
+    const restartsBefore = this.restarts();
     const rushing = rush({
       gateway: this.platform.gateway.url,
       couponId,
@@ -141,6 +145,7 @@ class Run {
       concurrency,
       requestTimeoutMs: 10_000,
       askingAgain: LIKE_AN_APP,
+      queued: fault.queued,
     });
     // The fault lands once the rush is well under way and stock is still left.
     await sleep(Math.min(durationMs * 0.2, 3000));

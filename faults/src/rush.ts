@@ -38,6 +38,8 @@ export interface RushPlan {
   /** A request without an answer after this long counts as a dead connection. */
   requestTimeoutMs: number;
   askingAgain: AskingAgain;
+  /** A queued coupon: each user joins its waiting room, asks again when told, and claims with the pass. */
+  queued?: boolean;
 }
 
 /** At most as many requests in flight as it was given slots; the rest wait in the order they came. */
@@ -71,6 +73,9 @@ function pauseBeforeAskingAgain(answer: Answer, attempt: number, policy: AskingA
   return backoff / 2 + Math.random() * (backoff / 2);
 }
 
+/** How much longer than a direct rush's users the users of a queued one keep asking (the room's longest poll interval, and a margin). */
+const QUEUED_HEARING_MS = 20_000;
+
 /** Drives one paced rush; returns every answer each user was given, in user order. */
 export async function rush(plan: RushPlan): Promise<UserAnswers[]> {
   const agent = new Agent({ connections: plan.concurrency, keepAliveTimeout: 10_000 });
@@ -85,6 +90,8 @@ export async function rush(plan: RushPlan): Promise<UserAnswers[]> {
     return await Promise.all(
       plan.users.map(async (user, i) => {
         await sleep(started + dueAt(i) - Date.now());
+        // Far back in a line the room asks for a poll every 15 s at most: time to hear the end.
+        if (plan.queued) return { userId: user.id, answers: await throughTheRoom(agent, inFlight, plan, user, lastAskAt + QUEUED_HEARING_MS) };
         const answers: Answer[] = [];
         for (;;) {
           const answer = await inFlight.run(() => issueOnce(agent, plan, user));
@@ -108,26 +115,74 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
   return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
-async function issueOnce(agent: Agent, plan: RushPlan, user: { id: number; token: string }): Promise<Answer> {
+/**
+ * One user of a queued coupon: joins the waiting room, asks again after the pollAfterMs it is told,
+ * and once admitted claims with the pass, asking again like an app. What the user is told about the
+ * coupon is kept: the claims' answers and the room's final ones (SOLD_OUT, ISSUE_WINDOW_CLOSED,
+ * ALREADY_ISSUED); a place or a pass lost (NOT_IN_QUEUE, EXPIRED, a pass refused after a failover)
+ * sends the user back to join.
+ */
+async function throughTheRoom(agent: Agent, inFlight: InFlight, plan: RushPlan, user: { id: number; token: string }, lastAskAt: number): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  let join = true;
+  while (Date.now() < lastAskAt) {
+    const turn = await inFlight.run(() => send(agent, plan, user, join ? 'POST' : 'GET', 'queue'));
+    const ticket = turn.body as { status?: string; pollAfterMs?: number; pass?: string } | undefined;
+    if (turn.status === 200 && ticket?.status === 'WAITING') {
+      join = false;
+      await sleep(ticket.pollAfterMs ?? 1000);
+      continue;
+    }
+    if (turn.status === 200 && ticket?.status === 'ADMITTED' && ticket.pass) {
+      for (;;) {
+        const claim = await inFlight.run(() => send(agent, plan, user, 'POST', 'issues', ticket.pass));
+        answers.push(claim);
+        if (claim.status === 403 && claim.code === 'QUEUE_PASS_INVALID') break;
+        const pause = pauseBeforeAskingAgain(claim, answers.length, plan.askingAgain);
+        if (pause === undefined || Date.now() + pause > lastAskAt) return answers;
+        await sleep(pause);
+      }
+      join = false;
+      continue;
+    }
+    if ((turn.status === 200 && ticket?.status === 'EXPIRED') || (turn.status === 404 && turn.code === 'NOT_IN_QUEUE')) {
+      join = true;
+      continue;
+    }
+    const statement = statementOf(turn);
+    if (statement === 'holds-it' || statement === 'does-not-hold-it') {
+      answers.push(turn);
+      return answers;
+    }
+    // 503 or 429 (Retry-After), another 5xx or no answer: the room is asked again.
+    await sleep(Math.min(turn.retryAfterMs ?? 500, plan.askingAgain.retryAfterCapMs));
+  }
+  return answers;
+}
+
+const issueOnce = (agent: Agent, plan: RushPlan, user: { id: number; token: string }) => send(agent, plan, user, 'POST', 'issues');
+
+/** One request of the rush for the coupon's `what` (issues, queue): its answer, with the parsed body. */
+async function send(agent: Agent, plan: RushPlan, user: { id: number; token: string }, method: 'GET' | 'POST', what: 'issues' | 'queue', pass?: string): Promise<Answer & { body?: unknown }> {
   const sentAt = Date.now();
   try {
-    const res = await request(`${plan.gateway}/api/coupons/${plan.couponId}/issues`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${user.token}` },
+    const res = await request(`${plan.gateway}/api/coupons/${plan.couponId}/${what}`, {
+      method,
+      headers: { authorization: `Bearer ${user.token}`, ...(pass ? { 'x-queue-pass': pass } : {}) },
       dispatcher: agent,
       headersTimeout: plan.requestTimeoutMs,
       bodyTimeout: plan.requestTimeoutMs,
     });
     const text = await res.body.text();
-    let code: string | undefined;
+    let body: { code?: string } | undefined;
     try {
-      code = (JSON.parse(text) as { code?: string }).code;
+      body = JSON.parse(text) as { code?: string };
     } catch {
       /* not JSON: no code */
     }
-    const answer: Answer = { status: res.statusCode, code, sentAt, ms: Date.now() - sentAt };
-    const retryAfter = res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
-    return retryAfter === undefined ? answer : { ...answer, retryAfterMs: retryAfter };
+    const answer: Answer & { body?: unknown } = { status: res.statusCode, code: body?.code, sentAt, ms: Date.now() - sentAt };
+    const retryAfter = res.statusCode === 503 || res.statusCode === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
+    return { ...answer, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }), ...(what === 'queue' ? { body } : {}) };
   } catch {
     return { status: 0, sentAt, ms: Date.now() - sentAt };
   }

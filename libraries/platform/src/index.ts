@@ -15,3 +15,4 @@ export * from './redis';
 export * from './tracing';
 export * from './http-metrics';
 export * from './hot-route';
+export * from './scraped-metrics';

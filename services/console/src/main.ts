@@ -11,7 +11,7 @@ import {
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger } from '@coupon-rush/issue-contract';
+import { ClaimLedger, WaitingLine } from '@coupon-rush/issue-contract';
 import { parseConfig, type ConsoleConfig } from './config';
 import { fetchUsage } from './data/coupon-usage';
 import { LiveConsole } from './domain/live-console';
@@ -63,7 +63,7 @@ export function start(opts: StartOptions = {}) {
           },
         };
         const countUsage = (couponId: number) => fetchUsage(directory, services.coupon + suffix, ctx.serviceCredential(services.coupon), couponId, ctx.config().live.scrapeTimeoutMs);
-        const live = new LiveConsole(db, ledger, pulse, () => ctx.config().live, ctx.logger, meters, countUsage);
+        const live = new LiveConsole(db, ledger, pulse, () => ctx.config().live, ctx.logger, meters, countUsage, new WaitingLine(redis, cfg.redis.keyPrefix, ledger));
         return {
           router: consoleRoutes(live, PAGE_DIR),
           readiness: { mysql: () => db.raw('select 1'), redis: () => redis.ping() },

@@ -10,6 +10,8 @@ export interface IssueCouponConfig {
   publisher: { maxBatch: number; lingerMs: number; timeoutMs: number };
   answer: { withinMs: number; claimTimeoutMs: number; releaseReserveMs: number };
   queue: QueueSettings;
+  /** Where the automatic admission rate reads the issue route's latency: the gateway's histograms. */
+  gateway: { service: string; issueRoute: string; scrapeTimeoutMs: number };
 }
 
 export function parseConfig(r: ConfigReader): IssueCouponConfig {
@@ -37,6 +39,15 @@ export function parseConfig(r: ConfigReader): IssueCouponConfig {
       marginRatio: r.number('issue.queue.marginRatio', { min: 0, max: 1 }),
       minPollMs: r.number('issue.queue.minPollMs', { min: 100 }),
       maxPollMs: r.number('issue.queue.maxPollMs', { min: 100, max: 120_000 }),
+      auto: {
+        targetP99Ms: r.number('issue.queue.auto.targetP99Ms', { min: 1 }),
+        startPerSecond: r.number('issue.queue.auto.startPerSecond', { min: 1 }),
+        minPerSecond: r.number('issue.queue.auto.minPerSecond', { min: 1 }),
+        maxPerSecond: r.number('issue.queue.auto.maxPerSecond', { min: 1 }),
+        intervalMs: r.number('issue.queue.auto.intervalMs', { min: 200 }),
+        windowSeconds: r.number('issue.queue.auto.windowSeconds', { min: 1, max: 300 }),
+      },
     },
+    gateway: { service: r.string('issue.gateway.service'), issueRoute: r.string('issue.gateway.issueRoute'), scrapeTimeoutMs: r.number('issue.gateway.scrapeTimeoutMs', { min: 50 }) },
   });
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Router } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
@@ -5,23 +6,26 @@ import {
   KAFKA_ENVIRONMENT,
   REDIS_ENVIRONMENT,
   KafkaProbe,
+  GATEWAY_DURATION_BUCKETS,
   RenewingProducer,
+  RouteLatencyWindow,
   ServiceDirectory,
   connectRedis,
   ensureTopics,
   kafkaClient,
   runFromCommandLine,
+  scrapeInstance,
   startService,
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
+import { ClaimLedger, WaitingLine, issueTopics, ledgerRebuildChannel } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
 import { PolicyCache } from './data/policy-cache';
-import { WaitingLine } from './data/waiting-line';
 import { AnswerTally } from './domain/answer-tally';
+import { AdmissionGovernor } from './domain/admission-governor';
 import { SoldOutFlags } from './domain/issue-coupon';
 import { QueuePasses } from './domain/queue-pass';
 import { hotRoutes } from './routes/issue-routes';
@@ -46,6 +50,9 @@ export function start(opts: StartOptions = {}) {
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger);
         const couponService = cfg.couponService + cfg.platform.consul.serviceSuffix;
         await directory.watch(couponService);
+        // The automatic admission rate reads the issue route's latency where users meet it: the gateway.
+        const gatewayService = cfg.gateway.service + cfg.platform.consul.serviceSuffix;
+        await directory.watch(gatewayService);
 
         const outcomes = new Counter({ name: 'coupon_issue_requests_total', help: 'Issue requests by outcome code', labelNames: ['code'], registers: [ctx.metrics] });
         // Per coupon too, but only for the coupons answered in the last 10 minutes (as for the
@@ -127,6 +134,32 @@ export function start(opts: StartOptions = {}) {
           void redis.publish(rebuildChannel, String(id)).catch(() => {});
         };
         const failovers = new FailoverWatch(cfg.redis);
+        const line = new WaitingLine(redis, cfg.redis.keyPrefix, ledger);
+        const issueLatency = new RouteLatencyWindow(
+          () => ctx.config().gateway.issueRoute,
+          () => ctx.config().queue.auto.windowSeconds,
+        );
+        const autoRates = new Gauge({
+          name: 'coupon_queue_auto_rate',
+          help: 'Admissions a second of automatic waiting rooms, as this instance last set or confirmed them',
+          labelNames: ['coupon_id'],
+          registers: [ctx.metrics],
+        });
+        const governor = new AdmissionGovernor(
+          line,
+          async () => {
+            const gateways = directory.known(gatewayService);
+            const scrapes = await Promise.all(
+              gateways.map(async (instance) => ({ instance, samples: await scrapeInstance(instance, [GATEWAY_DURATION_BUCKETS], ctx.config().gateway.scrapeTimeoutMs) })),
+            );
+            return issueLatency.observe(scrapes);
+          },
+          () => ctx.config().queue.auto,
+          crypto.randomUUID(),
+          ctx.logger,
+          (couponId, perSecond) => autoRates.set({ coupon_id: String(couponId) }, perSecond),
+        );
+        governor.start();
         const subscriber = redis.duplicate();
         await subscriber.subscribe(channel);
         subscriber.on('message', (_channel: string, id: string) => soldOut.mark(Number(id)));
@@ -147,12 +180,13 @@ export function start(opts: StartOptions = {}) {
               answerWithinMs: ctx.config().answer.withinMs,
               claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
               releaseReserveMs: ctx.config().answer.releaseReserveMs,
-              room: { line: new WaitingLine(redis, cfg.redis.keyPrefix, ledger), passes: new QueuePasses(cfg.platform.internalToken.secret), settings: () => ctx.config().queue },
+              room: { line, passes: new QueuePasses(cfg.platform.internalToken.secret), governor, settings: () => ctx.config().queue },
             },
             ctx.logger,
           ),
           readiness: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
+            governor.stop();
             await publisher.close();
             directory.stop();
             await kafkaProbe.close();

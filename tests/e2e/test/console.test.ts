@@ -24,6 +24,7 @@ interface Tick {
   reconciliation: { accepted: number; rows: number; pending: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
   usage: { issued: number; used: number; expired: number; usable: number } | null;
+  queue: { waiting: number; admittedPerSecond: number; lastInLineWaitSeconds: number; passesOut: number; abandoned: number } | null;
   instances: Array<{ service: string; inRotation: number }>;
   errors: string[];
 }
@@ -165,6 +166,7 @@ describe('live event console: the page and its event stream through the gateway'
     // What became of the coupons after the claim, as coupon-service counts them, every few seconds.
     const counted = await eventually(async () => pages[0].ticks.find((t) => t.usage?.issued === 15), 20_000);
     expect(counted.usage).to.include({ used: 0, expired: 0, usable: 15 });
+    expect(counted.queue, 'a direct coupon has no waiting room').to.equal(null);
     const seen = pages[0].ticks;
     // The rush shows in the rates and the gateway's latency while it lasts.
     expect(seen.some((t) => (t.answersPerSecond.ACCEPTED ?? 0) > 0)).to.equal(true);
@@ -216,6 +218,44 @@ describe('live event console: the page and its event stream through the gateway'
       view?.close();
       redis.disconnect();
       await db.destroy();
+    }
+  });
+
+  it('when users wait in a queued coupon’s waiting room, then the live view shows them waiting, the admission rate, the wait of the last in line and the passes out', async () => {
+    const now = Date.now();
+    const created = await http('POST', `${gateway}/api/coupons`, {
+      token: adminToken,
+      body: {
+        title: 'Live queue',
+        totalQuantity: 100,
+        discountAmount: 1000,
+        issueStartAt: new Date(now - 60_000).toISOString(),
+        issueEndAt: new Date(now + HOUR).toISOString(),
+        admission: { perSecond: 2 },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const couponId = created.body.id;
+    const users = Array.from({ length: 12 }, (_, i) => 91_001 + i);
+    for (const u of users) expect((await http('POST', `${gateway}/api/coupons/${couponId}/queue`, { token: tokenFor(u) })).status).to.equal(200);
+    const view = openLiveView(`${gateway}/api/console/coupons/${couponId}/stream`, adminToken);
+    try {
+      expect((await view.head).status).to.equal(200);
+      // The line moves only when someone asks: the last user polls while the view watches.
+      const moving = await eventually(
+        async () => {
+          await http('GET', `${gateway}/api/coupons/${couponId}/queue`, { token: tokenFor(users[11]) });
+          return view.ticks.find((t) => (t.queue?.admittedPerSecond ?? 0) > 0);
+        },
+        20_000,
+        500,
+      );
+      expect(moving.queue!.waiting).to.be.within(1, 11);
+      expect(moving.queue!.passesOut).to.be.at.least(1);
+      expect(moving.queue!.lastInLineWaitSeconds).to.equal(Math.ceil(moving.queue!.waiting / 2));
+      expect(moving.queue!.abandoned).to.equal(0);
+    } finally {
+      view.close();
     }
   });
 

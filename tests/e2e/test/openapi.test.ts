@@ -143,6 +143,7 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     await call('POST', '/api/coupons/{id}/issues', '/api/coupons/987654321/issues', 404, { token: user });
     await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, 200, { token: admin });
     // A queued coupon: its waiting room, and a claim only with the pass it gives.
+    const room = '/api/coupons/{id}/queue';
     const queued = (
       await call('POST', '/api/coupons', '/api/coupons', 201, {
         token: admin,
@@ -157,11 +158,23 @@ describe('the OpenAPI document, against real answers through the gateway', funct
       })
     ).body;
     expect(queued.admission).to.deep.equal({ perSecond: 50 });
+    const auto = await call('POST', '/api/coupons', '/api/coupons', 201, {
+      token: admin,
+      body: {
+        title: 'OpenAPI auto',
+        totalQuantity: 5,
+        discountAmount: 100,
+        issueStartAt: new Date(now - 60_000).toISOString(),
+        issueEndAt: new Date(now + 3600_000).toISOString(),
+        admission: { perSecond: 'auto' },
+      },
+    });
+    expect(auto.body.admission).to.deep.equal({ perSecond: 'auto' });
+    await call('POST', room, `/api/coupons/${auto.body.id}/queue`, 200, { token: user });
     await call('POST', '/api/coupons', '/api/coupons', 400, {
       token: admin,
       body: { title: 'x', totalQuantity: 1, discountAmount: 1, issueStartAt: new Date(now).toISOString(), issueEndAt: new Date(now + 1000).toISOString(), admission: { perSecond: 0 } },
     });
-    const room = '/api/coupons/{id}/queue';
     await call('GET', room, `/api/coupons/${queued.id}/queue`, [404, 'NOT_IN_QUEUE'], { token: user });
     await call('POST', room, `/api/coupons/${queued.id}/queue`, 200, { token: user });
     const ticket = await eventually(
@@ -179,6 +192,8 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     await call('POST', issues, `/api/coupons/${queued.id}/issues`, [409, 'QUEUE_REQUIRED'], { token: user });
     await call('POST', issues, `/api/coupons/${queued.id}/issues`, [403, 'QUEUE_PASS_INVALID'], { token: user, headers: { 'x-queue-pass': `${ticket.body.pass}x` } });
     await call('POST', issues, `/api/coupons/${queued.id}/issues`, 202, { token: user, headers: { 'x-queue-pass': ticket.body.pass } });
+    // Seven turns in about a second so far: past the per-user burst, the limiter wants a pause.
+    await new Promise((r) => setTimeout(r, 1000));
     await call('GET', room, `/api/coupons/${queued.id}/queue`, [409, 'ALREADY_ISSUED'], { token: user });
     await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', 200, { token: user });
     // Once the consumer has persisted the row, the coupon can be used for an order and given back.

@@ -44,6 +44,24 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
   const used = value('usage-used');
   const expired = value('usage-expired');
   const usable = value('usage-usable');
+  const waiting = value('queue-waiting');
+  const admitted = value('queue-admitted-per-second');
+  const lastWait = value('queue-last-wait');
+  const passesOut = value('queue-passes-out');
+  const abandoned = value('queue-abandoned');
+  const queueCard = card(
+    'Waiting room',
+    h(
+      'dl',
+      {},
+      ...pair('Waiting', waiting),
+      ...pair('Admitted', admitted, ' /s'),
+      ...pair('Last in line waits', lastWait, ' s'),
+      ...pair('Passes out', passesOut),
+      ...pair('Passes lapsed', abandoned),
+    ),
+    h('p', { class: 'hint' }, 'Users in line (and in the pre-queue before the start), and how fast the room lets them claim.'),
+  );
   const p50 = value('p50');
   const p99 = value('p99');
   const latencyNote = h('p', { class: 'hint' });
@@ -62,6 +80,7 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
       card('Accepted per second', h('p', { class: 'big' }, perSecond, h('span', { class: 'unit' }, ' /s')), h('p', { class: 'hint' }, 'New claims of this coupon.')),
       card('Persisted', h('dl', {}, ...pair('Rows in MySQL', rows), ...pair('202s answered', accepted), ...pair('Pending', pending), ...pair('Revoked', revoked)), reconLine),
       card('Pipeline', h('dl', {}, ...pair('Consumer lag', lag), ...pair('Dead-lettered', dlt)), h('p', { class: 'hint' }, 'Issue events not yet persisted, and those sent to the dead-letter topic.')),
+      queueCard,
       card(
         'After the claim',
         h('dl', {}, ...pair('Issued', issued), ...pair('Used', used), ...pair('Expired', expired), ...pair('Usable', usable)),
@@ -126,6 +145,15 @@ export function liveFigures(): { el: HTMLElement; show(tick: Tick): void } {
     setText(lag, count(tick.consumer.lag));
     setText(dlt, count(tick.deadLettered));
     dlt.closest('dd')?.classList.toggle('alert', (tick.deadLettered ?? 0) > 0);
+    const q = tick.queue;
+    queueCard.hidden = q === null;
+    if (q) {
+      setText(waiting, String(q.waiting + q.preQueue));
+      setText(admitted, rate(q.admittedPerSecond));
+      setText(lastWait, count(q.lastInLineWaitSeconds));
+      setText(passesOut, String(q.passesOut));
+      setText(abandoned, String(q.abandoned));
+    }
     const u = tick.usage;
     setText(issued, count(u?.issued ?? null));
     setText(used, count(u?.used ?? null));

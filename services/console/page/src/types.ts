@@ -60,6 +60,7 @@ export interface Tick {
   reconciliation: { accepted: number; rows: number; pending: number; revoked: number; claimsWithoutRow: number | null; rowsWithoutClaim: number | null; consistent: boolean };
   deadLettered: number | null;
   usage: { issued: number; used: number; expired: number; usable: number; at: string } | null;
+  queue: { waiting: number; preQueue: number; admittedPerSecond: number; lastInLineWaitSeconds: number | null; passesOut: number; abandoned: number; perSecond: number | null; auto: boolean } | null;
   instances: { service: string; inRotation: number }[];
   errors: string[];
 }

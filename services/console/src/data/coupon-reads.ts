@@ -7,9 +7,11 @@ export interface WatchedCoupon {
   totalQuantity: number | null;
   issueStartAt: string;
   issueEndAt: string;
+  /** Users admitted a second from its waiting room, or 'auto' (the room sets it); null: a direct coupon. */
+  admissionPerSecond: number | 'auto' | null;
 }
 
-const COLUMNS = ['id', 'title', 'total_quantity', 'issue_start_at', 'issue_end_at'];
+const COLUMNS = ['id', 'title', 'total_quantity', 'issue_start_at', 'issue_end_at', 'admission_per_second', 'admission_auto'];
 
 function toCoupon(row: Record<string, unknown>): WatchedCoupon {
   return {
@@ -18,6 +20,7 @@ function toCoupon(row: Record<string, unknown>): WatchedCoupon {
     totalQuantity: row.total_quantity === null ? null : Number(row.total_quantity),
     issueStartAt: new Date(row.issue_start_at as Date).toISOString(),
     issueEndAt: new Date(row.issue_end_at as Date).toISOString(),
+    admissionPerSecond: row.admission_auto ? 'auto' : row.admission_per_second === null ? null : Number(row.admission_per_second),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AppError, type Logger } from '@coupon-rush/platform';
-import { compareMembers, type ClaimLedger } from '@coupon-rush/issue-contract';
+import { compareMembers, type ClaimLedger, type LineState, type WaitingLine } from '@coupon-rush/issue-contract';
 import { findCoupon, issuedUserIds, recentCoupons, rowsPerCoupon, type WatchedCoupon } from '../data/coupon-reads';
 import type { CouponUsage } from '../data/coupon-usage';
 import type { LiveSettings } from '../config';
@@ -34,8 +34,29 @@ export interface CouponTick {
   deadLettered: number | null;
   /** The coupon's persisted rows by what became of them, counted every usageCheckMs; null until first counted. */
   usage: CouponUsage | null;
+  /**
+   * A queued coupon's waiting room: users waiting, admitted a second since the last tick, how long
+   * the last in line has to wait at the coupon's rate, and passes that lapsed unused; null for a
+   * direct coupon.
+   */
+  queue: { waiting: number; preQueue: number; admittedPerSecond: number; lastInLineWaitSeconds: number | null; passesOut: number; abandoned: number; perSecond: number | null; auto: boolean } | null;
   instances: PlatformReading['instances'];
   errors: string[];
+}
+
+/** A waiting room as the live view shows it; an automatic room's rate is the one its governor set (none yet: no estimate). */
+function queueFigures(line: LineState, admission: number | 'auto', admittedPerSecond: number): NonNullable<CouponTick['queue']> {
+  const perSecond = admission === 'auto' ? line.autoPerSecond : admission;
+  return {
+    waiting: line.waiting,
+    preQueue: line.preQueue,
+    admittedPerSecond: Math.round(admittedPerSecond * 10) / 10,
+    lastInLineWaitSeconds: perSecond ? Math.ceil(line.waiting / perSecond) : null,
+    passesOut: line.passesOut,
+    abandoned: line.abandoned,
+    perSecond,
+    auto: admission === 'auto',
+  };
 }
 
 /** What the console counts of itself: the cost of the live view. */
@@ -62,6 +83,8 @@ interface Watch {
   /** The last count of its uses, and when it was asked for (counted or not). */
   usage?: CouponUsage;
   usageAskedAt?: number;
+  /** The waiting room's counters at the last tick, for the admission rate. */
+  line?: { state: LineState; at: number };
 }
 
 const consoleBusy = (why: string) => new AppError('CONSOLE_BUSY', 503, `The console is at its limit: ${why}`);
@@ -89,6 +112,7 @@ export class LiveConsole {
     private readonly logger: Logger,
     private readonly meters: ConsoleMeters,
     private readonly countUsage: (couponId: number) => Promise<CouponUsage>,
+    private readonly line: WaitingLine,
   ) {}
 
   /** The newest coupons with their window, stock and rows. */
@@ -158,7 +182,7 @@ export class LiveConsole {
     const ids = watches.map((w) => w.coupon.id);
     const errors: string[] = [];
     const usageDue = watches.filter((w) => w.usageAskedAt === undefined || started - w.usageAskedAt >= this.settings().usageCheckMs);
-    const [platform, rows, counts] = await Promise.all([
+    const [platform, rows, counts, lines] = await Promise.all([
       this.pulse.sample(ids),
       rowsPerCoupon(this.db, ids).catch((err: unknown) => {
         errors.push(`database: ${String(err)}`);
@@ -170,6 +194,16 @@ export class LiveConsole {
             errors.push(`redis: ${String(err)}`);
             return undefined;
           }),
+        ),
+      ),
+      Promise.all(
+        watches.map((w) =>
+          w.coupon.admissionPerSecond === null
+            ? Promise.resolve(undefined)
+            : this.line.state(w.coupon.id).catch((err: unknown) => {
+                errors.push(`waiting room: ${String(err)}`);
+                return undefined;
+              }),
         ),
       ),
       ...usageDue.map(async (w) => {
@@ -192,6 +226,10 @@ export class LiveConsole {
       const acceptedPerSecond = held && w.claims && seconds > 0 ? Math.max(0, held.claims - w.claims.count) / seconds : 0;
       if (held) w.claims = { count: held.claims, at: now };
       const rowCount = persisted ?? previous?.reconciliation.rows ?? 0;
+      const line = lines[i];
+      const lineSeconds = line && w.line ? (now - w.line.at) / 1000 : 0;
+      const admittedPerSecond = line && w.line && lineSeconds > 0 ? Math.max(0, line.admitted - w.line.state.admitted) / lineSeconds : 0;
+      if (line) w.line = { state: line, at: now };
       const agrees = held !== undefined && persisted !== undefined && claimed === rowCount;
       w.agreed = !agrees ? undefined : w.agreed?.claims === claimed && w.agreed.rows === rowCount ? w.agreed : { claims: claimed, rows: rowCount };
       if (w.members && w.members.agreed !== w.agreed) w.members = undefined;
@@ -216,6 +254,7 @@ export class LiveConsole {
         },
         deadLettered: platform.deadLettered,
         usage: w.usage ?? null,
+        queue: line && w.coupon.admissionPerSecond !== null ? queueFigures(line, w.coupon.admissionPerSecond, admittedPerSecond) : null,
         instances: platform.instances,
         errors: [...platform.errors, ...errors],
       };

@@ -1,5 +1,4 @@
-import type { ServiceDirectory, ServiceInstance } from '@coupon-rush/platform';
-import { scrapeInstance, type MetricSample } from '../data/instance-metrics';
+import { GATEWAY_DURATION_BUCKETS, RouteLatencyWindow, scrapeInstance, type MetricSample, type ServiceDirectory, type ServiceInstance } from '@coupon-rush/platform';
 import type { LiveSettings } from '../config';
 
 /** What the services' metrics say this tick, the same for every coupon watched. */
@@ -15,36 +14,8 @@ export interface PlatformReading {
 }
 
 const ISSUE_FAMILIES = ['coupon_issue_answers_total'];
-const GATEWAY_FAMILIES = ['http_server_request_duration_seconds_bucket'];
+const GATEWAY_FAMILIES = [GATEWAY_DURATION_BUCKETS];
 const COUPON_FAMILIES = ['coupon_consumer_lag', 'coupon_events_dead_lettered_total'];
-
-/** Cumulative bucket counts of one latency histogram, by upper bound in seconds (+Inf included). */
-type Buckets = Map<number, number>;
-
-/**
- * The value q of a histogram's observations from its cumulative bucket counts, interpolated
- * linearly inside the bucket it falls in, as Prometheus' histogram_quantile does; the last finite
- * bound when it falls in +Inf.
- */
-export function quantileOf(buckets: Buckets, q: number): number | null {
-  const bounds = [...buckets.keys()].sort((a, b) => a - b);
-  const total = buckets.get(Infinity) ?? 0;
-  if (total <= 0) return null;
-  const rank = q * total;
-  let lowerBound = 0;
-  let lowerCount = 0;
-  for (const bound of bounds) {
-    const count = buckets.get(bound)!;
-    if (count >= rank) {
-      if (bound === Infinity) return lowerBound;
-      const inBucket = count - lowerCount;
-      return inBucket <= 0 ? bound : lowerBound + (bound - lowerBound) * ((rank - lowerCount) / inBucket);
-    }
-    lowerBound = bound;
-    lowerCount = count;
-  }
-  return lowerBound;
-}
 
 /** A counter's increase between two readings; a smaller reading means the process restarted from 0. */
 const increase = (now: number, before: number) => (now >= before ? now - before : now);
@@ -59,14 +30,19 @@ export class PlatformPulse {
   private lastAnswers = new Map<string, Map<string, number>>();
   private lastWatched = new Set<string>();
   private lastAt = 0;
-  private latencyHistory = new Map<string, Array<{ at: number; buckets: Buckets }>>();
+  private readonly latencyWindow: RouteLatencyWindow;
 
   constructor(
     private readonly directory: ServiceDirectory,
     private readonly settings: () => LiveSettings,
     private readonly serviceSuffix: string,
     private readonly scraped: (instances: number) => void = () => {},
-  ) {}
+  ) {
+    this.latencyWindow = new RouteLatencyWindow(
+      () => settings().latencyRoute,
+      () => settings().latencyWindowSeconds,
+    );
+  }
 
   private async scrapeAll(service: string, families: readonly string[], errors: string[]): Promise<Array<{ instance: ServiceInstance; samples: MetricSample[] }>> {
     const instances = this.directory.known(service + this.serviceSuffix);
@@ -84,7 +60,7 @@ export class PlatformPulse {
     this.lastAnswers.clear();
     this.lastWatched = new Set();
     this.lastAt = 0;
-    this.latencyHistory.clear();
+    this.latencyWindow.reset();
   }
 
   /** One reading of the platform, with the answer rates of the coupons asked for. */
@@ -135,33 +111,7 @@ export class PlatformPulse {
 
   private latency(scrapes: Array<{ instance: ServiceInstance; samples: MetricSample[] }>, now: number): PlatformReading['latency'] {
     const { latencyRoute: route, latencyWindowSeconds: windowSeconds } = this.settings();
-    const window: Buckets = new Map();
-    const history = new Map<string, Array<{ at: number; buckets: Buckets }>>();
-    for (const { instance, samples } of scrapes) {
-      const buckets: Buckets = new Map();
-      for (const m of samples) {
-        if (m.labels.route !== route) continue;
-        const le = m.labels.le === '+Inf' ? Infinity : Number(m.labels.le);
-        buckets.set(le, (buckets.get(le) ?? 0) + m.value);
-      }
-      // The baseline is the newest reading at least a window old (the oldest one while the view is
-      // younger than that); older readings are dropped.
-      const past = this.latencyHistory.get(instance.id) ?? [];
-      const cutoff = now - windowSeconds * 1000;
-      let at = 0;
-      past.forEach((h, i) => {
-        if (h.at <= cutoff) at = i;
-      });
-      const baseline = past[at];
-      // A smaller total than the baseline's: the instance restarted, its window starts over.
-      if (baseline && (buckets.get(Infinity) ?? 0) >= (baseline.buckets.get(Infinity) ?? 0)) {
-        for (const [le, count] of buckets) window.set(le, (window.get(le) ?? 0) + count - (baseline.buckets.get(le) ?? 0));
-      }
-      history.set(instance.id, [...past.slice(at), { at: now, buckets }]);
-    }
-    this.latencyHistory = history;
-    const ms = (v: number | null) => (v === null ? null : Math.round(v * 10_000) / 10);
-    return { route, windowSeconds, requests: window.get(Infinity) ?? 0, p50Ms: ms(quantileOf(window, 0.5)), p99Ms: ms(quantileOf(window, 0.99)) };
+    return { route, windowSeconds, ...this.latencyWindow.observe(scrapes, now) };
   }
 }
 

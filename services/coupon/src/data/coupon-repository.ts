@@ -14,8 +14,8 @@ export interface Coupon {
   /** An issued coupon is usable until this instant; or, with `usableDays`, for that many days after its issue; neither: no end. */
   usableUntil: string | null;
   usableDays: number | null;
-  /** Queued admission through the waiting room, that many users a second; null: direct, whoever comes first claims. */
-  admission: { perSecond: number } | null;
+  /** Queued admission through the waiting room, that many users a second or a rate it chooses ('auto'); null: direct, whoever comes first claims. */
+  admission: { perSecond: number | 'auto' } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -35,7 +35,7 @@ function toCoupon(row: Record<string, any>): Coupon {
     issueEndAt: isoTime(row.issue_end_at),
     usableUntil: row.usable_until === null ? null : isoTime(row.usable_until),
     usableDays: row.usable_days === null ? null : Number(row.usable_days),
-    admission: row.admission_per_second === null ? null : { perSecond: Number(row.admission_per_second) },
+    admission: row.admission_auto ? { perSecond: 'auto' } : row.admission_per_second === null ? null : { perSecond: Number(row.admission_per_second) },
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
@@ -52,7 +52,8 @@ export async function insertCoupon(db: Knex, c: NewCoupon, trx?: Knex.Transactio
     issue_end_at: new Date(c.issueEndAt),
     usable_until: c.usableUntil === null ? null : new Date(c.usableUntil),
     usable_days: c.usableDays,
-    admission_per_second: c.admission?.perSecond ?? null,
+    admission_per_second: typeof c.admission?.perSecond === 'number' ? c.admission.perSecond : null,
+    admission_auto: c.admission?.perSecond === 'auto',
   });
   return (await findCoupon(db, Number(id), trx))!;
 }

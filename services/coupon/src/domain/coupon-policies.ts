@@ -43,13 +43,14 @@ export function validateNewCoupon(body: unknown): NewCoupon {
   };
 }
 
-/** `{perSecond}` for a coupon claimed through the waiting room; absent or null: a direct coupon. */
+/** `{perSecond}` (a number, or 'auto') for a coupon claimed through the waiting room; absent or null: a direct coupon. */
 function admissionOf(v: unknown): NewCoupon['admission'] {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('admission must be an object {perSecond}, or null');
   const a = objectBody(v, ['perSecond']);
+  if (a.perSecond === 'auto') return { perSecond: 'auto' };
   if (typeof a.perSecond !== 'number' || !Number.isInteger(a.perSecond) || a.perSecond < 1 || a.perSecond > MAX_ADMISSION_PER_SECOND) {
-    throw badRequest(`admission.perSecond must be an integer in [1, ${MAX_ADMISSION_PER_SECOND}]`);
+    throw badRequest(`admission.perSecond must be an integer in [1, ${MAX_ADMISSION_PER_SECOND}], or "auto"`);
   }
   return { perSecond: a.perSecond };
 }

@@ -7,8 +7,8 @@ export interface CouponPolicy {
   totalQuantity: number | null;
   issueStartAt: number;
   issueEndAt: number;
-  /** Users admitted from the waiting room a second; null: a direct coupon. */
-  admissionPerSecond: number | null;
+  /** Users admitted from the waiting room a second, or 'auto' (the room's governor sets it); null: a direct coupon. */
+  admissionPerSecond: number | 'auto' | null;
 }
 
 /**
@@ -32,6 +32,6 @@ export async function fetchPolicy(directory: ServiceDirectory, service: string, 
   }
   if (res.status === 404) return undefined;
   if (!res.ok) throw unavailable(`${service} answered ${res.status}`);
-  const c = (await res.json()) as { id: number; totalQuantity: number | null; issueStartAt: string; issueEndAt: string; admission: { perSecond: number } | null };
+  const c = (await res.json()) as { id: number; totalQuantity: number | null; issueStartAt: string; issueEndAt: string; admission: { perSecond: number | 'auto' } | null };
   return { id: c.id, totalQuantity: c.totalQuantity, issueStartAt: Date.parse(c.issueStartAt), issueEndAt: Date.parse(c.issueEndAt), admissionPerSecond: c.admission?.perSecond ?? null };
 }

@@ -1,6 +1,7 @@
 import { AppError } from '@coupon-rush/platform';
 import type { CouponPolicy } from '../data/coupon-policy-source';
-import type { WaitingLine } from '../data/waiting-line';
+import type { WaitingLine } from '@coupon-rush/issue-contract';
+import type { AdmissionGovernor, AutoAdmission } from './admission-governor';
 import type { QueuePasses } from './queue-pass';
 import { couponNotFound, issueUnavailable, soldOut, windowClosed } from './refusals';
 
@@ -13,11 +14,14 @@ export interface QueueSettings {
   /** The poll interval the server sets: far back in the line asks less often. */
   minPollMs: number;
   maxPollMs: number;
+  auto: AutoAdmission;
 }
 
 export interface WaitingRoom {
   line: WaitingLine;
   passes: QueuePasses;
+  /** Sets the rate of the automatic rooms it is told of. */
+  governor: Pick<AdmissionGovernor, 'asking'>;
   settings(): QueueSettings;
 }
 
@@ -72,15 +76,17 @@ export async function takeTurn(
       issueEndAt: policy.issueEndAt,
       totalQuantity: policy.totalQuantity,
       perSecond,
+      autoStartPerSecond: settings.auto.startPerSecond,
       margin: marginOf(policy, settings),
       passTtlMs: settings.passTtlMs,
     });
   } catch {
     throw issueUnavailable('waiting room');
   }
+  if (perSecond === 'auto') room.governor.asking(couponId);
   switch (turn.kind) {
     case 'WAITING': {
-      const secondsToTurn = turn.position / perSecond;
+      const secondsToTurn = turn.position / turn.perSecond;
       // Asked about four times before one's turn, never more often than minPollMs.
       const pollAfterMs = jitter(clamp((secondsToTurn * 1000) / 4, room.settings().minPollMs, settings.maxPollMs));
       return { couponId, status: 'WAITING', phase: 'QUEUE', position: turn.position, ahead: turn.position - 1, estimatedWaitSeconds: Math.ceil(secondsToTurn), pollAfterMs };

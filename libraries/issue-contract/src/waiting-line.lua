@@ -6,8 +6,9 @@
 -- claim ledger's claims set.
 -- ARGV[1] user, ARGV[2] join, ARGV[3] window start ms, ARGV[4] window end ms, ARGV[5] total
 -- quantity (-1 unlimited), ARGV[6] admissions per second, ARGV[7] margin (passes allowed beyond
--- the unclaimed stock), ARGV[8] pass lifetime ms.
--- Returns {code, a, b}: 1 waiting (position, waiting in all), 2 admitted (pass expiry ms),
+-- the unclaimed stock), ARGV[8] pass lifetime ms, ARGV[9] the rate to start from when ARGV[6] is 0
+-- (automatic: the rate is the state's, which the room's governor sets).
+-- Returns {code, a, b, rate}: 1 waiting (position, waiting in all), 2 admitted (pass expiry ms),
 -- 3 pre-queue (its size), -1 not in the queue, -2 sold out, -3 window closed, -5 the pass expired
 -- unused, -6 the user is in the claims set.
 local t = redis.call('TIME')
@@ -67,6 +68,9 @@ local seq = tonumber(redis.call('HGET', KEYS[3], 'seq') or '0')
 local served = tonumber(redis.call('HGET', KEYS[3], 'served') or '0')
 local clock = tonumber(redis.call('HGET', KEYS[3], 'clock') or tostring(now))
 local rate = tonumber(ARGV[6])
+if rate == 0 then
+  rate = tonumber(redis.call('HGET', KEYS[3], 'rate') or ARGV[9])
+end
 
 -- The user's place first, so that a joiner the rate allows now is admitted by this very call.
 if not redis.call('ZSCORE', KEYS[4], user) then
@@ -114,6 +118,6 @@ end
 
 local pass = redis.call('ZSCORE', KEYS[4], user)
 if pass then
-  return {2, tonumber(pass), 0}
+  return {2, tonumber(pass), 0, rate}
 end
-return {1, tonumber(redis.call('ZSCORE', KEYS[1], user)) - served, seq - served}
+return {1, tonumber(redis.call('ZSCORE', KEYS[1], user)) - served, seq - served, rate}
