@@ -47,7 +47,7 @@ interface Options {
   /** queue: a request without an answer after this long is a timeout. */
   requestTimeout: number;
   /** queue: the waiting room admits this many users a second. */
-  admitPerSecond: number;
+  admitPerSecond: number | 'auto';
   /** queue: queued, direct, or both (queued then direct). */
   queueModes: Array<'queued' | 'direct'>;
 }
@@ -75,7 +75,7 @@ function parseOptions(argv: string[]): Options {
     queueModes: ['queued', 'direct'],
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N --pipelining N --follow-connections N --request-timeout S --burst queued,direct)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N|auto --pipelining N --follow-connections N --request-timeout S --burst queued,direct)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -90,7 +90,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--pipelining' && Number.isInteger(n) && n > 0 && n <= 100) o.pipelining = n;
     else if (flag === '--follow-connections' && Number.isInteger(n) && n > 0 && n <= 5000) o.followConnections = n;
     else if (flag === '--request-timeout' && Number.isInteger(n) && n > 0 && n <= 120) o.requestTimeout = n;
-    else if (flag === '--admit-per-second' && Number.isInteger(n) && n > 0 && n <= 10_000) o.admitPerSecond = n;
+    else if (flag === '--admit-per-second' && (value === 'auto' || (Number.isInteger(n) && n > 0 && n <= 10_000))) o.admitPerSecond = value === 'auto' ? 'auto' : n;
     else if (flag === '--burst' && /^(queued|direct)(,(queued|direct))?$/.test(String(value))) o.queueModes = [...new Set(String(value).split(','))] as Options['queueModes'];
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
     else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);

@@ -22,7 +22,8 @@ export interface QueueTargetOptions {
   /** Polls, claims with a pass, retries. */
   followConnections: number;
   burstSeconds: number;
-  admitPerSecond: number;
+  /** 'auto': the room governs its rate from the issue route's p99 (from 100 a second, at least 10). */
+  admitPerSecond: number | 'auto';
   /** A request without an answer after this long is a timeout (an error); a browser waits longer. */
   requestTimeoutSeconds: number;
   gateway: string;
@@ -91,7 +92,8 @@ async function phase(o: QueueTargetOptions, mode: BurstMode, admin: string, runI
       );
   }
   // The room admits a user a 1/perSecond, the back of the line polls at most every 15 s (issue.queue.maxPollMs), and a direct crowd waits out its 503s.
-  const deadlineMs = (o.burstSeconds + 2 * Math.ceil(o.quantity / o.admitPerSecond) + 60) * 1000;
+  const slowest = o.admitPerSecond === 'auto' ? 10 : o.admitPerSecond;
+  const deadlineMs = (o.burstSeconds + 2 * Math.ceil(o.quantity / slowest) + 60) * 1000;
   const acceptedBefore = await acceptedByServers();
   const memoryBefore = probe && (await usedMemory(probe).catch(() => undefined));
   const memorySamples: Array<{ atMs: number; waiting: number; usedMemory?: number }> = [];
@@ -265,7 +267,11 @@ export async function queueRun(o: QueueTargetOptions, runId: string, outDir: str
     else
       console.log(
         `Redis, the room of coupon ${p.couponId}: ${JSON.stringify(m.roomKeyBytes)} bytes for ${m.lineUsers} users in the line: ${m.bytesPerUserInLine} bytes per user` +
-          (m.atPeakWaiting ? `; used_memory +${m.atPeakWaiting.growth} bytes at ${m.atPeakWaiting.waiting} waiting (${m.atPeakWaiting.perWaitingUser} per waiting user, the whole Redis)` : ''),
+          (m.atPeakWaiting
+            ? m.atPeakWaiting.growth > 0
+              ? `; used_memory +${m.atPeakWaiting.growth} bytes at ${m.atPeakWaiting.waiting} waiting (${m.atPeakWaiting.perWaitingUser} per waiting user, the whole Redis, other work included)`
+              : `; used_memory fell by ${-m.atPeakWaiting.growth} bytes meanwhile (other work on the shared Redis): no whole-Redis figure`
+            : ''),
       );
   }
 

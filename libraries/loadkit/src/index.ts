@@ -62,9 +62,9 @@ export async function adminToken(gateway: string): Promise<string> {
   return (await api(gateway, 'POST', '/api/users/login', ADMIN_LOGIN)).accessToken;
 }
 
-/** A waiting room's admission rate (issue 28): a coupon created with it is claimed through its queue. */
+/** A waiting room's admission rate (issue 28), or 'auto' (the room governs it): a coupon created with it is claimed through its queue. */
 export interface Admission {
-  perSecond: number;
+  perSecond: number | 'auto';
 }
 
 /**
