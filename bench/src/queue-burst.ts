@@ -71,6 +71,8 @@ type Kind = 'join' | 'poll' | 'claim';
 export interface UserRecord {
   id: number;
   plannedAt: number;
+  /** Its first request's place on its burst connection (0: the first written there; pipelined behind others otherwise). */
+  slot: number;
   /** When the generator dispatched its first request, and when that request was written to a socket. */
   firstDispatchedAt?: number;
   firstSentAt?: number;
@@ -190,7 +192,7 @@ export async function runBurst(users: BurstUser[], o: BurstOptions): Promise<Bur
   const [connectedAtStart, followConnectedAtStart] = [connected, followPool.stats.connected];
   disconnects = 0;
   const planned = burstSchedule(users.length, o.burstMs);
-  const records: UserRecord[] = users.map((u, i) => ({ id: u.id, plannedAt: planned[i], joins: 0, polls: 0, claims: 0, retries: 0, rejoins: 0 }));
+  const records: UserRecord[] = users.map((u, i) => ({ id: u.id, plannedAt: planned[i], slot: Math.floor(i / o.connections), joins: 0, polls: 0, claims: 0, retries: 0, rejoins: 0 }));
   const r: BurstResult = {
     mode: o.mode,
     couponId: o.couponId,
@@ -525,6 +527,12 @@ export function summarizeBurst(r: BurstResult, sequenceOf?: (userId: number) => 
       joinVsLine: spearman(
         inLine.map((x) => x.firstSentAt!),
         inLine.map(lineKey),
+      ),
+      // The same among the joins written first on their connection: a backlogged server reads a
+      // connection's pipelined requests together, so the others' order is partly the generator's.
+      joinVsLineFirstOnConnection: spearman(
+        inLine.filter((x) => x.slot === 0).map((x) => x.firstSentAt!),
+        inLine.filter((x) => x.slot === 0).map(lineKey),
       ),
       // Post-start joiners: were the admitted the first in line, and did the winners hold those places?
       admittedVsLine: winnersVersusArrivals(

@@ -251,6 +251,7 @@ export async function queueRun(o: QueueTargetOptions, runId: string, outDir: str
         ...(q
           ? {
               'join~line': fmt(q.joinVsLine),
+              'join~line (1st on conn.)': fmt(q.joinVsLineFirstOnConnection),
               admitted: q.admitted,
               admittedAmongFirstInLine: q.admittedVsLine?.winnersAmongFirstArrivals,
               winnersAmongFirstInLine: q.winnersVsLine?.winnersAmongFirstArrivals,
