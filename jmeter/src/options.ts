@@ -34,7 +34,7 @@ const USAGE = 'options: --plan rush|steady|queue --users N --quantity N --thread
 const DEFAULTS: Record<Plan, Omit<Options, 'plan' | 'prepareOnly' | 'report'>> = {
   rush: { users: 15_000, quantity: 500, threads: 15_000, rampup: 20, duration: 0, rate: 0, admitPerSecond: 0, patience: 0 },
   steady: { users: 0, quantity: 0, threads: 50, rampup: 5, duration: 30, rate: 200, admitPerSecond: 0, patience: 0 },
-  queue: { users: 5000, quantity: 500, threads: 5000, rampup: 5, duration: 0, rate: 0, admitPerSecond: 100, patience: 120 },
+  queue: { users: 2000, quantity: 200, threads: 2000, rampup: 5, duration: 0, rate: 0, admitPerSecond: 50, patience: 120 },
 };
 
 export function parseOptions(argv: string[]): Options {

@@ -97,7 +97,7 @@ describe('JMeter plans', () => {
     ]);
     for (const label of ['join', 'poll', 'claim']) expect(xml).to.contain(`testclass="HTTPSamplerProxy" testname="${label}"`);
     expect(xml).to.match(/<stringProp name="Header.name">X-Queue-Pass<\/stringProp>\s*<stringProp name="Header.value">\$\{pass\}<\/stringProp>/);
-    expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,5000)}', 'ThreadGroup.ramp_time': '${__P(rampup,5)}' });
+    expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,2000)}', 'ThreadGroup.ramp_time': '${__P(rampup,5)}' });
     expect(el.CSVDataSet[0]).to.include({ variableNames: 'userId,token', recycle: 'false', stopThread: 'true' });
     // Every step waits what the last answer said (pollAfterMs or Retry-After) and reads the answer in Groovy.
     expect(el.ConstantTimer.map((t) => t['ConstantTimer.delay'])).to.deep.equal(['${waitMs}', '${waitMs}', '${waitMs}']);
@@ -122,7 +122,7 @@ describe('JMeter plans', () => {
   });
 
   it('when queue options are given to another plan, or threads and users disagree, then the runner refuses them', () => {
-    expect(parseOptions(['--plan', 'queue', '--threads', '300', '--admit-per-second', '30'])).to.include({ users: 300, threads: 300, admitPerSecond: 30, quantity: 500, patience: 120 });
+    expect(parseOptions(['--plan', 'queue', '--threads', '300', '--admit-per-second', '30'])).to.include({ users: 300, threads: 300, admitPerSecond: 30, quantity: 200, patience: 120 });
     expect(() => parseOptions(['--plan', 'rush', '--admit-per-second', '30'])).to.throw('--plan queue');
     expect(() => parseOptions(['--plan', 'queue', '--users', '10', '--threads', '20'])).to.throw('one user per thread');
   });
