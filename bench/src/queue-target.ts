@@ -278,8 +278,7 @@ export async function queueRun(o: QueueTargetOptions, runId: string, outDir: str
 
   const file = path.join(outDir, `queue-${runId}.json`);
   const usersFile = path.join(outDir, `queue-${runId}-users.json`);
-  const { ...options } = o;
-  fs.writeFileSync(file, JSON.stringify({ runId, options, cores: os.cpus().length, loadAverage, phases: phases.map(({ result: _r, ...rest }) => rest), problems }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ runId, options: o, cores: os.cpus().length, loadAverage, phases: phases.map(({ result: _r, ...rest }) => rest), problems }, null, 2));
   // Every user's story, one row each: [id, planned, dispatched, sent, answered, position, line sequence, admitted, accepted, final, final at, polls, retries].
   fs.writeFileSync(
     usersFile,
