@@ -89,3 +89,21 @@ export function verifyQueue(o: Pick<Options, 'users' | 'quantity'>, samples: Sam
   check(rec.redisClaims === rec.rows && rec.issuedQuantity === rec.rows, `Redis claims ${rec.redisClaims}, issuedQuantity ${rec.issuedQuantity}, rows ${rec.rows}`);
   return problems;
 }
+
+/**
+ * How late JMeter itself was: for each claim sent right after an ADMITTED answer (the plan waits
+ * nothing there), the ms from that answer's end to the claim's start. A loaded box wakes threads
+ * late, and a pass lapses 30 s after admission whatever the reason.
+ */
+export function claimLateness(samples: Sample[]): { count: number; p50Ms?: number; p99Ms?: number; maxMs?: number } {
+  const byUser = new Map<string, Sample[]>();
+  for (const x of samples) byUser.set(x.userId, [...(byUser.get(x.userId) ?? []), x]);
+  const gaps: number[] = [];
+  for (const list of byUser.values()) {
+    list.sort((a, b) => a.timeStamp - b.timeStamp);
+    for (let i = 1; i < list.length; i++) if (list[i].label === 'claim' && outcomeOf(list[i - 1]) === 'ADMITTED') gaps.push(list[i].timeStamp - (list[i - 1].timeStamp + list[i - 1].elapsed));
+  }
+  gaps.sort((a, b) => a - b);
+  const at = (p: number) => (gaps.length ? gaps[Math.max(0, Math.ceil((p / 100) * gaps.length) - 1)] : undefined);
+  return { count: gaps.length, p50Ms: at(50), p99Ms: at(99), maxMs: gaps[gaps.length - 1] };
+}

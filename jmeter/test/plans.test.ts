@@ -105,10 +105,8 @@ describe('JMeter plans', () => {
     const script = el.JSR223PostProcessor[0].script;
     for (const step of ["vars.put('state', 'POLL')", "vars.put('state', 'CLAIM')", "vars.put('state', 'DONE')", 'body.pollAfterMs', 'retry-after', 'giveUpAt']) expect(script).to.contain(step);
     // One loop per user, until a final answer or the user's patience is spent.
-    expect(el.WhileController[0]['WhileController.condition']).to.equal(
-      "${__groovy(vars.get('state') != 'DONE' && System.currentTimeMillis() < ((vars.get('giveUpAt') ?: '9223372036854775807') as long))}",
-    );
-    expect(el.IfController.map((c) => c['IfController.condition'])).to.deep.equal(['JOIN', 'POLL', 'CLAIM'].map((s) => `\${__groovy(vars.get('state') == '${s}')}`));
+    expect(el.WhileController[0]['WhileController.condition']).to.equal('${__jexl3("${state}" != "DONE" && ${__time()} < ${giveUpAt})}');
+    expect(el.IfController.map((c) => c['IfController.condition'])).to.deep.equal(['JOIN', 'POLL', 'CLAIM'].map((s) => `\${__jexl3("\${state}" == "${s}")}`));
     const codes = [...xml.matchAll(/<collectionProp name="Asserion.test_strings">([\s\S]*?)<\/collectionProp>/g)].map((m) => m[1].match(/>(\d+)</g)?.join(''));
     expect(codes).to.deep.equal(['>200<>409<', '>200<>409<', '>202<>409<']);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseCsv, readJtl, summarize, type Sample } from '../src/jtl';
-import { verify, verifyQueue } from '../src/verify';
+import { claimLateness, verify, verifyQueue } from '../src/verify';
 
 const HEADER =
   'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect,"userId","problemCode"';
@@ -103,6 +103,11 @@ describe('JTL results and the count checks', () => {
       expect(problems).to.contain('1 poll samples failed their assertion');
       expect(problems).to.contain('unexpected poll outcomes ISSUE_UNAVAILABLE=1');
       expect(problems).to.contain('users without a final 202 or SOLD_OUT, by their last answer: {"poll ISSUE_UNAVAILABLE":1}');
+    });
+
+    it('when claims follow their ADMITTED answer, then the gap is JMeter lateness', () => {
+      // flow(): user 1's claim starts 29 ms after its ADMITTED join ended (samples 10 ms apart, 1 ms each); user 2's 9 ms after its poll.
+      expect(claimLateness(flow())).to.deep.equal({ count: 2, p50Ms: 9, p99Ms: 29, maxMs: 29 });
     });
 
     it('when a row belongs to a user who never got 202, or a user never joined, then it is reported', () => {
