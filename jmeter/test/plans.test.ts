@@ -84,7 +84,7 @@ describe('JMeter plans', () => {
     expect(el.CSVDataSet[0]).to.include({ recycle: 'true', stopThread: 'false' });
   });
 
-  it('when queue.jmx is parsed, then each user joins, polls after the wait the server set and claims with its pass through the gateway, bounded by its patience', () => {
+  it('when queue.jmx is parsed, then each user joins, polls after the wait the server set and claims with its pass through the gateway, bounded by its patience, without scripting', () => {
     const xml = read('queue.jmx');
     expect(XMLValidator.validate(xml)).to.equal(true);
     const el = elements(xml);
@@ -99,14 +99,24 @@ describe('JMeter plans', () => {
     expect(xml).to.match(/<stringProp name="Header.name">X-Queue-Pass<\/stringProp>\s*<stringProp name="Header.value">\$\{pass\}<\/stringProp>/);
     expect(el.ThreadGroup[0]).to.include({ 'ThreadGroup.num_threads': '${__P(threads,2000)}', 'ThreadGroup.ramp_time': '${__P(rampup,5)}' });
     expect(el.CSVDataSet[0]).to.include({ variableNames: 'userId,token', recycle: 'false', stopThread: 'true' });
-    // Every step waits what the last answer said (pollAfterMs or Retry-After) and reads the answer in Groovy.
-    expect(el.ConstantTimer.map((t) => t['ConstantTimer.delay'])).to.deep.equal(['${waitMs}', '${waitMs}', '${waitMs}']);
-    expect(el.JSR223PostProcessor.map((p) => [p.scriptLanguage, p.parameters, p.cacheKey])).to.deep.equal(Array(3).fill(['groovy', '${__P(patience,120)}', 'true']));
-    const script = el.JSR223PostProcessor[0].script;
-    for (const step of ["vars.put('state', 'POLL')", "vars.put('state', 'CLAIM')", "vars.put('state', 'DONE')", 'body.pollAfterMs', 'retry-after', 'giveUpAt']) expect(script).to.contain(step);
-    // One loop per user, until a final answer or the user's patience is spent.
-    expect(el.WhileController[0]['WhileController.condition']).to.equal('${__jexl3("${state}" != "DONE" && ${__time()} < ${giveUpAt})}');
-    expect(el.IfController.map((c) => c['IfController.condition'])).to.deep.equal(['JOIN', 'POLL', 'CLAIM'].map((s) => `\${__jexl3("\${state}" == "${s}")}`));
+    // Every step waits what the last answer said (Retry-After, pollAfterMs or nothing), read by extractors: no scripting.
+    const wait = '${__jexl3(${lastCode} == 429 || ${lastCode} == 503 ? ${retryAfter} * 1000 : ("${problemCode}" == "WAITING" ? ${pollAfterMs} : 0))}';
+    expect(el.ConstantTimer.map((t) => t['ConstantTimer.delay'])).to.deep.equal([wait, wait, wait]);
+    expect(el.JSR223PostProcessor).to.equal(undefined);
+    const extracted = el.RegexExtractor.map((r) => `${r['RegexExtractor.refname']}<${r['RegexExtractor.useHeaders']}`);
+    expect(extracted.slice(0, 6)).to.deep.equal(['lastCode<code', 'lastKind<URL', 'problemCode<false', 'pollAfterMs<false', 'retryAfter<true', 'pass<false']);
+    // The claim keeps the pass it was sent with (a 429/503 claim is asked again with it).
+    expect(extracted.slice(12)).to.deep.equal(['lastCode<code', 'lastKind<URL', 'problemCode<false', 'pollAfterMs<false', 'retryAfter<true']);
+    expect(el.UserParameters[0]).to.include({ 'UserParameters.per_iteration': 'false' });
+    expect(xml).to.contain('${__longSum(${__time()},${__P(patience,120)}000)}');
+    // One step a turn, chosen by the last answer, until a final answer or the user's patience is spent.
+    const [join, poll, claim] = el.IfController.map((c) => c['IfController.condition']);
+    expect(join).to.equal('${__jexl3("${lastKind}" == "" || ("${lastKind}" == "queue" && (${lastCode} == 429 || ${lastCode} == 503)) || "${problemCode}" == "EXPIRED")}');
+    expect(poll).to.equal('${__jexl3("${lastKind}" == "queue" && ${lastCode} == 200 && "${problemCode}" == "WAITING")}');
+    expect(claim).to.equal(
+      '${__jexl3(("${lastKind}" == "queue" && ${lastCode} == 200 && "${problemCode}" == "ADMITTED") || ("${lastKind}" == "issues" && (${lastCode} == 429 || ${lastCode} == 503)))}',
+    );
+    expect(el.WhileController[0]['WhileController.condition']).to.contain('${__time()} < ${giveUpAt})}');
     const codes = [...xml.matchAll(/<collectionProp name="Asserion.test_strings">([\s\S]*?)<\/collectionProp>/g)].map((m) => m[1].match(/>(\d+)</g)?.join(''));
     expect(codes).to.deep.equal(['>200<>409<', '>200<>409<', '>202<>409<']);
   });
