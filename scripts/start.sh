@@ -29,10 +29,10 @@ say "everything up in $((SECONDS - started))s"
 cat <<EOF2
 
   Gateway         http://127.0.0.1:8080   (e.g. curl http://127.0.0.1:8080/api/coupons)
-  Live console    http://127.0.0.1:8080/console/   (admin login below; README: The live console)
+  Live console    http://127.0.0.1:8080/console/   (admin login below; docs/observability.md)
   Config server   http://127.0.0.1:8888/gateway/dev
   Consul          http://127.0.0.1:8500/v1/health/state/any
-  Traces (UI)     http://127.0.0.1:${ZIPKIN_PORT:-9411}/zipkin/   (Zipkin Lens, fed by Jaeger; README: Observability)
+  Traces (UI)     http://127.0.0.1:${ZIPKIN_PORT:-9411}/zipkin/   (Zipkin Lens, fed by Jaeger; docs/observability.md)
   Jaeger (API)    http://127.0.0.1:${JAEGER_QUERY_PORT:-16686}/api/services
   Prometheus      http://127.0.0.1:9090/api/v1/targets
   Admin login     admin@coupon.local / admin1234!

@@ -9,7 +9,7 @@ ensure_node_modules
 npx eslint . || die "eslint found problems (npm run lint:eslint runs it alone)"
 npx prettier --check . || die "prettier: the files above are not formatted (npx prettier --write . formats them)"
 prepare
-# The strategy lab's test drives its load with wrk, as npm run bench does; the README's
+# The strategy lab's test drives its load with wrk, as npm run bench does; the walk-throughs'
 # walk-through test runs its curl and jq commands as written.
 apt_install wrk curl jq
 # The trace UI and console tests drive Debian's Chromium; where it cannot be installed they say so and skip.

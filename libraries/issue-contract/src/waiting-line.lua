@@ -46,7 +46,8 @@ if redis.call('HGET', KEYS[3], 'shuffled') ~= '1' then
     redis.call('ZADD', KEYS[1], seq, member)
   end
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[3], 'seq', seq, 'shuffled', '1', 'clock', start_ms)
+  -- The room opens at its first turn: time before it is not banked as admissions.
+  redis.call('HSET', KEYS[3], 'seq', seq, 'shuffled', '1', 'clock', now)
 end
 
 if redis.call('SISMEMBER', KEYS[5], user) == 1 then

@@ -119,7 +119,7 @@ describe('closed doors: rate limits, login lockout, the management port, public 
       expect(res.status).to.equal(204);
       expect(res.headers.get('access-control-allow-origin')).to.equal(ALLOWED_ORIGIN);
       expect(res.headers.get('access-control-allow-methods')).to.include('POST');
-      expect(res.headers.get('access-control-allow-headers')).to.equal('authorization, content-type');
+      expect(res.headers.get('access-control-allow-headers')).to.equal('authorization, content-type, x-queue-pass');
       expect(res.headers.get('access-control-max-age')).to.equal('600');
       expect(res.headers.get('vary')).to.include('Origin');
     });

@@ -4,6 +4,8 @@ import type { Tick } from './types';
 
 /** The last two minutes at one tick a second. */
 const HISTORY = 120;
+/** The narrowest time axis, so that the first ticks are not one point spread over the whole width. */
+const MIN_SPAN_SECONDS = 5;
 const HEIGHT = 220;
 
 // Okabe–Ito colours (told apart with colour-blindness too); refusals are also dashed, and every
@@ -17,6 +19,8 @@ const fromZero: uPlot.Scale = { range: (_u, _min, max) => [0, Math.max(1, max ??
 // Wall-clock seconds on one line: uPlot's default two-line date labels overlap on a two-minute axis.
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const timeAxis: uPlot.Axis = { space: 80, values: (_u, splits) => splits.map((s) => clock.format(new Date(s * 1000))) };
+// Points while there are few ticks: a line needs two, and a lone reading would draw nothing.
+const fewTicks: uPlot.Series.Points = { show: (u: uPlot) => (u.data[0]?.length ?? 0) <= 20 };
 const shown = (unit: string) => (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : `${rate(v)} ${unit}`);
 
 /** The two charts of the live view, over the last HISTORY ticks. */
@@ -30,13 +34,14 @@ export class LiveCharts {
   private answers: uPlot | null = null;
   private latency: uPlot | null = null;
   private readonly resize = new ResizeObserver(() => this.fit());
-  // At least the last two minutes wide, from the ticks themselves: on a first tick alone uPlot
-  // would widen the time axis by years.
-  private readonly lastTwoMinutes: uPlot.Scale = {
+  // The ticks there are, from the first to the last (at most the last two minutes of them), and at
+  // least MIN_SPAN_SECONDS: a rush fills the width as it grows instead of sitting at the right edge
+  // of a fixed two minutes, and a first tick alone does not widen the axis by years.
+  private readonly seenTicks: uPlot.Scale = {
     time: true,
     range: () => {
       const last = this.times.at(-1) ?? 0;
-      return [Math.min(this.times[0] ?? last, last - HISTORY), last];
+      return [Math.min(this.times[0] ?? last, last - MIN_SPAN_SECONDS), last];
     },
   };
 
@@ -99,13 +104,14 @@ export class LiveCharts {
       width: 1.5,
       dash: [6, 3],
       value: shown('/s'),
+      points: fewTicks,
     }));
     return {
       width: this.answersEl.clientWidth,
       height: HEIGHT,
-      scales: { x: this.lastTwoMinutes, y: fromZero },
+      scales: { x: this.seenTicks, y: fromZero },
       axes: [timeAxis, { label: 'answers / s', size: 60 }],
-      series: [{}, { label: 'accepted /s (this coupon)', stroke: ACCEPTED_COLOUR, width: 2.5, value: shown('/s') }, ...refusals],
+      series: [{}, { label: 'accepted /s (this coupon)', stroke: ACCEPTED_COLOUR, width: 2.5, value: shown('/s'), points: fewTicks }, ...refusals],
     };
   }
 
@@ -113,9 +119,13 @@ export class LiveCharts {
     return {
       width: this.latencyEl.clientWidth,
       height: HEIGHT,
-      scales: { x: this.lastTwoMinutes, y: fromZero },
+      scales: { x: this.seenTicks, y: fromZero },
       axes: [timeAxis, { label: 'ms', size: 60 }],
-      series: [{}, { label: 'p50', stroke: P50_COLOUR, width: 2, value: shown('ms') }, { label: 'p99', stroke: P99_COLOUR, width: 2, dash: [6, 3], value: shown('ms') }],
+      series: [
+        {},
+        { label: 'p50', stroke: P50_COLOUR, width: 2, value: shown('ms'), points: fewTicks },
+        { label: 'p99', stroke: P99_COLOUR, width: 2, dash: [6, 3], value: shown('ms'), points: fewTicks },
+      ],
     };
   }
 

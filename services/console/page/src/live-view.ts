@@ -40,8 +40,20 @@ export function liveView(couponId: number, back: () => void): View {
     h(
       'div',
       { class: 'charts' },
-      h('section', { class: 'chart-card' }, h('h3', {}, 'Answers per second'), h('p', { class: 'hint' }, 'Accepted claims and refusals by code, this coupon. Last 120 ticks.'), answersChart),
-      h('section', { class: 'chart-card' }, h('h3', {}, 'Gateway latency'), h('p', { class: 'hint' }, 'coupon-issue route, p50 and p99 in ms. Last 120 ticks.'), latencyChart),
+      h(
+        'section',
+        { class: 'chart-card' },
+        h('h3', {}, 'Answers per second'),
+        h('p', { class: 'hint' }, 'Accepted claims and refusals by code, this coupon, since the view opened (the last 120 ticks at most).'),
+        answersChart,
+      ),
+      h(
+        'section',
+        { class: 'chart-card' },
+        h('h3', {}, 'Gateway latency'),
+        h('p', { class: 'hint' }, 'coupon-issue route, p50 and p99 in ms, since the view opened (the last 120 ticks at most).'),
+        latencyChart,
+      ),
     ),
   );
 

@@ -75,6 +75,12 @@ function within<T>(deadline: number, work: Promise<T>): Promise<T> {
  * ALREADY_ISSUED whatever the in-process flag or the clock says.
  */
 export async function refuseUnlessHeld(deps: IssueDependencies, couponId: number, userId: number, refusal: AppError, deadline: number): Promise<never> {
+  await holdsNothing(deps, couponId, userId, deadline);
+  reject(deps, couponId, refusal);
+}
+
+/** Returns only when the user holds nothing: a holder is answered ALREADY_ISSUED, an undecided holding 503. */
+async function holdsNothing(deps: IssueDependencies, couponId: number, userId: number, deadline: number): Promise<void> {
   let holding;
   try {
     holding = await within(deadline, deps.ledger.holding(couponId, userId));
@@ -83,7 +89,6 @@ export async function refuseUnlessHeld(deps: IssueDependencies, couponId: number
   }
   if (holding === 'HELD') reject(deps, couponId, alreadyIssued());
   if (holding === 'IN_FLIGHT' || holding === 'REBUILDING') refuseUndecided(deps, couponId, holding);
-  reject(deps, couponId, refusal);
 }
 
 /**
@@ -121,14 +126,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
 
   // A queued coupon: a holder is told so first, then the pass is checked and taken. A claim that
   // keeps nothing (503) or whose outcome is open (504) puts the pass back: the retry learns.
-  let holding;
-  try {
-    holding = await within(deadline, deps.ledger.holding(couponId, userId));
-  } catch {
-    reject(deps, couponId, issueUnavailable('claim store'));
-  }
-  if (holding === 'HELD') reject(deps, couponId, alreadyIssued());
-  if (holding === 'IN_FLIGHT' || holding === 'REBUILDING') refuseUndecided(deps, couponId, holding);
+  await holdsNothing(deps, couponId, userId, deadline);
   let passExpiresAt: number;
   try {
     passExpiresAt = await within(deadline, takePass(deps.room, couponId, userId, pass));
