@@ -186,7 +186,13 @@ export async function runBurst(users: BurstUser[], o: BurstOptions): Promise<Bur
   const poolOptions = { keepAliveTimeout: 60_000, connectTimeout: 10_000, headersTimeout: o.requestTimeoutMs, bodyTimeout: o.requestTimeoutMs };
   const burstClients = Array.from({ length: o.connections }, () => new Client(o.base, { ...poolOptions, pipelining: o.pipelining }));
   let [connected, disconnects] = [0, 0];
-  for (const c of burstClients) c.on('connect', () => connected++).on('disconnect', () => (connected--, disconnects++));
+  for (const c of burstClients) {
+    c.on('connect', () => connected++);
+    c.on('disconnect', () => {
+      connected--;
+      disconnects++;
+    });
+  }
   const followPool = new Pool(o.base, { ...poolOptions, connections: o.followConnections, pipelining: 1 });
   const warmFailures = (await warm(burstClients, o.connections, o.requestTimeoutMs)) + (await warm([followPool], o.followConnections, o.requestTimeoutMs));
   const [connectedAtStart, followConnectedAtStart] = [connected, followPool.stats.connected];
