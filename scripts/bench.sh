@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # npm run bench [-- --users N --quantity N --connections N --duration S --threads N --rounds N
 #                   --target gateway,console,floor,direct,issue-floor,redeem --workload claims,refusals --gateway URL --direct URL]
-# Starts the platform if it is not running (as npm start does), then drives a flash crowd with wrk.
+# npm run bench -- --target queue [--users N --quantity N --burst-seconds S --admit-per-second N|auto --burst queued,direct ...]
+# Starts the platform if it is not running (as npm start does), then drives a flash crowd with wrk
+# (the queue target: with its own Node generator, bench/src/queue-burst.ts).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # wrk (C, from Debian) leaves more CPU to the platform than a Node load generator on 2 cores.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run jmeter [-- --plan rush|steady --users N --quantity N --threads N --rampup S --duration S --rate R]
+# npm run jmeter [-- --plan rush|steady|queue --users N --quantity N --threads N --rampup S --duration S --rate R --admit-per-second N --patience S]
 # Resolves JMeter from Maven Central (once, into the download cache), starts the platform if it is
 # not running (as npm start does), then runs a plan of jmeter/ in non-GUI mode and checks the counts.
 set -euo pipefail

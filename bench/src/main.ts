@@ -5,16 +5,28 @@ import { REPO_ROOT } from '@coupon-rush/platform';
 import { acceptedByServers, adminToken, api, createCoupon, createUsers, drain, launchChromium, mintInternalToken, platformDb, watchInConsole, type LoadUser } from '@coupon-rush/loadkit';
 import { appKafkaSasl } from '@coupon-rush/testkit';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
+import { queueRun } from './queue-target';
 import { strategyChart } from './strategies/chart';
 import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
 
 /** console: the gateway with one live console page open in Chromium, watching the rushed coupon. */
 /** redeem: campaign codes redeemed; checkout: issued coupons used for orders at a shop's checkout. */
-type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'checkout' | 'strategies';
-type IssueTarget = Exclude<Target, 'redeem' | 'checkout' | 'strategies'>;
-/** claims: every request a fresh user's claim (the coupon does not sell out); refusals: a sold-out coupon. */
-type Workload = 'claims' | 'refusals';
-/** What `all` runs; `strategies` (the strategy lab, bench/src/strategies) is a comparison of its own and runs alone. */
+/** queue: a flash crowd through a queued coupon's waiting room, then at a direct coupon (bench/src/queue-target.ts). */
+type Target = 'gateway' | 'console' | 'floor' | 'direct' | 'issue-floor' | 'redeem' | 'checkout' | 'strategies' | 'queue';
+type IssueTarget = Exclude<Target, 'redeem' | 'checkout' | 'strategies' | 'queue'>;
+/**
+ * claims: every timed request a user's first claim, accepted (a new coupon for each pass over the
+ * users); refusals: every one SOLD_OUT (a coupon of one, claimed before); duplicates: every one
+ * ALREADY_ISSUED (each user claimed the coupon before), what a rush's retries are.
+ */
+type Workload = 'claims' | 'refusals' | 'duplicates';
+const WORKLOADS: Workload[] = ['claims', 'refusals', 'duplicates'];
+/** What each workload's timed requests must all be answered. */
+const EXPECTED: Record<Workload, string> = { claims: '202', refusals: 'SOLD_OUT', duplicates: 'ALREADY_ISSUED' };
+/**
+ * What `all` runs; `strategies` (the strategy lab, bench/src/strategies) is a comparison of its own
+ * and runs alone, and so does `queue` (a Node generator, its own defaults, about a minute).
+ */
 const TARGETS: Target[] = ['gateway', 'floor', 'direct', 'issue-floor', 'redeem', 'checkout'];
 
 interface Options {
@@ -29,10 +41,24 @@ interface Options {
   codes: number;
   targets: Target[];
   workloads: Workload[];
+  /** Seconds of untimed load before each timed phase (its rows persisted before the phase starts); 0: none. */
+  warmup: number;
   gateway: string;
   /** The gateway's management port: its /metrics (CPU clock) is not on the public one. */
   gatewayManagement: string;
   direct: string;
+  /** queue: the users join (or claim) evenly over this many seconds. */
+  burstSeconds: number;
+  /** queue: first requests written per connection before their answers (0: enough for every user to be on the wire at once). */
+  pipelining: number;
+  /** queue: connections for polls, claims with a pass and retries. */
+  followConnections: number;
+  /** queue: a request without an answer after this long is a timeout. */
+  requestTimeout: number;
+  /** queue: the waiting room admits this many users a second. */
+  admitPerSecond: number | 'auto';
+  /** queue: queued, direct, or both (queued then direct). */
+  queueModes: Array<'queued' | 'direct'>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -46,13 +72,20 @@ function parseOptions(argv: string[]): Options {
     events: 50_000,
     codes: 20_000,
     targets: TARGETS,
-    workloads: ['claims', 'refusals'],
+    workloads: WORKLOADS,
+    warmup: 2,
     gateway: 'http://127.0.0.1:8080',
     gatewayManagement: 'http://127.0.0.1:8090',
     direct: 'http://127.0.0.1:8083',
+    burstSeconds: 2,
+    pipelining: 0,
+    followConnections: 1000,
+    requestTimeout: 30,
+    admitPerSecond: 200,
+    queueModes: ['queued', 'direct'],
   };
   const usage =
-    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies --workload claims,refusals --gateway URL --gateway-management URL --direct URL)';
+    '(options: --users N --quantity N --connections N --duration S --threads N --rounds N --events N --codes N --target gateway,console,floor,direct,issue-floor,redeem,checkout|both|all|strategies|queue --workload claims,refusals,duplicates --warmup S --gateway URL --gateway-management URL --direct URL; with --target queue: --burst-seconds S --admit-per-second N|auto --pipelining N --follow-connections N --request-timeout S --burst queued,direct)';
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -60,9 +93,16 @@ function parseOptions(argv: string[]): Options {
     given.add(flag);
     if (flag === '--target') o.targets = value === 'all' ? TARGETS : value === 'both' ? ['gateway', 'direct'] : (String(value).split(',') as Target[]);
     else if (flag === '--workload') o.workloads = String(value).split(',') as Workload[];
+    else if (flag === '--warmup' && Number.isInteger(n) && n >= 0 && n <= 60) o.warmup = n;
     // Another gateway or issue-coupon instance (one under a profiler, say) in place of the platform's.
     else if ((flag === '--gateway' || flag === '--direct') && /^https?:\/\/[^/]+$/.test(String(value))) o[flag.slice(2) as 'gateway' | 'direct'] = String(value);
     else if (flag === '--gateway-management' && /^https?:\/\/[^/]+$/.test(String(value))) o.gatewayManagement = String(value);
+    else if (flag === '--burst-seconds' && n > 0 && n <= 60) o.burstSeconds = n;
+    else if (flag === '--pipelining' && Number.isInteger(n) && n > 0 && n <= 100) o.pipelining = n;
+    else if (flag === '--follow-connections' && Number.isInteger(n) && n > 0 && n <= 5000) o.followConnections = n;
+    else if (flag === '--request-timeout' && Number.isInteger(n) && n > 0 && n <= 120) o.requestTimeout = n;
+    else if (flag === '--admit-per-second' && (value === 'auto' || (Number.isInteger(n) && n > 0 && n <= 10_000))) o.admitPerSecond = value === 'auto' ? 'auto' : n;
+    else if (flag === '--burst' && /^(queued|direct)(,(queued|direct))?$/.test(String(value))) o.queueModes = [...new Set(String(value).split(','))] as Options['queueModes'];
     else if (['--users', '--quantity', '--connections', '--duration', '--threads', '--rounds', '--events', '--codes'].includes(flag) && Number.isInteger(n) && n > 0) (o as any)[flag.slice(2)] = n;
     else throw new Error(`unknown or bad option ${flag} ${value ?? ''} ${usage}`);
   }
@@ -76,10 +116,23 @@ function parseOptions(argv: string[]): Options {
     o.threads ||= 2;
     if (o.threads % 2 !== 0) throw new Error('--threads must be even with --target strategies: threads are split between its two instances');
   }
+  if (o.targets.includes('queue')) {
+    if (o.targets.length > 1) throw new Error('--target queue runs alone');
+    // A crowd ten times the stock. 8,000 connections, each carrying `pipelining` first requests
+    // (by default enough for the whole crowd on the wire at once: 3 for 20,000), and 1,000 for what
+    // follows. Fewer connections, deeper, also send the burst, but a backlogged server reads a
+    // connection's pipelined requests together, which scrambles arrival order (2,000 × 10: line
+    // order against join order 0.56; 8,000 × 3: 0.75, and 1 among the first on each connection).
+    if (o.quantity === 0) o.quantity = 2000;
+    if (!given.has('--connections')) o.connections = 8000;
+    // Every user's first request on the wire at once unless told otherwise.
+    o.pipelining ||= Math.ceil(o.users / o.connections);
+    if (o.connections + o.followConnections > 10_000) throw new Error('--connections and --follow-connections are at most 10,000 together (file descriptors here and in the gateway)');
+  }
   o.threads ||= 1;
-  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && t !== 'console' && !TARGETS.includes(t)))
-    throw new Error(`--target is a list of ${TARGETS.join(', ')} and console, or both (gateway and direct) or all, or strategies`);
-  if (o.workloads.length === 0 || o.workloads.some((w) => w !== 'claims' && w !== 'refusals')) throw new Error('--workload is claims, refusals or both, comma-separated');
+  if (o.targets.length === 0 || o.targets.some((t) => t !== 'strategies' && t !== 'console' && t !== 'queue' && !TARGETS.includes(t)))
+    throw new Error(`--target is a list of ${TARGETS.join(', ')} and console, or both (gateway and direct) or all, or strategies, or queue`);
+  if (o.workloads.length === 0 || o.workloads.some((w) => !WORKLOADS.includes(w))) throw new Error(`--workload is a comma-separated list of ${WORKLOADS.join(', ')}`);
   // The claims coupon holds one per user unless told otherwise, so it cannot sell out mid-run.
   if (o.quantity === 0) o.quantity = o.users;
   // Every loop is bounded: the load by --duration, the drain wait below by a fixed deadline.
@@ -130,26 +183,14 @@ async function redeemPhase(o: Options, admin: string, runId: string, users: Load
  * uses (201); a user met again brings another order (COUPON_ALREADY_USED), and the table shows how
  * many. Every 201 must be one used row, and nothing else may come back.
  */
-async function checkoutPhase(o: Options, admin: string, runId: string, users: LoadUser[], tokenFiles: { gateway: string; direct: string }, problems: string[]): Promise<Record<string, unknown>> {
+async function checkoutPhase(o: Options, admin: string, runId: string, users: LoadUser[], tokenFile: string, directTokens: string[], problems: string[]): Promise<Record<string, unknown>> {
   const coupon = await createCoupon(o.gateway, admin, `bench ${runId} checkout`, users.length);
   const acceptedBefore = await acceptedByServers();
-  const directTokens = fs
-    .readFileSync(tokenFiles.direct, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => line.split(' ')[1]);
-  let next = 0;
-  const claim = async () => {
-    for (let i = next++; i < directTokens.length; i = next++) {
-      const res = await fetch(`${o.direct}/coupons/${coupon.id}/issues`, { method: 'POST', headers: { authorization: `Bearer ${directTokens[i]}` } });
-      if (res.status !== 202) throw new Error(`checkout: claiming the coupon for user ${users[i].id} answered ${res.status} ${await res.text()}`);
-    }
-  };
   const claimStarted = Date.now();
-  await Promise.all(Array.from({ length: o.connections }, claim));
+  await claimForEach(o, coupon.id, directTokens);
   const held = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, claimStarted);
   if (held.rows !== users.length) throw new Error(`checkout: ${held.rows} of ${users.length} coupons persisted before the load`);
-  const load = await runWrk(o, 'checkout', o.gateway, 'checkout.lua', { BENCH_TOKENS: tokenFiles.gateway, BENCH_COUPON: String(coupon.id) });
+  const load = await runWrk(o, 'checkout', o.gateway, 'checkout.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(coupon.id) });
   const db = platformDb();
   try {
     // Uses in flight when wrk stops still commit: wait (bounded) until the count settles.
@@ -231,6 +272,14 @@ const startIssueFloor = (runId: string) => startBenchServer('issue-floor.js', 'I
  */
 async function issueFloorPhase(o: Options, floor: BenchServer, round: number, tokenFile: string, problems: string[]): Promise<Record<string, unknown>> {
   const firstCoupon = round * 1_000_000;
+  // Untimed, on coupons of its own (the floor's claims are its own: nothing to persist).
+  if (o.warmup > 0)
+    await runWrk({ ...o, duration: o.warmup }, 'issue-floor warm-up', floor.url, 'issue.lua', {
+      BENCH_TOKENS: tokenFile,
+      BENCH_COUPON: String(firstCoupon + 500_000),
+      BENCH_MODE: 'direct',
+      BENCH_COUPON_PER_PASS: '1',
+    });
   const { result: load, cpuUsPerReq } = await cpuPerRequest({ issue: floor.cpu }, () =>
     runWrk(o, 'issue-floor', floor.url, 'issue.lua', { BENCH_TOKENS: tokenFile, BENCH_COUPON: String(firstCoupon), BENCH_MODE: 'direct', BENCH_COUPON_PER_PASS: '1' }),
   );
@@ -246,11 +295,59 @@ async function issueFloorPhase(o: Options, floor: BenchServer, round: number, to
   return { target: 'issue-floor', workload: 'claims', ...loadSummary(load), issueCpuUs: cpuUsPerReq.issue, accepted: claims };
 }
 
+/** Above any target's claims per second here (the issue floor's is ~22,000): enough coupons that no timed claim repeats a user's. */
+const CLAIMS_PER_SECOND_CEILING = 40_000;
+
 /**
- * One target under one workload, with exact counts: every 202 the servers answered is one row and
- * one Redis claim. claims: a coupon of --quantity (by default one per user, so it never sells out)
- * and every request a user's first; refusals: a coupon of one, claimed before the load, so every
- * timed request is refused (the instances' in-process sold-out flag after the first few).
+ * The coupons a phase of `seconds` claims: for claims, one per pass over the users the load can
+ * make, each holding one per user, so every claim is a first one and accepted; for refusals one
+ * of one, for duplicates one held by every user (both claimed before the load).
+ */
+async function phaseCoupons(o: Options, admin: string, title: string, workload: Workload, seconds: number): Promise<number[]> {
+  if (workload !== 'claims') return [(await createCoupon(o.gateway, admin, title, workload === 'refusals' ? 1 : o.users)).id];
+  const passes = Math.min(60, Math.ceil((seconds * CLAIMS_PER_SECOND_CEILING) / o.users) + 1);
+  const ids: number[] = [];
+  for (let i = 0; i < passes; i++) ids.push((await createCoupon(o.gateway, admin, `${title} pass ${i + 1}`, o.users)).id);
+  return ids;
+}
+
+/** Claims `couponId` for each user straight at issue-coupon (untimed set-up), every one accepted. */
+async function claimForEach(o: Options, couponId: number, directTokens: string[]): Promise<void> {
+  let next = 0;
+  const claim = async () => {
+    for (let i = next++; i < directTokens.length; i = next++) {
+      const res = await fetch(`${o.direct}/coupons/${couponId}/issues`, { method: 'POST', headers: { authorization: `Bearer ${directTokens[i]}` } });
+      if (res.status !== 202) throw new Error(`set-up claim of coupon ${couponId} answered ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: o.connections }, claim));
+}
+
+/**
+ * Waits, bounded, until MySQL holds exactly the claims the servers accepted since `acceptedSince`
+ * began counting, over the phase's coupons, and each coupon's written-back quantity and Redis claims
+ * agree with its rows; then what it found.
+ */
+async function settleCoupons(o: Options, admin: string, couponIds: number[], acceptedSince: () => Promise<number>) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const accepted = await acceptedSince();
+    const recs: Array<{ rows: number; issuedQuantity: number; redisClaims: number }> = await Promise.all(
+      couponIds.map((id) => api(o.gateway, 'GET', `/api/coupons/${id}/reconciliation`, undefined, admin)),
+    );
+    const rows = recs.reduce((n, r) => n + r.rows, 0);
+    const redisClaims = recs.reduce((n, r) => n + r.redisClaims, 0);
+    const agreed = recs.every((r) => r.issuedQuantity === r.rows && r.redisClaims === r.rows);
+    if ((agreed && rows >= accepted) || Date.now() > deadline) return { accepted, rows, redisClaims, perCoupon: recs.map((r) => r.rows), settledAt: Date.now() };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * One target under one workload, with exact counts. Every timed request must get the workload's
+ * answer (claims 202, refusals SOLD_OUT, duplicates ALREADY_ISSUED): a phase that measured mixed
+ * work fails. An untimed warm-up of the same kind runs first, and its rows are persisted before the
+ * timed load starts. Every 202 is one row and one Redis claim.
  */
 async function issuePhase(
   o: Options,
@@ -260,61 +357,71 @@ async function issuePhase(
   workload: Workload,
   url: string,
   proxyCpu: CpuClock | undefined,
-  tokenFiles: { gateway: string; direct: string },
-  first: LoadUser,
+  tokenFiles: { gateway: string; direct: string; gatewayButFirst: string; directButFirst: string },
+  directTokens: string[],
   problems: string[],
 ): Promise<Record<string, unknown>> {
-  const quantity = workload === 'claims' ? o.quantity : 1;
-  const coupon = await createCoupon(o.gateway, admin, `bench ${runId} ${target} ${workload}`, quantity);
-  const acceptedBefore = await acceptedByServers();
-  if (workload === 'refusals') {
-    const res = await fetch(`${o.gateway}/api/coupons/${coupon.id}/issues`, { method: 'POST', headers: { authorization: `Bearer ${first.token}` } });
-    if (res.status !== 202) throw new Error(`refusals: the one coupon was not issued before the load (${res.status} ${await res.text()})`);
+  const title = `bench ${runId} ${target} ${workload}`;
+  const coupons = await phaseCoupons(o, admin, title, workload, o.duration);
+  // The refusals' one coupon goes to the first user, whom their load leaves out; every user holds the duplicates' one.
+  if (workload === 'refusals') await claimForEach(o, coupons[0], directTokens.slice(0, 1));
+  if (workload === 'duplicates') await claimForEach(o, coupons[0], directTokens);
+  const tokens = target === 'direct' ? (workload === 'refusals' ? tokenFiles.directButFirst : tokenFiles.direct) : workload === 'refusals' ? tokenFiles.gatewayButFirst : tokenFiles.gateway;
+  const load = (label: string, ids: number[], duration: number) =>
+    runWrk({ ...o, duration }, label, url, 'issue.lua', { BENCH_TOKENS: tokens, BENCH_COUPON: String(ids[0]), BENCH_COUPONS: ids.join(','), BENCH_MODE: target === 'direct' ? 'direct' : 'gateway' });
+  if (o.warmup > 0) {
+    // The same work on coupons of its own (claims) or the phase's (nothing written), untimed.
+    const warmCoupons = workload === 'claims' ? await phaseCoupons(o, admin, `${title} warm-up`, workload, o.warmup) : coupons;
+    const warmBefore = await acceptedByServers();
+    await load(`${target} ${workload} warm-up`, warmCoupons, o.warmup);
+    await settleCoupons(o, admin, warmCoupons, async () => (await acceptedByServers()) - warmBefore + (warmCoupons === coupons ? (workload === 'duplicates' ? o.users : 1) : 0));
+  } else {
+    await settleCoupons(o, admin, coupons, async () => (workload === 'claims' ? 0 : workload === 'duplicates' ? o.users : 1));
   }
-  // The console's cost: an operator's page watching this very coupon through the whole load,
-  // photographed halfway through it.
+  const acceptedBefore = await acceptedByServers();
+  // The console's cost: an operator's page watching the phase's (first) coupon through the whole
+  // load, photographed halfway through it.
   const browser = target === 'console' ? await launchChromium() : undefined;
   const page = browser && (await browser.newPage({ viewport: { width: 1280, height: 800 } }));
-  if (page) await watchInConsole(page, o.gateway, coupon.id);
-  const screenshot = page && path.join(REPO_ROOT, 'bench/results', `console-${runId}-${workload}-${coupon.id}.png`);
+  if (page) await watchInConsole(page, o.gateway, coupons[0]);
+  const screenshot = page && path.join(REPO_ROOT, 'bench/results', `console-${runId}-${workload}-${coupons[0]}.png`);
   const halfway = page && setTimeout(() => void page.screenshot({ path: screenshot }).catch(() => {}), (o.duration * 1000) / 2);
   const loadStarted = Date.now();
-  const { result: load, cpuUsPerReq } = await cpuPerRequest({ proxy: proxyCpu, issue: metricsCpuClock(o.direct) }, () =>
-    runWrk(o, target, url, 'issue.lua', {
-      BENCH_TOKENS: target === 'direct' ? tokenFiles.direct : tokenFiles.gateway,
-      BENCH_COUPON: String(coupon.id),
-      BENCH_MODE: target === 'direct' ? 'direct' : 'gateway',
-    }),
-  ).finally(() => {
+  const { result: timed, cpuUsPerReq } = await cpuPerRequest({ proxy: proxyCpu, issue: metricsCpuClock(o.direct) }, () => load(`${target} ${workload}`, coupons, o.duration)).finally(() => {
     clearTimeout(halfway);
     return browser?.close();
   });
-  const seen = (load.outcomes['202'] ?? 0) + (workload === 'refusals' ? 1 : 0);
-  const rec = await drain(o.gateway, admin, coupon.id, async () => (await acceptedByServers()) - acceptedBefore, loadStarted);
-  const accepted: number = rec.accepted;
-  const unexpected = Object.keys(load.outcomes).filter((k) => !['202', 'SOLD_OUT', 'ALREADY_ISSUED'].includes(k));
-  const everyoneTried = load.requests >= o.users;
+  // What was there before the load: the refusals' one claim, the duplicates' one per user.
+  const before = workload === 'refusals' ? 1 : workload === 'duplicates' ? o.users : 0;
+  const rec = await settleCoupons(o, admin, coupons, async () => (await acceptedByServers()) - acceptedBefore + before);
+  const accepted = rec.accepted - before;
+  const seen = timed.outcomes['202'] ?? 0;
+  const other = Object.keys(timed.outcomes).filter((k) => k !== EXPECTED[workload]);
   const check = (ok: boolean, what: string) => ok || problems.push(`${target} ${workload}: ${what}`);
-  check(rec.rows === accepted, `rows ${rec.rows} != accepted ${accepted}`);
-  check(seen <= accepted && accepted <= seen + o.connections, `server accepted ${accepted}, client saw ${seen} with ${o.connections} connections`);
+  check(
+    other.length === 0,
+    `not all ${EXPECTED[workload]}: ${other.map((k) => `${k}=${timed.outcomes[k]}`).join(', ')}${workload === 'claims' && other.includes('ALREADY_ISSUED') ? ' (more passes over the users than coupons: raise CLAIMS_PER_SECOND_CEILING)' : ''}`,
+  );
+  check(rec.rows === rec.accepted, `rows ${rec.rows} != accepted ${rec.accepted}`);
+  check(seen <= accepted && accepted <= seen + o.connections, `server accepted ${accepted} during the load, client saw ${seen} with ${o.connections} connections`);
   check(rec.redisClaims === rec.rows, `Redis claims ${rec.redisClaims} != rows ${rec.rows}`);
-  check(rec.rows <= quantity, `rows ${rec.rows} exceed quantity ${quantity}`);
-  check(!everyoneTried || accepted === Math.min(quantity, o.users), `accepted ${accepted} != min(quantity, users) although every user tried`);
-  check(workload !== 'refusals' || accepted === 1, `a sold-out coupon of one accepted ${accepted}`);
-  check(load.socketErrors === 0, `${load.socketErrors} socket errors`);
-  check(unexpected.length === 0, `unexpected outcomes ${unexpected.map((k) => `${k}=${load.outcomes[k]}`).join(', ')}`);
+  check(
+    rec.perCoupon.every((n) => n <= (workload === 'refusals' ? 1 : o.users)),
+    `a coupon over its quantity: ${rec.perCoupon.join(', ')}`,
+  );
+  check(timed.socketErrors === 0, `${timed.socketErrors} socket errors`);
   return {
     target,
     workload,
-    couponId: coupon.id,
-    ...loadSummary(load),
+    coupons: coupons.length,
+    ...loadSummary(timed),
     // CPU per request of the proxy in front (gateway or floor) and of the issue-coupon instance.
     proxyCpuUs: cpuUsPerReq.proxy,
     issueCpuUs: cpuUsPerReq.issue,
     accepted,
     rows: rec.rows,
     // Time from the end of the load until MySQL held every accepted claim.
-    drainMs: Math.max(0, rec.drainedAfterMs - Math.round(load.durationUs / 1000)),
+    drainMs: Math.max(0, rec.settledAt - loadStarted - Math.round(timed.durationUs / 1000)),
     ...(screenshot ? { screenshot: path.relative(REPO_ROOT, screenshot) } : {}),
   };
 }
@@ -386,13 +493,35 @@ async function main() {
   const outDir = path.join(REPO_ROOT, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
   if (o.targets.includes('strategies')) return strategiesRun(o, runId, outDir);
+  if (o.targets.includes('queue'))
+    return queueRun(
+      {
+        users: o.users,
+        quantity: o.quantity,
+        connections: o.connections,
+        pipelining: o.pipelining,
+        followConnections: o.followConnections,
+        burstSeconds: o.burstSeconds,
+        admitPerSecond: o.admitPerSecond,
+        requestTimeoutSeconds: o.requestTimeout,
+        gateway: o.gateway,
+        modes: o.queueModes,
+      },
+      runId,
+      outDir,
+    );
   const tokenFile = path.join(outDir, `tokens-${runId}.txt`);
   const directTokenFile = path.join(outDir, `tokens-${runId}-direct.txt`);
   console.log(`bench ${runId}: ${o.users} users, claims quantity ${o.quantity}, ${o.connections} connections, ${o.duration} s per target and workload (${o.workloads.join(', ')})`);
   const users = await createUsers(o.users, `bench-${runId}`);
   fs.writeFileSync(tokenFile, users.map((u) => `${u.id} ${u.token}`).join('\n') + '\n');
   // Straight at issue-coupon (and its floor), each user's internal token, as the gateway relays it.
-  fs.writeFileSync(directTokenFile, users.map((u) => `${u.id} ${mintInternalToken('issue-coupon-service', { userId: u.id, role: 'USER' }, { ttlSeconds: 3600 })}`).join('\n') + '\n');
+  const directTokens = users.map((u) => mintInternalToken('issue-coupon-service', { userId: u.id, role: 'USER' }, { ttlSeconds: 3600 }));
+  fs.writeFileSync(directTokenFile, users.map((u, i) => `${u.id} ${directTokens[i]}`).join('\n') + '\n');
+  // The refusals' load leaves out the first user, who holds the coupon it refuses.
+  const tokenFiles = { gateway: tokenFile, direct: directTokenFile, gatewayButFirst: `${tokenFile}.refusals`, directButFirst: `${directTokenFile}.refusals` };
+  fs.writeFileSync(tokenFiles.gatewayButFirst, fs.readFileSync(tokenFile, 'utf8').split('\n').slice(1).join('\n'));
+  fs.writeFileSync(tokenFiles.directButFirst, fs.readFileSync(directTokenFile, 'utf8').split('\n').slice(1).join('\n'));
   const admin = await adminToken(o.gateway);
 
   const results: Array<Record<string, unknown>> = [];
@@ -400,7 +529,7 @@ async function main() {
   const floor = o.targets.includes('floor') ? await startProxyFloor(o) : undefined;
   const issueFloor = o.targets.includes('issue-floor') && o.workloads.includes('claims') ? await startIssueFloor(runId) : undefined;
   try {
-    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'checkout' && t !== 'strategies');
+    const issueTargets = o.targets.filter((t): t is IssueTarget => t !== 'redeem' && t !== 'checkout' && t !== 'strategies' && t !== 'queue');
     // Whatever runs first in a round meets the load's own wake (rows flushing, consumers, the last
     // run's traces): alternating the order spreads it over every target.
     const rounds = Array.from({ length: o.rounds }, (_, r) => (r % 2 === 0 ? issueTargets : [...issueTargets].reverse()));
@@ -413,7 +542,7 @@ async function main() {
         }
         const url = target === 'gateway' || target === 'console' ? o.gateway : target === 'floor' ? floor!.url : o.direct;
         const proxyCpu = target === 'gateway' || target === 'console' ? metricsCpuClock(o.gatewayManagement) : target === 'floor' ? floor!.cpu : undefined;
-        results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, { gateway: tokenFile, direct: directTokenFile }, users[0], problems)) });
+        results.push({ round, ...(await issuePhase(o, admin, runId, target, workload, url, proxyCpu, tokenFiles, directTokens, problems)) });
       }
     }
   } finally {
@@ -421,15 +550,14 @@ async function main() {
     await issueFloor?.stop();
   }
   if (o.targets.includes('redeem')) results.push(await redeemPhase(o, admin, runId, users, problems));
-  if (o.targets.includes('checkout')) results.push(await checkoutPhase(o, admin, runId, users, { gateway: tokenFile, direct: directTokenFile }, problems));
+  if (o.targets.includes('checkout')) results.push(await checkoutPhase(o, admin, runId, users, tokenFile, directTokens, problems));
   results.push(await consumerPhase(o, admin, runId, problems));
   console.table(results.map((r) => ({ ...r, outcomes: r.outcomes ? JSON.stringify(r.outcomes) : '' })));
   const compared = ratios(results);
   if (compared.length > 0) console.table(compared);
   const file = path.join(outDir, `bench-${runId}.json`);
   fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, ratios: compared, problems }, null, 2));
-  fs.rmSync(tokenFile);
-  fs.rmSync(directTokenFile);
+  for (const file of Object.values(tokenFiles)) fs.rmSync(file);
   console.log(`results: ${file}`);
   if (problems.length > 0) {
     console.error(`COUNTS WRONG:\n  ${problems.join('\n  ')}`);

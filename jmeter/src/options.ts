@@ -1,4 +1,4 @@
-export type Plan = 'rush' | 'steady';
+export type Plan = 'rush' | 'steady' | 'queue';
 
 export interface Options {
   plan: Plan;
@@ -11,48 +11,56 @@ export interface Options {
   duration: number;
   /** steady: requests per second for the whole group. */
   rate: number;
+  /** queue: the waiting room admits this many users a second. */
+  admitPerSecond: number;
+  /** queue: a user gives up this many seconds after its first request. */
+  patience: number;
   prepareOnly: boolean;
   report: boolean;
 }
 
 export const GATEWAY = { host: '127.0.0.1', port: 8080 };
 
-const USAGE = 'options: --plan rush|steady --users N --quantity N --threads N --rampup S --duration S --rate R --prepare-only --report';
+const USAGE = 'options: --plan rush|steady|queue --users N --quantity N --threads N --rampup S --duration S --rate R --admit-per-second N --patience S --prepare-only --report';
 
 /**
  * rush is the seeds' plan: 15,000 threads over 20 s, one request each, for a flash event of 500
  * coupons. steady holds a rate that 2 cores sustain with JMeter beside the platform, one fresh user
  * per request and stock for all of them, so every request is a real claim and Kafka event; its
- * latency at a held rate is comparable from run to run.
+ * latency at a held rate is comparable from run to run. queue is a crowd at a queued coupon
+ * (issue 28): each thread joins the waiting room, polls as the server says until admitted, and
+ * claims with its pass; every thread lives until its final answer, so the crowd is smaller.
  */
 const DEFAULTS: Record<Plan, Omit<Options, 'plan' | 'prepareOnly' | 'report'>> = {
-  rush: { users: 15_000, quantity: 500, threads: 15_000, rampup: 20, duration: 0, rate: 0 },
-  steady: { users: 0, quantity: 0, threads: 50, rampup: 5, duration: 30, rate: 200 },
+  rush: { users: 15_000, quantity: 500, threads: 15_000, rampup: 20, duration: 0, rate: 0, admitPerSecond: 0, patience: 0 },
+  steady: { users: 0, quantity: 0, threads: 50, rampup: 5, duration: 30, rate: 200, admitPerSecond: 0, patience: 0 },
+  queue: { users: 2000, quantity: 200, threads: 2000, rampup: 5, duration: 0, rate: 0, admitPerSecond: 50, patience: 120 },
 };
 
 export function parseOptions(argv: string[]): Options {
   let plan: Plan = 'rush';
   let prepareOnly = false;
   let report = false;
-  const given: Partial<Record<'users' | 'quantity' | 'threads' | 'rampup' | 'duration' | 'rate', number>> = {};
+  const given: Partial<Record<'users' | 'quantity' | 'threads' | 'rampup' | 'duration' | 'rate' | 'admitPerSecond' | 'patience', number>> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--prepare-only') prepareOnly = true;
     else if (flag === '--report') report = true;
     else if (flag === '--plan') {
       const value = argv[++i];
-      if (value !== 'rush' && value !== 'steady') throw new Error(`--plan is rush or steady, not ${value ?? 'nothing'}`);
+      if (value !== 'rush' && value !== 'steady' && value !== 'queue') throw new Error(`--plan is rush, steady or queue, not ${value ?? 'nothing'}`);
       plan = value;
-    } else if (['--users', '--quantity', '--threads', '--rampup', '--duration', '--rate'].includes(flag)) {
+    } else if (['--users', '--quantity', '--threads', '--rampup', '--duration', '--rate', '--admit-per-second', '--patience'].includes(flag)) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer`);
-      given[flag.slice(2) as keyof typeof given] = n;
+      given[flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof typeof given] = n;
     } else throw new Error(`unknown option ${flag} (${USAGE})`);
   }
   const o: Options = { plan, prepareOnly, report, ...DEFAULTS[plan], ...given };
-  if (plan === 'rush') {
-    if (given.duration || given.rate) throw new Error('rush runs one request per thread: --duration and --rate are for --plan steady');
-    if (given.users && given.threads && given.users !== given.threads) throw new Error('rush has one user per thread: give --threads (or --users) only');
+  if ((given.admitPerSecond || given.patience) && plan !== 'queue') throw new Error('--admit-per-second and --patience are for --plan queue');
+  if (plan === 'rush' || plan === 'queue') {
+    if (given.duration || given.rate) throw new Error(`${plan} runs one user per thread: --duration and --rate are for --plan steady`);
+    if (given.users && given.threads && given.users !== given.threads) throw new Error(`${plan} has one user per thread: give --threads (or --users) only`);
     o.threads = o.users = given.threads ?? given.users ?? o.threads;
   } else {
     o.users = given.users ?? o.rate * o.duration;
@@ -62,7 +70,8 @@ export function parseOptions(argv: string[]): Options {
   // Everything is bounded: the plans by these limits, the JMeter process by a deadline in main.
   if (o.threads > 50_000) throw new Error('--threads is at most 50,000');
   if (o.users > 200_000) throw new Error('--users is at most 200,000');
-  if (o.rampup > 600 || o.duration > 600) throw new Error('--rampup and --duration are at most 600 s');
+  if (o.rampup > 600 || o.duration > 600 || o.patience > 600) throw new Error('--rampup, --duration and --patience are at most 600 s');
+  if (o.admitPerSecond > 10_000) throw new Error('--admit-per-second is at most 10,000 (coupon-service refuses more)');
   return o;
 }
 
@@ -70,6 +79,7 @@ export function parseOptions(argv: string[]): Options {
 export function jmeterProperties(o: Options, couponId: number, csv: string): Record<string, string> {
   const props: Record<string, string | number> = { host: GATEWAY.host, port: GATEWAY.port, couponId, csv, threads: o.threads, rampup: o.rampup };
   if (o.plan === 'steady') Object.assign(props, { duration: o.duration, rate: o.rate });
+  if (o.plan === 'queue') Object.assign(props, { patience: o.patience });
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, String(v)]));
 }
 

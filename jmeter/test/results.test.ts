@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseCsv, readJtl, summarize, type Sample } from '../src/jtl';
-import { verify } from '../src/verify';
+import { claimLateness, verify, verifyQueue } from '../src/verify';
 
 const HEADER =
   'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect,"userId","problemCode"';
@@ -66,6 +66,54 @@ describe('JTL results and the count checks', () => {
       const problems = verify(o, refused, summarize(refused), rec, [1, 2]).join('\n');
       expect(problems).to.contain('1 samples failed the 202-or-409 assertion');
       expect(problems).to.contain('unexpected outcomes ISSUE_UNAVAILABLE=1');
+    });
+  });
+  describe('verifyQueue', () => {
+    let t = 0;
+    const step = (label: string, userId: number, code: string, problemCode = '', success = true): Sample => ({
+      label,
+      timeStamp: (t += 10),
+      elapsed: 1,
+      responseCode: code,
+      success,
+      failureMessage: '',
+      userId: String(userId),
+      problemCode,
+    });
+    // Users 1 and 2 are admitted and claim; 3 waits, then hears SOLD_OUT.
+    const flow = () => [
+      step('join', 1, '200', 'ADMITTED'),
+      step('join', 2, '200', 'WAITING'),
+      step('join', 3, '200', 'WAITING'),
+      step('claim', 1, '202', 'ACCEPTED'),
+      step('poll', 2, '200', 'ADMITTED'),
+      step('claim', 2, '202', 'ACCEPTED'),
+      step('poll', 3, '409', 'SOLD_OUT'),
+    ];
+    const rec = { couponId: 7, totalQuantity: 2, issuedQuantity: 2, redisClaims: 2, redisConfirmed: 2, redisRevoked: 0, rows: 2, divergence: 0, consistent: true, accepted: 2 };
+    const o = { users: 3, quantity: 2 };
+
+    it('when every user ends with 202 or SOLD_OUT and the 202s are the rows, then nothing is reported', () => {
+      expect(verifyQueue(o, flow(), rec, [1, 2])).to.deep.equal([]);
+    });
+
+    it('when a user is still waiting at its last answer, or a poll was answered 503, then both are reported', () => {
+      const samples = [...flow().slice(0, 6), step('poll', 3, '200', 'WAITING'), step('poll', 3, '503', 'ISSUE_UNAVAILABLE', false)];
+      const problems = verifyQueue(o, samples, rec, [1, 2]).join('\n');
+      expect(problems).to.contain('1 poll samples failed their assertion');
+      expect(problems).to.contain('unexpected poll outcomes ISSUE_UNAVAILABLE=1');
+      expect(problems).to.contain('users without a final 202 or SOLD_OUT, by their last answer: {"poll ISSUE_UNAVAILABLE":1}');
+    });
+
+    it('when claims follow their ADMITTED answer, then the gap is JMeter lateness', () => {
+      // flow(): user 1's claim starts 29 ms after its ADMITTED join ended (samples 10 ms apart, 1 ms each); user 2's 9 ms after its poll.
+      expect(claimLateness(flow())).to.deep.equal({ count: 2, p50Ms: 9, p99Ms: 29, maxMs: 29 });
+    });
+
+    it('when a row belongs to a user who never got 202, or a user never joined, then it is reported', () => {
+      const problems = verifyQueue({ users: 4, quantity: 2 }, flow(), rec, [1, 3]).join('\n');
+      expect(problems).to.contain('3 of 4 users joined');
+      expect(problems).to.contain('1 accepted users without a row, 1 rows for users not accepted');
     });
   });
 });

@@ -62,14 +62,36 @@ export async function adminToken(gateway: string): Promise<string> {
   return (await api(gateway, 'POST', '/api/users/login', ADMIN_LOGIN)).accessToken;
 }
 
-/** A coupon open from a minute ago for an hour; `quantity` null is unlimited. */
-export async function createCoupon(gateway: string, admin: string, title: string, quantity: number | null): Promise<{ id: number; totalQuantity: number | null }> {
+/** A waiting room's admission rate (issue 28), or 'auto' (the room governs it): a coupon created with it is claimed through its queue. */
+export interface Admission {
+  perSecond: number | 'auto';
+}
+
+/**
+ * A coupon open from a minute ago for an hour; `quantity` null is unlimited. With `admission` it is
+ * a queued coupon (claimed with the pass its waiting room gives); without, a direct one (the field
+ * is then not sent at all).
+ */
+export async function createCoupon(
+  gateway: string,
+  admin: string,
+  title: string,
+  quantity: number | null,
+  admission?: Admission,
+): Promise<{ id: number; totalQuantity: number | null; admission?: Admission | null }> {
   const now = Date.now();
   return api(
     gateway,
     'POST',
     '/api/coupons',
-    { title, totalQuantity: quantity, discountAmount: 1000, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3_600_000).toISOString() },
+    {
+      title,
+      totalQuantity: quantity,
+      discountAmount: 1000,
+      issueStartAt: new Date(now - 60_000).toISOString(),
+      issueEndAt: new Date(now + 3_600_000).toISOString(),
+      ...(admission ? { admission } : {}),
+    },
     admin,
   );
 }

@@ -65,7 +65,7 @@ describe('internal tokens (the gateway and services relay them, services verify 
     }
   });
 
-  it('when the same user, role and audience come again, then the minter reuses the token for two thirds of its life, then signs a new one', () => {
+  it('when the same user, role and audience come again, then the minter reuses the token for the first third of its life, then signs a new one', () => {
     const minter = new InternalTokenMinter(key, GATEWAY_ISSUER, 3);
     const first = minter.forUser(7, 'USER', 'a');
     expect(minter.forUser(7, 'USER', 'a')).to.equal(first);
@@ -73,7 +73,9 @@ describe('internal tokens (the gateway and services relay them, services verify 
     expect(minter.forUser(7, 'ADMIN', 'a')).to.not.equal(first);
     const realNow = Date.now;
     try {
-      Date.now = () => realNow() + 2100;
+      Date.now = () => realNow() + 900;
+      expect(minter.forUser(7, 'USER', 'a')).to.equal(first);
+      Date.now = () => realNow() + 1100;
       expect(minter.forUser(7, 'USER', 'a')).to.not.equal(first);
     } finally {
       Date.now = realNow;
