@@ -9,8 +9,8 @@
 // import what the root declares for development.
 //
 // The scan is lexical (import/export ... from, import(), require()), which is enough for this
-// code base: specifiers are string literals, and a false hit in a comment would name a package
-// the reader can check at once.
+// code base: specifiers are string literals. Block comments and whole-line comments are left out,
+// and only what can be a package name counts, so prose ('from "first come, first served"') does not.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
@@ -21,6 +21,8 @@ const rootDevDependencies = new Set(Object.keys(rootManifest.devDependencies ?? 
 const SKIP = new Set(['node_modules', 'dist', 'results', 'target', '.run', '.git']);
 const SOURCE = /\.(?:[cm]?ts|[cm]?js|tsx)$/;
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]+)\1/g;
+const COMMENTS = /\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm;
+const PACKAGE_NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/;
 
 function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
@@ -54,7 +56,7 @@ function packageName(specifier) {
   if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) return undefined;
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-  return builtinModules.includes(name) ? undefined : name;
+  return builtinModules.includes(name) || !PACKAGE_NAME.test(name) ? undefined : name;
 }
 
 function typesPackage(name) {
@@ -76,7 +78,7 @@ for (const dir of owners) {
   const missing = new Map();
   for (const file of sourceFiles(dir, nested)) {
     const inTest = relative(dir, file).split('/').includes('test');
-    for (const [, , specifier] of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
+    for (const [, , specifier] of readFileSync(file, 'utf8').replace(COMMENTS, '').matchAll(SPECIFIER)) {
       const name = packageName(specifier);
       if (!name || name === manifest.name || deps.has(name) || deps.has(typesPackage(name))) continue;
       if (inTest && rootDevDependencies.has(name)) continue;
