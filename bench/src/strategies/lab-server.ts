@@ -14,7 +14,7 @@ import {
 } from '@coupon-rush/platform';
 import { CONFIG as COUPON_SERVICE } from '@coupon-rush/coupon-service';
 import { start as startIssueCoupon } from '@coupon-rush/issue-coupon-service';
-import { alreadyIssued, couponNotFound, issueUnavailable, soldOut, windowClosed } from '@coupon-rush/issue-coupon-service/dist/src/domain/refusals';
+import { alreadyIssued, couponNotFound, issueUnavailable, soldOut, windowClosed } from '@coupon-rush/issue-coupon-service/refusals';
 import { LAB_CLAIMS, type ClaimAnswer, type LabStrategy } from './claims';
 import { openLabDatabase } from './lab-store';
 

@@ -6,7 +6,7 @@ import type { RunningService } from '@coupon-rush/platform';
 import { http, inParallel, isolatedOverrides, RUN_ID } from '@coupon-rush/testkit';
 import { start as startUser } from '@coupon-rush/user-service';
 import { start as startGateway } from '@coupon-rush/gateway';
-import { createTokenCsv } from '@coupon-rush/jmeter/dist/src/token-csv';
+import { createTokenCsv } from '@coupon-rush/jmeter/token-csv';
 
 describe('token CSV for the JMeter plans', function () {
   this.timeout(60_000);
