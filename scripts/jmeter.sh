@@ -4,6 +4,10 @@
 # not running (as npm start does), then runs a plan of jmeter/ in non-GUI mode and checks the counts.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The options are read from the sources as they are (jmeter/src/options.ts, parseArgs) before
+# anything is resolved or started: --help answers at once, a bad option fails at once.
+usage=$(node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON jmeter/src/options.ts "$@")
+[ -z "$usage" ] || { printf '%s\n' "$usage"; exit 0; }
 
 JMETER_VERSION=$(sed -n 's:.*<jmeter.version>\(.*\)</jmeter.version>.*:\1:p' "$ROOT_DIR/jmeter/pom.xml")
 export JMETER_HOME="$CACHE_DIR/jmeter-$JMETER_VERSION"

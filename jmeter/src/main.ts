@@ -86,6 +86,8 @@ async function persistedUserIds(couponId: number): Promise<number[]> {
 
 async function main() {
   const o = parseOptions(process.argv.slice(2));
+  // scripts/jmeter.sh answers --help before it gets here.
+  if (!o) return;
   if (!process.env.JMETER_HOME && !o.prepareOnly) throw new Error('JMETER_HOME is not set: run it as npm run jmeter');
   const runId = `${o.plan}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const outDir = path.join(JMETER_DIR, 'results', runId);

@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 export type Plan = 'rush' | 'steady' | 'queue';
 
 export interface Options {
@@ -21,7 +23,10 @@ export interface Options {
 
 export const GATEWAY = { host: '127.0.0.1', port: 8080 };
 
-const USAGE = 'options: --plan rush|steady|queue --users N --quantity N --threads N --rampup S --duration S --rate R --admit-per-second N --patience S --prepare-only --report';
+export const USAGE = `npm run jmeter [-- --plan rush|steady|queue --users N --quantity N --threads N --rampup S --duration S --rate R --admit-per-second N --patience S --prepare-only --report]
+  rush (default): the seeds' plan, 15,000 threads over 20 s, one claim each, 500 coupons
+  steady: a held rate (--rate, 200/s) for --duration (30 s), a fresh user per request
+  queue: a queued coupon's crowd: join, poll until admitted, claim with the pass (2,000 threads, 200 coupons, 50/s)`;
 
 /**
  * rush is the seeds' plan: 15,000 threads over 20 s, one request each, for a flash event of 500
@@ -37,24 +42,38 @@ const DEFAULTS: Record<Plan, Omit<Options, 'plan' | 'prepareOnly' | 'report'>> =
   queue: { users: 2000, quantity: 200, threads: 2000, rampup: 5, duration: 0, rate: 0, admitPerSecond: 50, patience: 120 },
 };
 
-export function parseOptions(argv: string[]): Options {
-  let plan: Plan = 'rush';
-  let prepareOnly = false;
-  let report = false;
+/** The options of npm run jmeter, checked (an Error says what is wrong); undefined when --help asks for the usage. */
+export function parseOptions(argv: string[]): Options | undefined {
+  const numbers = ['users', 'quantity', 'threads', 'rampup', 'duration', 'rate', 'admit-per-second', 'patience'] as const;
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      plan: { type: 'string', default: 'rush' },
+      'prepare-only': { type: 'boolean', default: false },
+      report: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      users: { type: 'string' },
+      quantity: { type: 'string' },
+      threads: { type: 'string' },
+      rampup: { type: 'string' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
+      'admit-per-second': { type: 'string' },
+      patience: { type: 'string' },
+    },
+  });
+  if (values.help) return undefined;
+  const plan = values.plan as Plan;
+  if (plan !== 'rush' && plan !== 'steady' && plan !== 'queue') throw new Error(`--plan is rush, steady or queue, not ${plan}`);
+  const prepareOnly = values['prepare-only'] === true;
+  const report = values.report === true;
   const given: Partial<Record<'users' | 'quantity' | 'threads' | 'rampup' | 'duration' | 'rate' | 'admitPerSecond' | 'patience', number>> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--prepare-only') prepareOnly = true;
-    else if (flag === '--report') report = true;
-    else if (flag === '--plan') {
-      const value = argv[++i];
-      if (value !== 'rush' && value !== 'steady' && value !== 'queue') throw new Error(`--plan is rush, steady or queue, not ${value ?? 'nothing'}`);
-      plan = value;
-    } else if (['--users', '--quantity', '--threads', '--rampup', '--duration', '--rate', '--admit-per-second', '--patience'].includes(flag)) {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer`);
-      given[flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof typeof given] = n;
-    } else throw new Error(`unknown option ${flag} (${USAGE})`);
+  for (const flag of numbers) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (typeof raw !== 'string' || !Number.isInteger(n) || n <= 0) throw new Error(`--${flag} takes a positive integer`);
+    given[flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof typeof given] = n;
   }
   const o: Options = { plan, prepareOnly, report, ...DEFAULTS[plan], ...given };
   if ((given.admitPerSecond || given.patience) && plan !== 'queue') throw new Error('--admit-per-second and --patience are for --plan queue');
@@ -102,4 +121,16 @@ export function jvmArgs(env: NodeJS.ProcessEnv = process.env): string[] {
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
   ];
+}
+
+// scripts/jmeter.sh runs this file as it is (Node 24 strips the types) before it resolves JMeter or
+// starts anything: --help prints the usage on stdout, a bad option fails with status 2, and good
+// options print nothing. It imports nothing but Node's own modules for that reason.
+if (process.argv[1]?.endsWith('options.ts')) {
+  try {
+    if (!parseOptions(process.argv.slice(2))) console.log(USAGE);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 2;
+  }
 }

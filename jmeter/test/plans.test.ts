@@ -59,7 +59,7 @@ describe('JMeter plans', () => {
     });
 
     it(`when npm run jmeter runs ${plan}, then it passes every property the plan reads and the plan's defaults are the runner's`, () => {
-      const defaults = parseOptions(['--plan', plan]);
+      const defaults = parseOptions(['--plan', plan])!;
       const passed = jmeterProperties(defaults, 1, 'results/tokens.csv');
       const read = propertiesRead(xml);
       expect([...read.keys()].sort()).to.deep.equal(Object.keys(passed).sort());
@@ -123,7 +123,7 @@ describe('JMeter plans', () => {
 
   it("when npm run jmeter runs queue, then it passes every property the plan reads and the plan's defaults are the runner's", () => {
     const xml = read('queue.jmx');
-    const passed = jmeterProperties(parseOptions(['--plan', 'queue']), 1, 'results/tokens.csv');
+    const passed = jmeterProperties(parseOptions(['--plan', 'queue'])!, 1, 'results/tokens.csv');
     const readProps = propertiesRead(xml);
     expect([...readProps.keys()].sort()).to.deep.equal(Object.keys(passed).sort());
     for (const [name, fallback] of readProps) if (name !== 'couponId') expect(fallback, name).to.equal(passed[name]);
