@@ -124,20 +124,12 @@ describe('the queue target: the generator against a fake waiting room', function
     fake.server.closeAllConnections();
     fake.server.close();
   });
+  /** The crowd at the fake room: 400 users within 200 ms on 8 connections, 8 deep. */
+  const burst = (couponId: number, mode: 'queued' | 'direct') =>
+    runBurst(users, { base, couponId, mode, burstMs: 200, connections: 8, pipelining: 8, followConnections: 16, deadlineMs: 20_000, requestTimeoutMs: 5000, maxRejoins: 1 });
 
   it('when 400 users join a queued coupon of 40 within 200 ms, then each polls as told until admitted or sold out, the admitted claim with their pass, and the stock goes to the first positions', async () => {
-    const r = await runBurst(users, {
-      base,
-      couponId: 7,
-      mode: 'queued',
-      burstMs: 200,
-      connections: 8,
-      pipelining: 8,
-      followConnections: 16,
-      deadlineMs: 20_000,
-      requestTimeoutMs: 5000,
-      maxRejoins: 1,
-    });
+    const r = await burst(7, 'queued');
     const s = summarizeBurst(r) as any;
     expect([r.connectedAtStart, r.followConnectedAtStart]).to.deep.equal([8, 16]);
     expect(s.errorCount, JSON.stringify(s.errorExamples)).to.equal(0);
@@ -156,18 +148,7 @@ describe('the queue target: the generator against a fake waiting room', function
   });
 
   it('when the same crowd claims a direct coupon that answers some 503 with Retry-After, then they ask again after it and every user ends with 202 or SOLD_OUT', async () => {
-    const r = await runBurst(users, {
-      base,
-      couponId: 8,
-      mode: 'direct',
-      burstMs: 200,
-      connections: 8,
-      pipelining: 8,
-      followConnections: 16,
-      deadlineMs: 20_000,
-      requestTimeoutMs: 5000,
-      maxRejoins: 1,
-    });
+    const r = await burst(8, 'direct');
     const s = summarizeBurst(r) as any;
     expect(s.errorCount).to.equal(0);
     expect(s.finals).to.deep.equal({ 202: 40, SOLD_OUT: 360 });

@@ -158,18 +158,7 @@ async function main() {
       `JMeter's own lateness, from an ADMITTED answer to the claim (the plan waits nothing there): p50 ${lateClaims.p50Ms} ms, p99 ${lateClaims.p99Ms} ms, max ${lateClaims.maxMs} ms over ${lateClaims.count} claims (a pass lapses 30 s after admission)`,
     );
   console.table([
-    {
-      run: `${o.plan} (this)`,
-      samples: figures.samples,
-      'req/s': figures.throughputPerSec,
-      avgMs: figures.averageMs,
-      p50Ms: figures.medianMs,
-      p95Ms: figures.p95Ms,
-      p99Ms: figures.p99Ms,
-      maxMs: figures.maxMs,
-      stdDevMs: figures.stdDevMs,
-      'error%': figures.errorPct,
-    },
+    row(`${o.plan} (this)`, figures),
     ...(o.plan === 'rush' ? [{ run: 'seeds (001)', samples: 15_000, 'req/s': SEEDS.throughputPerSec, avgMs: SEEDS.averageMs, maxMs: SEEDS.maxMs, stdDevMs: SEEDS.stdDevMs }] : []),
   ]);
   console.log(
