@@ -17,8 +17,8 @@ node scripts/check-imports.mjs || die "the imports above are not declared in the
 # linter runs offline: no usage telemetry, no update check.
 REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx redocly lint --format=stylish || die "gateway/openapi.yaml has the problems above (npx redocly lint)"
 prepare
-# The strategy lab's test drives its load with wrk, as npm run bench does; the walk-throughs'
-# walk-through test runs its curl and jq commands as written.
+# The strategy lab's test drives its load with wrk, as npm run bench does; the walk-through test
+# runs the README's and docs' curl and jq commands as written.
 apt_install wrk curl jq
 # The trace UI and console tests drive Debian's Chromium; where it cannot be installed they say so and skip.
 ( apt_install chromium ) || say "chromium could not be installed: the trace UI and console browser tests will skip"
