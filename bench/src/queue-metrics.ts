@@ -62,7 +62,7 @@ export function spearman(xs: number[], ys: number[]): number | undefined {
 }
 
 /**
- * How far the winners are from "first come, first served": with `arrivals` the instant each user
+ * How far the winners are from a first-come-first-served order: with `arrivals` the instant each user
  * arrived and `won` whether that user won, how many winners were among the first `won` arrivals
  * (all of them when the order is kept), the latest arrival rank a winner had, and how many users
  * who arrived among the first were left without one.
