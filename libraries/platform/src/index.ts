@@ -18,3 +18,4 @@ export * from './tracing';
 export * from './http-metrics';
 export * from './hot-route';
 export * from './scraped-metrics';
+export * from './repeating';

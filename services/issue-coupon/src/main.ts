@@ -129,7 +129,7 @@ export function start(opts: StartOptions = {}) {
           ),
           readiness: { redis: () => redis.ping(), kafka: () => kafkaProbe.ready() },
           close: async () => {
-            governor.stop();
+            await governor.stop();
             await publisher.close();
             directory.stop();
             await kafkaProbe.close();

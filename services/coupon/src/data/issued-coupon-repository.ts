@@ -142,17 +142,31 @@ export async function couponsIssuing(db: Knex, at: Date, graceMs: number): Promi
   return rows.map((r) => Number(r.id));
 }
 
-/** The users holding a row of the coupon, in chunks (keyset pages by user id, so 100,000 rows never sit in memory at once). */
-export async function* holdersOf(db: Knex, couponId: number, chunk = 5000): AsyncGenerator<number[]> {
+/**
+ * The rows of one coupon (the given columns and user_id) in pages of `chunk`, by user id ascending
+ * along the unique (coupon_id, user_id) index, so 100,000 rows never sit in memory at once: a page
+ * is one short query, and a slow reader holds no connection or cursor between pages. Pages are not
+ * one snapshot (a row committed meanwhile below the page already read is left out).
+ */
+async function* pagesOf(db: Knex, couponId: number, columns: string[], chunk: number): AsyncGenerator<Array<Record<string, any>>> {
   let after = 0;
   for (;;) {
-    const rows: Array<{ user_id: number }> = await db('issued_coupons').select('user_id').where({ coupon_id: couponId }).andWhere('user_id', '>', after).orderBy('user_id').limit(chunk);
+    const rows = await db('issued_coupons')
+      .select('user_id', ...columns)
+      .where({ coupon_id: couponId })
+      .andWhere('user_id', '>', after)
+      .orderBy('user_id')
+      .limit(chunk);
     if (rows.length === 0) return;
-    const users = rows.map((r) => Number(r.user_id));
-    yield users;
-    after = users[users.length - 1];
+    yield rows;
+    after = Number(rows[rows.length - 1].user_id);
     if (rows.length < chunk) return;
   }
+}
+
+/** The users holding a row of the coupon, a page at a time. */
+export async function* holdersOf(db: Knex, couponId: number, chunk = 5000): AsyncGenerator<number[]> {
+  for await (const rows of pagesOf(db, couponId, [], chunk)) yield rows.map((r) => Number(r.user_id));
 }
 
 /** One issued coupon as an operator's export lists it. */
@@ -163,20 +177,10 @@ export interface IssuedRow {
   usedOrderId: string | null;
 }
 
-/**
- * The rows of one coupon in pages of `chunk`, by user id ascending along the unique
- * (coupon_id, user_id) index: a page is one short query, so a slow reader holds no connection
- * or cursor between pages. Pages are not one snapshot (a row committed meanwhile below the
- * page already read is left out).
- */
+/** The rows of one coupon as the export lists them, a page at a time. */
 export async function* issuedRowsOf(db: Knex, couponId: number, chunk: number): AsyncGenerator<IssuedRow[]> {
-  let after = 0;
-  for (;;) {
-    const rows = await db('issued_coupons').select('user_id', 'issued_at', 'used_at', 'used_order_id').where({ coupon_id: couponId }).andWhere('user_id', '>', after).orderBy('user_id').limit(chunk);
-    if (rows.length === 0) return;
+  for await (const rows of pagesOf(db, couponId, ['issued_at', 'used_at', 'used_order_id'], chunk)) {
     yield rows.map((r) => ({ userId: Number(r.user_id), issuedAt: isoTime(r.issued_at), usedAt: r.used_at ? isoTime(r.used_at) : null, usedOrderId: r.used_order_id }));
-    after = Number(rows[rows.length - 1].user_id);
-    if (rows.length < chunk) return;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Logger } from '@coupon-rush/platform';
+import { repeatEvery, type Logger, type Repeating } from '@coupon-rush/platform';
 import type { ArchiveSettings } from '../config';
 import { archiveBatch, type ArchivedCounts } from '../data/campaign-archive-repository';
 
@@ -28,9 +28,8 @@ export async function archiveDeletedCampaigns(db: Knex, settings: ArchiveSetting
  * campaigns this one has locked.
  */
 export class CampaignArchiveSchedule {
-  private timer?: NodeJS.Timeout;
+  private job?: Repeating;
   private queue: Promise<unknown> = Promise.resolve();
-  private stopped = false;
 
   constructor(
     private readonly db: Knex,
@@ -40,16 +39,10 @@ export class CampaignArchiveSchedule {
   ) {}
 
   start(): void {
-    const tick = () => {
-      this.timer = setTimeout(() => {
-        this.run('schedule')
-          .catch(() => undefined)
-          .finally(() => {
-            if (!this.stopped) tick();
-          });
-      }, this.settings().intervalMs);
-    };
-    tick();
+    this.job = repeatEvery(
+      () => this.settings().intervalMs,
+      () => this.run('schedule'),
+    );
   }
 
   run(trigger: ArchiveTrigger): Promise<ArchivedCounts> {
@@ -73,8 +66,7 @@ export class CampaignArchiveSchedule {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    await this.job?.stop();
     await this.queue;
   }
 }

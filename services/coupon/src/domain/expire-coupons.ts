@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Counter } from 'prom-client';
-import { untraced, type Logger } from '@coupon-rush/platform';
+import { repeatEvery, type Logger, type Repeating } from '@coupon-rush/platform';
 import { markExpired } from '../data/issued-coupon-repository';
 
 export interface ExpirySettings {
@@ -15,9 +15,7 @@ export interface ExpirySettings {
  * the clock. Several instances may run it at once: a row is marked by one statement only.
  */
 export class CouponExpiry {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private job?: Repeating;
 
   constructor(
     private readonly db: Knex,
@@ -26,14 +24,10 @@ export class CouponExpiry {
   ) {}
 
   start(settings: () => ExpirySettings): void {
-    const tick = () => {
-      if (this.stopped) return;
-      // Bookkeeping, not a request: no trace of its own.
-      this.timer = setTimeout(() => {
-        this.running = untraced(() => this.run(settings().batch)).finally(tick);
-      }, settings().intervalMs);
-    };
-    tick();
+    this.job = repeatEvery(
+      () => settings().intervalMs,
+      () => this.run(settings().batch),
+    );
   }
 
   /** One pass: batches until none is left; how many it marked. */
@@ -53,8 +47,6 @@ export class CouponExpiry {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 }

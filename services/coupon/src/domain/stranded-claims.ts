@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { untraced, type Logger } from '@coupon-rush/platform';
+import { repeatEvery, type Logger, type Repeating } from '@coupon-rush/platform';
 import { type ClaimLedger } from '@coupon-rush/issue-contract';
 import { couponsIssuing } from '../data/issued-coupon-repository';
 
@@ -26,9 +26,7 @@ export interface StrandedClaimSettings {
  * (the fault suite's broker kills showed a 202 released that way).
  */
 export class StrandedClaimSweep {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private job?: Repeating;
 
   constructor(
     private readonly db: Knex,
@@ -39,20 +37,10 @@ export class StrandedClaimSweep {
   ) {}
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        this.running = untraced(() => this.sweep())
-          .then(
-            () => undefined,
-            (err) => {
-              this.logger.warn('stranded-claim sweep failed, will retry', { err: String(err) });
-            },
-          )
-          .finally(tick);
-      }, this.settings().intervalMs);
-    };
-    tick();
+    this.job = repeatEvery(
+      () => this.settings().intervalMs,
+      () => this.sweep().catch((err: unknown) => this.logger.warn('stranded-claim sweep failed, will retry', { err: String(err) })),
+    );
   }
 
   /** One pass; returns the claims released. */
@@ -77,10 +65,6 @@ export class StrandedClaimSweep {
 
   /** A pass stuck on an unreachable Redis is not waited for: it releases nothing it has not checked. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([this.running, new Promise((r) => (timeout = setTimeout(r, 2000)))]);
-    clearTimeout(timeout);
+    await this.job?.stop(2000);
   }
 }

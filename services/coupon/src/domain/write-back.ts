@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { untraced, type Logger } from '@coupon-rush/platform';
+import { repeatEvery, type Logger, type Repeating } from '@coupon-rush/platform';
 import { couponsOutOfSync, writeBackIssuedQuantity } from '../data/issued-coupon-repository';
 
 /**
@@ -9,8 +9,7 @@ import { couponsOutOfSync, writeBackIssuedQuantity } from '../data/issued-coupon
  */
 export class IssuedQuantityWriteBack {
   private readonly dirty = new Set<number>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private job?: Repeating;
 
   constructor(
     private readonly db: Knex,
@@ -23,13 +22,7 @@ export class IssuedQuantityWriteBack {
 
   async start(intervalMs: () => number): Promise<void> {
     this.mark(await couponsOutOfSync(this.db));
-    const tick = () => {
-      // A tick is bookkeeping, not a request: it would make a one-span trace every second.
-      this.timer = setTimeout(() => {
-        this.running = untraced(() => this.flush()).finally(tick);
-      }, intervalMs());
-    };
-    tick();
+    this.job = repeatEvery(intervalMs, () => this.flush());
   }
 
   async flush(): Promise<void> {
@@ -45,8 +38,7 @@ export class IssuedQuantityWriteBack {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    await this.running;
+    await this.job?.stop();
     await this.flush();
   }
 }

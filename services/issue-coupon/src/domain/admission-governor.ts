@@ -1,4 +1,4 @@
-import type { Logger, RouteLatency } from '@coupon-rush/platform';
+import { repeatEvery, type Logger, type Repeating, type RouteLatency } from '@coupon-rush/platform';
 import type { WaitingLine } from '@coupon-rush/issue-contract';
 
 /** How automatic rooms choose their rate (issue.queue.auto in config-repo). */
@@ -32,7 +32,7 @@ export function nextRate(rate: number, latency: RouteLatency, s: AutoAdmission):
  */
 export class AdmissionGovernor {
   private readonly asked = new Map<number, number>();
-  private timer?: NodeJS.Timeout;
+  private job?: Repeating;
 
   constructor(
     private readonly line: WaitingLine,
@@ -49,15 +49,14 @@ export class AdmissionGovernor {
   }
 
   start(): void {
-    const tick = () => {
-      this.timer = setTimeout(() => void this.step().finally(tick), this.settings().intervalMs);
-      this.timer.unref();
-    };
-    tick();
+    this.job = repeatEvery(
+      () => this.settings().intervalMs,
+      () => this.step(),
+    );
   }
 
-  stop(): void {
-    clearTimeout(this.timer);
+  stop(): Promise<void> {
+    return this.job?.stop() ?? Promise.resolve();
   }
 
   async step(): Promise<void> {
