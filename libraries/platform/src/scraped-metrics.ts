@@ -34,6 +34,22 @@ export async function scrapeInstance(instance: ServiceInstance, families: readon
   return parseSamples(await res.text(), families);
 }
 
+/** One scrape of each instance: the samples of those it could read, and why each other could not be. */
+export async function scrapeEach(
+  instances: ServiceInstance[],
+  families: readonly string[],
+  timeoutMs: number,
+): Promise<{ scrapes: Array<{ instance: ServiceInstance; samples: MetricSample[] }>; failures: Array<{ instance: ServiceInstance; reason: string }> }> {
+  const results = await Promise.allSettled(instances.map((i) => scrapeInstance(i, families, timeoutMs)));
+  const scrapes: Array<{ instance: ServiceInstance; samples: MetricSample[] }> = [];
+  const failures: Array<{ instance: ServiceInstance; reason: string }> = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') scrapes.push({ instance: instances[i], samples: r.value });
+    else failures.push({ instance: instances[i], reason: (r.reason as Error)?.message ?? String(r.reason) });
+  });
+  return { scrapes, failures };
+}
+
 /** Cumulative bucket counts of one latency histogram, by upper bound in seconds (+Inf included). */
 export type Buckets = Map<number, number>;
 

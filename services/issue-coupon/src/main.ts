@@ -13,7 +13,7 @@ import {
   ensureTopics,
   kafkaClient,
   runFromCommandLine,
-  scrapeInstance,
+  scrapeEach,
   startService,
   type StartOptions,
   type ServiceConfigSource,
@@ -91,10 +91,9 @@ export function start(opts: StartOptions = {}) {
         const governor = new AdmissionGovernor(
           line,
           async () => {
-            const gateways = directory.known(gatewayService);
-            const scrapes = await Promise.all(
-              gateways.map(async (instance) => ({ instance, samples: await scrapeInstance(instance, [GATEWAY_DURATION_BUCKETS], ctx.config().gateway.scrapeTimeoutMs) })),
-            );
+            // All or none: a window summed over part of the gateways would read as a quieter route.
+            const { scrapes, failures } = await scrapeEach(directory.known(gatewayService), [GATEWAY_DURATION_BUCKETS], ctx.config().gateway.scrapeTimeoutMs);
+            if (failures.length > 0) throw new Error(failures.map((f) => `${f.instance.id}: ${f.reason}`).join('; '));
             return issueLatency.observe(scrapes);
           },
           () => ctx.config().queue.auto,

@@ -1,4 +1,4 @@
-import { GATEWAY_DURATION_BUCKETS, RouteLatencyWindow, scrapeInstance, type MetricSample, type ServiceDirectory, type ServiceInstance } from '@coupon-rush/platform';
+import { GATEWAY_DURATION_BUCKETS, RouteLatencyWindow, scrapeEach, type MetricSample, type ServiceDirectory, type ServiceInstance } from '@coupon-rush/platform';
 import type { LiveSettings } from '../config';
 
 /** What the services' metrics say this tick, the same for every coupon watched. */
@@ -47,12 +47,9 @@ export class PlatformPulse {
   private async scrapeAll(service: string, families: readonly string[], errors: string[]): Promise<Array<{ instance: ServiceInstance; samples: MetricSample[] }>> {
     const instances = this.directory.known(service + this.serviceSuffix);
     this.scraped(instances.length);
-    const results = await Promise.allSettled(instances.map((i) => scrapeInstance(i, families, this.settings().scrapeTimeoutMs)));
-    return results.flatMap((r, i) => {
-      if (r.status === 'fulfilled') return [{ instance: instances[i], samples: r.value }];
-      errors.push(`${service} ${instances[i].address}:${instances[i].port}: ${(r.reason as Error)?.message ?? String(r.reason)}`);
-      return [];
-    });
+    const { scrapes, failures } = await scrapeEach(instances, families, this.settings().scrapeTimeoutMs);
+    for (const f of failures) errors.push(`${service} ${f.instance.address}:${f.instance.port}: ${f.reason}`);
+    return scrapes;
   }
 
   /** Forgets the previous readings: after an idle spell, rates and quantiles start afresh. */

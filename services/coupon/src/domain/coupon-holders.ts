@@ -4,7 +4,7 @@ import { countUsage, issuedRowsOf, type IssuedRow } from '../data/issued-coupon-
 import type { Coupon } from '../data/coupon-repository';
 import { getCoupon } from './coupon-policies';
 import { queryText } from './fields';
-import { stateAt, usableUntilOf, type HeldCouponState } from './held-coupons';
+import { DAY_MS, stateAt, usableUntilOf, type HeldCouponState } from './held-coupons';
 
 /** What became of one coupon's issued rows, counted at `at`: by the clock, not by the expiry job's marks. */
 export interface CouponUsage {
@@ -16,7 +16,6 @@ export interface CouponUsage {
   at: string;
 }
 
-const DAY_MS = 86_400_000;
 /** Later than any issue: with a fixed end of use already past, every unused row counts as expired. */
 const END_OF_TIME = new Date('9999-12-31T00:00:00Z');
 

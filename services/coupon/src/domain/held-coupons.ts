@@ -17,7 +17,7 @@ export interface HeldCoupon {
   state: HeldCouponState;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** The end of an issued coupon's use: its policy's instant, or that many days after its issue; null: no end. */
 export function usableUntilOf(issued: Pick<IssuedCoupon, 'issuedAt' | 'usableUntil' | 'usableDays'>): string | null {

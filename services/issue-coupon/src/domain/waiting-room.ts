@@ -83,7 +83,7 @@ export async function takeTurn(
     case 'WAITING': {
       const secondsToTurn = turn.position / turn.perSecond;
       // Asked about four times before one's turn, never more often than minPollMs.
-      const pollAfterMs = jitter(clamp((secondsToTurn * 1000) / 4, room.settings().minPollMs, settings.maxPollMs));
+      const pollAfterMs = jitter(clamp((secondsToTurn * 1000) / 4, settings.minPollMs, settings.maxPollMs));
       return { couponId, status: 'WAITING', phase: 'QUEUE', position: turn.position, ahead: turn.position - 1, estimatedWaitSeconds: Math.ceil(secondsToTurn), pollAfterMs };
     }
     case 'PRE_QUEUE': {
