@@ -24,6 +24,12 @@ export interface RouteDefinition {
   timeoutMs: number;
   /** The limiters of gateway.rateLimits this route's requests pass, in order (none: unlimited). */
   rateLimits: RateLimit[];
+  /**
+   * A route of turns in issue-coupon's waiting rooms (/coupons/:id/queue upstream): the gateway
+   * answers the users who are waiting or admitted itself, from the room in Redis (WaitingDoor), and
+   * forwards the rest.
+   */
+  waitingRoom: boolean;
 }
 
 export interface GatewayConfig {
@@ -77,7 +83,9 @@ function readRoute(v: unknown, limits: Map<string, RateLimit>): RouteDefinition 
     if (limit.key === 'user' && r.public) throw new Error(`${r.id}: a public route has no verified user to limit by (${limit.name} has key: user)`);
     return limit;
   });
-  return { id: r.id, path: r.path.replace(/\/$/, ''), methods, service: r.service, public: r.public, stripPrefix: r.stripPrefix as number, timeoutMs: r.timeoutMs as number, rateLimits };
+  if (r.waitingRoom !== undefined && typeof r.waitingRoom !== 'boolean') throw new Error(`${r.id}: waitingRoom is true or false`);
+  if (r.waitingRoom && r.public) throw new Error(`${r.id}: a waiting room's turns are a verified user's`);
+  return { id: r.id, path: r.path.replace(/\/$/, ''), methods, service: r.service, public: r.public, stripPrefix: r.stripPrefix as number, timeoutMs: r.timeoutMs as number, rateLimits, waitingRoom: r.waitingRoom === true };
 }
 
 const LIMIT_KEYS = new Set(['user', 'client', 'account']);

@@ -17,6 +17,7 @@ import {
 import { parseConfig, type GatewayConfig } from './config';
 import { TokenBuckets } from './data/token-buckets';
 import { UpstreamProxy } from './domain/upstream-proxy';
+import { WaitingDoor } from './domain/waiting-door';
 import { gatewayRoutes } from './routes/gateway-routes';
 
 export const NAME = 'gateway';
@@ -48,6 +49,9 @@ export function start(opts: StartOptions = {}) {
         await firstConnection(limiterRedis);
         const buckets = new TokenBuckets(limiterRedis, `${cfg.redis.keyPrefix}rate:`);
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
+        // The door answers from the room's state or forwards: the limiters' fail-fast client suits it
+        // (a Redis that does not answer sends the turn on to issue-coupon instead of holding it).
+        const door = new WaitingDoor(limiterRedis, cfg.redis.keyPrefix, cfg.platform.internalToken.secret);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
         const failures = new Counter({
           name: 'gateway_upstream_failures_total',
@@ -86,7 +90,7 @@ export function start(opts: StartOptions = {}) {
           registers: [ctx.metrics],
         });
         let warnedAt = 0;
-        const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, buckets, bytes(cfg.platform.bodyLimit), ctx.logger, {
+        const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, buckets, door, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
           refused: (limit) => limited.inc({ limit: limit.name }),
           unavailable: (limit, err) => {

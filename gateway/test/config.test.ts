@@ -52,6 +52,8 @@ describe('gateway configuration: the route table', () => {
       [{ ...good, id: 'a b' }, /id: letters, digits/],
       [{ ...good, rateLimits: ['nope'] }, /r: rateLimits names nope, which is not one of gateway.rateLimits/],
       [{ ...good, public: true, rateLimits: ['issues-per-user'] }, /r: a public route has no verified user to limit by/],
+      [{ ...good, waitingRoom: 'yes' }, /r: waitingRoom is true or false/],
+      [{ ...good, public: true, waitingRoom: true }, /r: a waiting room's turns are a verified user's/],
     ];
     for (const [route, reason] of cases) {
       let refusal = '';
@@ -72,7 +74,7 @@ describe('gateway configuration: the route table', () => {
 
   it('when a route is valid, then it is read as written, methods upper-cased and a trailing slash dropped', () => {
     const [route] = gatewayConfig([{ ...good, path: '/api/r/', methods: ['get'] }]).routes;
-    expect(route).to.deep.equal({ ...good, path: '/api/r', methods: ['GET'], rateLimits: [] });
+    expect(route).to.deep.equal({ ...good, path: '/api/r', methods: ['GET'], rateLimits: [], waitingRoom: false });
   });
 
   it('when config-repo is read for prod and for dev, then sign-ups per client are strict in prod and generous in dev, and the login and issue routes are limited', () => {

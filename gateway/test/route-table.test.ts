@@ -3,9 +3,9 @@ import { RouteTable } from '../src/domain/route-table';
 
 describe('gateway route table', () => {
   const table = new RouteTable([
-    { id: 'issue', path: '/api/coupons/*/issues', service: 'issue-coupon-service', public: false, stripPrefix: 1, timeoutMs: 3000, rateLimits: [] },
-    { id: 'read', path: '/api/coupons', methods: ['GET'], service: 'coupon-service', public: true, stripPrefix: 1, timeoutMs: 5000, rateLimits: [] },
-    { id: 'page', path: '/console', methods: ['GET', 'HEAD'], service: 'console-service', public: true, stripPrefix: 0, timeoutMs: 5000, rateLimits: [] },
+    { id: 'issue', path: '/api/coupons/*/issues', service: 'issue-coupon-service', public: false, stripPrefix: 1, timeoutMs: 3000, rateLimits: [], waitingRoom: false },
+    { id: 'read', path: '/api/coupons', methods: ['GET'], service: 'coupon-service', public: true, stripPrefix: 1, timeoutMs: 5000, rateLimits: [], waitingRoom: false },
+    { id: 'page', path: '/console', methods: ['GET', 'HEAD'], service: 'console-service', public: true, stripPrefix: 0, timeoutMs: 5000, rateLimits: [], waitingRoom: false },
   ]);
   const upstream = (method: string, url: string) => {
     const m = table.match(method, url);

@@ -21,6 +21,7 @@ import { answerPreflight, isPreflight, setCorsHeaders } from '../domain/cors';
 import { takeTokens, type Buckets, type LimiterEvents } from '../domain/rate-limit';
 import { RouteTable, type RouteMatch } from '../domain/route-table';
 import type { ProxyFailure, UpstreamAnswer, UpstreamProxy, UpstreamStream } from '../domain/upstream-proxy';
+import type { WaitingDoor } from '../domain/waiting-door';
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -133,7 +134,7 @@ function isUpstreamStream(answer: unknown): answer is UpstreamStream {
   return !(answer instanceof Error) && typeof (answer as UpstreamStream)?.relayTo === 'function';
 }
 
-export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, buckets: Buckets, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
+export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy, buckets: Buckets, door: WaitingDoor, bodyLimitBytes: number, logger: Logger, metrics: GatewayMetrics) {
   const accessLog = createAccessLog(logger.defaultMeta?.service ?? 'gateway');
   let table = new RouteTable(config().routes);
   const verifierOf = (cfg: GatewayConfig) => createTokenVerifier(createTokenKey(cfg.jwt.secret), cfg.jwt.issuer);
@@ -175,7 +176,37 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     });
   };
 
-  /** The route's limiters, then upstream; a refusal (429) is answered by `reply`. */
+  /** A waiting user's turn answered here (WaitingDoor), anything else by the upstream. */
+  const answerTurn = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, userId: number, credential: string | undefined, requestId: string, body: Buffer) => {
+    const couponId = door.couponOf(match.upstreamPath);
+    if (couponId === undefined || !Number.isSafeInteger(userId)) return forward(req, res, match, credential, requestId, body);
+    door
+      .ticket(couponId, userId, req.method === 'POST')
+      .then((ticket) => {
+        if (!ticket) return forward(req, res, match, credential, requestId, body);
+        const text = JSON.stringify(ticket);
+        servedByOf.set(res, 'gateway');
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      })
+      .catch((err) => reply(req, res, err));
+  };
+
+  /** What passes the route's limiters: a waiting room's turn, or the upstream. */
+  const pass = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    match: RouteMatch,
+    identity: ReturnType<typeof authenticate>,
+    credential: string | undefined,
+    requestId: string,
+    body: Buffer,
+  ) => {
+    if (match.route.waitingRoom && identity) return answerTurn(req, res, match, Number(identity.userId), credential, requestId, body);
+    forward(req, res, match, credential, requestId, body);
+  };
+
+  /** The route's limiters, then on; a refusal (429) is answered by `reply`. */
   const limitThenForward = (
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -185,11 +216,11 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     requestId: string,
     body: Buffer,
   ) => {
-    if (match.route.rateLimits.length === 0) return forward(req, res, match, credential, requestId, body);
+    if (match.route.rateLimits.length === 0) return pass(req, res, match, identity, credential, requestId, body);
     takeTokens(match.route.rateLimits, buckets, req, identity, body, metrics).then(
       (headers) => {
         if (headers) for (const name in headers) res.setHeader(name, headers[name]);
-        forward(req, res, match, credential, requestId, body);
+        pass(req, res, match, identity, credential, requestId, body);
       },
       (err) => reply(req, res, err),
     );

@@ -76,6 +76,11 @@ function unexpected(reply: unknown): never {
   throw unexpectedReply(reply);
 }
 
+/** The set of a coupon's claimants (user ids), under a key prefix: the ledger's, read by the waiting room too. */
+export function claimsKeyOf(prefix: string, couponId: number): string {
+  return `${prefix}coupon:{${couponId}}:claims`;
+}
+
 /**
  * The per-coupon claim sets in Redis. Keys share a hash tag so one coupon's sets live on one
  * node if Redis is ever clustered. Scripts are registered once and run by SHA (ioredis falls back
@@ -146,7 +151,7 @@ export class ClaimLedger {
   }
 
   claimsKey(couponId: number): string {
-    return `${this.prefix}coupon:{${couponId}}:claims`;
+    return claimsKeyOf(this.prefix, couponId);
   }
 
   private revokedKey(couponId: number): string {

@@ -10,3 +10,5 @@ export * from './claim-reconciliation';
 export * from './coupon-refusals';
 export * from './issue-events';
 export * from './waiting-line';
+export * from './queue-pass';
+export * from './waiting-ticket';

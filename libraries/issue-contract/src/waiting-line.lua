@@ -1,31 +1,85 @@
--- One user's turn in a coupon's waiting room: joins (ARGV[2] = 1) or asks (0), admits whoever the
--- rate allows since the last call (whichever instance makes it: the state and the clock are
--- Redis's), and answers where the user stands. Every key shares the coupon's hash slot.
+-- Turns in a coupon's waiting room, for a batch of users in their order of arrival: each joins
+-- (ARGV[1] = 1) or asks (0); whoever the rate allows since the last call is admitted (whichever
+-- instance or gateway makes it: the state and the clock are Redis's), and each user is told where
+-- they stand. Every key shares the coupon's hash slot.
 -- KEYS[1] line (zset user -> sequence), KEYS[2] pre-queue (set), KEYS[3] state (hash: seq,
--- served, clock, abandoned, shuffled), KEYS[4] passes (zset user -> pass expiry ms), KEYS[5] the
--- claim ledger's claims set.
--- ARGV[1] user, ARGV[2] join, ARGV[3] window start ms, ARGV[4] window end ms, ARGV[5] total
--- quantity (-1 unlimited), ARGV[6] admissions per second, ARGV[7] margin (passes allowed beyond
--- the unclaimed stock), ARGV[8] pass lifetime ms, ARGV[9] the rate to start from when ARGV[6] is 0
--- (automatic: the rate is the state's, which the room's governor sets).
--- Returns {code, a, b, rate}: 1 waiting (position, waiting in all), 2 admitted (pass expiry ms),
--- 3 pre-queue (its size), -1 not in the queue, -2 sold out, -3 window closed, -5 the pass expired
--- unused, -6 the user is in the claims set.
+-- served, clock, abandoned, shuffled, rate, and the room's terms), KEYS[4] passes (zset user ->
+-- pass expiry ms), KEYS[5] the claim ledger's claims set.
+-- ARGV[1] join, ARGV[2] how long the terms below hold (ms): the terms are written to the state,
+-- for callers that do not know the coupon (the gateway), who pass 0 and no terms: the state's are
+-- used, and if none hold every user is answered -9 (ask issue-coupon). ARGV[3] the number of
+-- users, then the users, then (when given) the terms: window start ms, window end ms, total
+-- quantity (-1 unlimited), admissions per second (0: automatic, the rate is the state's, which the
+-- room's governor sets), margin (passes allowed beyond the unclaimed stock), pass lifetime ms, the
+-- rate to start from when automatic, and the poll interval's bounds (min, max ms).
+-- Returns, after the terms {start, min poll, max poll}, four numbers per user {code, a, b, rate}:
+-- 1 waiting (position, waiting in all), 2 admitted (pass expiry ms), 3 pre-queue (its size),
+-- -1 not in the queue, -2 sold out, -3 window closed, -5 the pass expired unused, -6 the user is in
+-- the claims set, -9 the room's terms are unknown here.
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local user, join = ARGV[1], ARGV[2] == '1'
-local start_ms, end_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
+local join = ARGV[1] == '1'
+local holds = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local TERMS = { 'start', 'end', 'total', 'rate', 'margin', 'passTtl', 'autoStart', 'minPoll', 'maxPoll' }
 
-if now < start_ms then
-  if join then
-    redis.call('SADD', KEYS[2], user)
-  elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
-    return {-1, 0, 0}
+local terms = {}
+if holds > 0 then
+  local fields = { 'termsUntil', now + holds }
+  for i, name in ipairs(TERMS) do
+    terms[name] = tonumber(ARGV[3 + n + i])
+    fields[#fields + 1] = 't:' .. name
+    fields[#fields + 1] = terms[name]
   end
-  return {3, redis.call('SCARD', KEYS[2]), 0}
+  redis.call('HSET', KEYS[3], unpack(fields))
+else
+  local fields = { 'termsUntil' }
+  for _, name in ipairs(TERMS) do
+    fields[#fields + 1] = 't:' .. name
+  end
+  local values = redis.call('HMGET', KEYS[3], unpack(fields))
+  if not values[1] or tonumber(values[1]) < now then
+    return { -9 }
+  end
+  for i, name in ipairs(TERMS) do
+    terms[name] = tonumber(values[i + 1])
+  end
 end
-if now >= end_ms then
-  return {-3, 0, 0}
+
+local out = { terms.start, terms.minPoll, terms.maxPoll }
+local function answer(i, code, a, b, rate)
+  local at = 3 + (i - 1) * 4
+  out[at + 1], out[at + 2], out[at + 3], out[at + 4] = code, a or 0, b or 0, rate or 0
+end
+local function answerAll(code)
+  for i = 1, n do
+    answer(i, code)
+  end
+  return out
+end
+
+if now < terms.start then
+  for i = 1, n do
+    local user = ARGV[3 + i]
+    if join then
+      redis.call('SADD', KEYS[2], user)
+      answer(i, 3)
+    elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
+      answer(i, -1)
+    else
+      answer(i, 3)
+    end
+  end
+  local size = redis.call('SCARD', KEYS[2])
+  for i = 1, n do
+    if out[3 + (i - 1) * 4 + 1] == 3 then
+      out[3 + (i - 1) * 4 + 2] = size
+    end
+  end
+  return out
+end
+if now >= terms['end'] then
+  return answerAll(-3)
 end
 
 -- The pre-queue joins the line once, in random order, ahead of everyone who comes after the start:
@@ -50,13 +104,23 @@ if redis.call('HGET', KEYS[3], 'shuffled') ~= '1' then
   redis.call('HSET', KEYS[3], 'seq', seq, 'shuffled', '1', 'clock', now)
 end
 
-if redis.call('SISMEMBER', KEYS[5], user) == 1 then
-  return {-6, 0, 0}
-end
-local total = tonumber(ARGV[5])
+local total = terms.total
 local claimed = redis.call('SCARD', KEYS[5])
-if total >= 0 and claimed >= total then
-  return {-2, 0, 0}
+local soldOut = total >= 0 and claimed >= total
+-- A user among the claims is told so before anything else: the holder check is the caller's.
+local pending = {}
+for i = 1, n do
+  local user = ARGV[3 + i]
+  if redis.call('SISMEMBER', KEYS[5], user) == 1 then
+    answer(i, -6)
+  elseif soldOut then
+    answer(i, -2)
+  else
+    pending[#pending + 1] = i
+  end
+end
+if soldOut then
+  return out
 end
 
 -- Passes not used in time are dropped: their slots go to the next in line.
@@ -68,29 +132,44 @@ end
 local seq = tonumber(redis.call('HGET', KEYS[3], 'seq') or '0')
 local served = tonumber(redis.call('HGET', KEYS[3], 'served') or '0')
 local clock = tonumber(redis.call('HGET', KEYS[3], 'clock') or tostring(now))
-local rate = tonumber(ARGV[6])
+local rate = terms.rate
 if rate == 0 then
-  rate = tonumber(redis.call('HGET', KEYS[3], 'rate') or ARGV[9])
+  rate = tonumber(redis.call('HGET', KEYS[3], 'rate') or terms.autoStart)
 end
 
--- The user's place first, so that a joiner the rate allows now is admitted by this very call.
-if not redis.call('ZSCORE', KEYS[4], user) then
-  local place = redis.call('ZSCORE', KEYS[1], user)
-  if place and tonumber(place) <= served then
-    -- Admitted once, and the pass is gone without a claim: it expired. Joining again goes to the back.
-    if not join then
-      return {-5, 0, 0}
+-- The users' places first, in the batch's order, so that a joiner the rate allows now is
+-- admitted by this very call.
+local asking = {}
+local joined = seq
+for _, i in ipairs(pending) do
+  local user = ARGV[3 + i]
+  local keep = true
+  if not redis.call('ZSCORE', KEYS[4], user) then
+    local place = redis.call('ZSCORE', KEYS[1], user)
+    if place and tonumber(place) <= served then
+      -- Admitted once, and the pass is gone without a claim: it expired. Joining again goes to the back.
+      if not join then
+        answer(i, -5)
+        keep = false
+      end
+      place = nil
     end
-    place = nil
-  end
-  if not place then
-    if not join then
-      return {-1, 0, 0}
+    if keep and not place then
+      if not join then
+        answer(i, -1)
+        keep = false
+      else
+        seq = seq + 1
+        redis.call('ZADD', KEYS[1], seq, user)
+      end
     end
-    seq = seq + 1
-    redis.call('ZADD', KEYS[1], seq, user)
-    redis.call('HSET', KEYS[3], 'seq', seq)
   end
+  if keep then
+    asking[#asking + 1] = i
+  end
+end
+if seq ~= joined then
+  redis.call('HSET', KEYS[3], 'seq', seq)
 end
 
 local budget = math.floor((now - clock) * rate / 1000)
@@ -98,10 +177,10 @@ if budget > 0 then
   local admit = math.min(budget, seq - served)
   if total >= 0 then
     -- Never more passes out than the stock still unclaimed, plus a margin for those who leave.
-    admit = math.min(admit, total - claimed + tonumber(ARGV[7]) - redis.call('ZCARD', KEYS[4]))
+    admit = math.min(admit, total - claimed + terms.margin - redis.call('ZCARD', KEYS[4]))
   end
   if admit > 0 then
-    local expiry = now + tonumber(ARGV[8])
+    local expiry = now + terms.passTtl
     for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], served + 1, served + admit)) do
       redis.call('ZADD', KEYS[4], expiry, member)
     end
@@ -117,8 +196,13 @@ if budget > 0 then
   redis.call('HSET', KEYS[3], 'served', served, 'clock', clock)
 end
 
-local pass = redis.call('ZSCORE', KEYS[4], user)
-if pass then
-  return {2, tonumber(pass), 0, rate}
+for _, i in ipairs(asking) do
+  local user = ARGV[3 + i]
+  local pass = redis.call('ZSCORE', KEYS[4], user)
+  if pass then
+    answer(i, 2, tonumber(pass), 0, rate)
+  else
+    answer(i, 1, tonumber(redis.call('ZSCORE', KEYS[1], user)) - served, seq - served, rate)
+  end
 end
-return {1, tonumber(redis.call('ZSCORE', KEYS[1], user)) - served, seq - served, rate}
+return out

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
-import type { ClaimLedger } from './claim-ledger';
+import { claimsKeyOf } from './claim-ledger';
 
 // The scripts ship as .lua sources next to this module's source; tsc does not copy them to dist.
 const read = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../src', `${name}.lua`), 'utf8');
@@ -11,16 +11,17 @@ export type Turn =
   | { kind: 'WAITING'; position: number; waiting: number; perSecond: number }
   | { kind: 'ADMITTED'; passExpiresAt: number }
   | { kind: 'PRE_QUEUE'; size: number }
-  | { kind: 'NOT_IN_QUEUE' | 'SOLD_OUT' | 'WINDOW_CLOSED' | 'PASS_EXPIRED' | 'CLAIMED' };
+  | { kind: 'PASS_EXPIRED' }
+  | { kind: 'NOT_IN_QUEUE' | 'SOLD_OUT' | 'WINDOW_CLOSED' | 'CLAIMED' };
 
 interface LineCommands {
-  queueTurn(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<[number, number, number, number]>;
+  queueTurns(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<number[]>;
   queuePass(passes: string, mode: 'use' | 'restore', userId: number, expiresAt: number): Promise<number>;
 }
 
 const REFUSED: Record<number, Turn['kind']> = { [-1]: 'NOT_IN_QUEUE', [-2]: 'SOLD_OUT', [-3]: 'WINDOW_CLOSED', [-5]: 'PASS_EXPIRED', [-6]: 'CLAIMED' };
 
-/** What one turn needs of the coupon and of the room's settings. */
+/** What a turn needs of the coupon and of the room's settings. */
 export interface LineTerms {
   issueStartAt: number;
   issueEndAt: number;
@@ -30,6 +31,27 @@ export interface LineTerms {
   autoStartPerSecond: number;
   margin: number;
   passTtlMs: number;
+  /** The poll interval the server sets is within these bounds (far back in the line asks less often). */
+  minPollMs: number;
+  maxPollMs: number;
+}
+
+/** What an answer to a turn needs of the terms, whoever made the turn. */
+export type AnswerTerms = Pick<LineTerms, 'issueStartAt' | 'minPollMs' | 'maxPollMs'>;
+
+/** The turns of a batch of users, in the order they were given, and the terms they were taken under. */
+export interface Turns {
+  turns: Turn[];
+  terms: AnswerTerms;
+}
+
+function turnOf(code: number, a: number, b: number, rate: number): Turn {
+  if (code === 1) return { kind: 'WAITING', position: a, waiting: b, perSecond: rate };
+  if (code === 2) return { kind: 'ADMITTED', passExpiresAt: a };
+  if (code === 3) return { kind: 'PRE_QUEUE', size: a };
+  const kind = REFUSED[code];
+  if (!kind) throw new Error(`waiting-line script answered ${code}`);
+  return { kind } as Turn;
 }
 
 /** The room's counters, for the console and the metrics. */
@@ -56,11 +78,10 @@ export class WaitingLine {
   constructor(
     redis: Redis,
     private readonly prefix: string,
-    private readonly ledger: ClaimLedger,
   ) {
     this.redis = redis as Redis & LineCommands;
-    if (!(redis as unknown as { queueTurn?: unknown }).queueTurn) {
-      redis.defineCommand('queueTurn', { numberOfKeys: 5, lua: read('waiting-line') });
+    if (!(redis as unknown as { queueTurns?: unknown }).queueTurns) {
+      redis.defineCommand('queueTurns', { numberOfKeys: 5, lua: read('waiting-line') });
       redis.defineCommand('queuePass', { numberOfKeys: 1, lua: read('waiting-pass') });
     }
   }
@@ -70,31 +91,37 @@ export class WaitingLine {
     return { line: `${base}:line`, pre: `${base}:pre`, state: `${base}:state`, passes: `${base}:passes` };
   }
 
-  /** Joins (or asks again: the place is kept) and admits whoever the rate allows by now. */
-  async turn(couponId: number, userId: number, join: boolean, terms: LineTerms): Promise<Turn> {
+  /**
+   * Joins (or asks again: the place is kept) and admits whoever the rate allows by now, for users
+   * in their order of arrival. With `terms` (the coupon's, from its policy) the room keeps them for
+   * `termsHoldMs`, so that a caller without the coupon's policy (the gateway) can take turns with
+   * `terms` undefined: then undefined when no terms hold (ask the service that has the policy).
+   */
+  async turns(couponId: number, userIds: number[], join: boolean, terms?: LineTerms, termsHoldMs = 0): Promise<Turns | undefined> {
     const k = this.keys(couponId);
-    const [code, a, b, rate] = await this.redis.queueTurn(
-      k.line,
-      k.pre,
-      k.state,
-      k.passes,
-      this.ledger.claimsKey(couponId),
-      userId,
-      join ? 1 : 0,
-      terms.issueStartAt,
-      terms.issueEndAt,
-      terms.totalQuantity ?? -1,
-      terms.perSecond === 'auto' ? 0 : terms.perSecond,
-      terms.margin,
-      terms.passTtlMs,
-      terms.autoStartPerSecond,
-    );
-    if (code === 1) return { kind: 'WAITING', position: a, waiting: b, perSecond: rate };
-    if (code === 2) return { kind: 'ADMITTED', passExpiresAt: a };
-    if (code === 3) return { kind: 'PRE_QUEUE', size: a };
-    const kind = REFUSED[code];
-    if (!kind) throw new Error(`waiting-line script answered ${code}`);
-    return { kind } as Turn;
+    const given = terms
+      ? [
+          terms.issueStartAt,
+          terms.issueEndAt,
+          terms.totalQuantity ?? -1,
+          terms.perSecond === 'auto' ? 0 : terms.perSecond,
+          terms.margin,
+          terms.passTtlMs,
+          terms.autoStartPerSecond,
+          terms.minPollMs,
+          terms.maxPollMs,
+        ]
+      : [];
+    const out = await this.redis.queueTurns(k.line, k.pre, k.state, k.passes, claimsKeyOf(this.prefix, couponId), join ? 1 : 0, terms ? Math.max(1, termsHoldMs) : 0, userIds.length, ...userIds, ...given);
+    if (out[0] === -9) return undefined;
+    const turns: Turn[] = [];
+    for (let i = 3; i < out.length; i += 4) turns.push(turnOf(out[i], out[i + 1], out[i + 2], out[i + 3]));
+    return { turns, terms: { issueStartAt: out[0], minPollMs: out[1], maxPollMs: out[2] } };
+  }
+
+  /** One user's turn under the coupon's own terms (kept for `termsHoldMs` for the gateway's turns). */
+  async turn(couponId: number, userId: number, join: boolean, terms: LineTerms, termsHoldMs = 0): Promise<Turn> {
+    return (await this.turns(couponId, [userId], join, terms, termsHoldMs))!.turns[0];
   }
 
   /** Takes the user's pass out (single use): true only for the pass admitted with this expiry, before it. */
@@ -129,5 +156,62 @@ export class WaitingLine {
   /** Sets an automatic room's rate (admissions a second). */
   async setAutoRate(couponId: number, perSecond: number): Promise<void> {
     await this.redis.hset(this.keys(couponId).state, 'rate', perSecond);
+  }
+}
+
+interface Asking {
+  userId: number;
+  resolve(turn: { turn: Turn; terms: AnswerTerms } | undefined): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Turns taken without the coupon's terms (the gateway's), gathered per coupon and kind (join or
+ * ask) while the event loop reads a burst, then sent as one script call in their order of arrival:
+ * a crowd's joins cost Redis one call per batch, not per user, and the line's order is the order
+ * the requests were read.
+ */
+export class TurnBatches {
+  private readonly open = new Map<string, { couponId: number; join: boolean; asking: Asking[] }>();
+  private scheduled = false;
+
+  constructor(
+    private readonly line: WaitingLine,
+    private readonly maxBatch = 256,
+  ) {}
+
+  /** The user's turn under the terms the room holds; undefined when it holds none. */
+  take(couponId: number, userId: number, join: boolean): Promise<{ turn: Turn; terms: AnswerTerms } | undefined> {
+    const key = `${couponId}:${join ? 1 : 0}`;
+    let batch = this.open.get(key);
+    if (!batch) this.open.set(key, (batch = { couponId, join, asking: [] }));
+    return new Promise((resolve, reject) => {
+      batch.asking.push({ userId, resolve, reject });
+      if (batch.asking.length >= this.maxBatch) {
+        this.open.delete(key);
+        this.send(batch);
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batches = [...this.open.values()];
+    this.open.clear();
+    for (const batch of batches) this.send(batch);
+  }
+
+  private send({ couponId, join, asking }: { couponId: number; join: boolean; asking: Asking[] }): void {
+    this.line.turns(
+      couponId,
+      asking.map((a) => a.userId),
+      join,
+    ).then(
+      (answer) => asking.forEach((a, i) => a.resolve(answer && { turn: answer.turns[i], terms: answer.terms })),
+      (err) => asking.forEach((a) => a.reject(err)),
+    );
   }
 }

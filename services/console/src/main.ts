@@ -63,7 +63,7 @@ export function start(opts: StartOptions = {}) {
           },
         };
         const countUsage = (couponId: number) => fetchUsage(directory, services.coupon + suffix, ctx.serviceCredential(services.coupon), couponId, ctx.config().live.scrapeTimeoutMs);
-        const live = new LiveConsole(db, ledger, pulse, () => ctx.config().live, ctx.logger, meters, countUsage, new WaitingLine(redis, cfg.redis.keyPrefix, ledger));
+        const live = new LiveConsole(db, ledger, pulse, () => ctx.config().live, ctx.logger, meters, countUsage, new WaitingLine(redis, cfg.redis.keyPrefix));
         return {
           router: consoleRoutes(live, PAGE_DIR),
           readiness: { mysql: () => db.raw('select 1'), redis: () => redis.ping() },

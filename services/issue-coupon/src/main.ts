@@ -18,7 +18,7 @@ import {
   type StartOptions,
   type ServiceConfigSource,
 } from '@coupon-rush/platform';
-import { ClaimLedger, WaitingLine, issueTopics } from '@coupon-rush/issue-contract';
+import { ClaimLedger, QueuePasses, WaitingLine, issueTopics } from '@coupon-rush/issue-contract';
 import { parseConfig, type IssueCouponConfig } from './config';
 import { fetchPolicy } from './data/coupon-policy-source';
 import { IssueEventPublisher } from './data/issue-event-publisher';
@@ -27,7 +27,6 @@ import { RebuildRequests } from './data/rebuild-requests';
 import { AnswerTally } from './domain/answer-tally';
 import { AdmissionGovernor } from './domain/admission-governor';
 import { SoldOutFlags } from './domain/issue-coupon';
-import { QueuePasses } from './domain/queue-pass';
 import { hotRoutes } from './routes/issue-routes';
 import { issueCouponMetrics } from './metrics';
 
@@ -83,7 +82,7 @@ export function start(opts: StartOptions = {}) {
         );
         const rebuilds = new RebuildRequests(redis, cfg.redis.keyPrefix);
         const failovers = new FailoverWatch(cfg.redis);
-        const line = new WaitingLine(redis, cfg.redis.keyPrefix, ledger);
+        const line = new WaitingLine(redis, cfg.redis.keyPrefix);
         const issueLatency = new RouteLatencyWindow(
           () => ctx.config().gateway.issueRoute,
           () => ctx.config().queue.auto.windowSeconds,
@@ -122,7 +121,7 @@ export function start(opts: StartOptions = {}) {
               answerWithinMs: ctx.config().answer.withinMs,
               claimTimeoutMs: ctx.config().answer.claimTimeoutMs,
               releaseReserveMs: ctx.config().answer.releaseReserveMs,
-              room: { line, passes: new QueuePasses(cfg.platform.internalToken.secret), governor, settings: () => ctx.config().queue },
+              room: { line, passes: new QueuePasses(cfg.platform.internalToken.secret), governor, settings: () => ctx.config().queue, termsHoldMs: cfg.cache.localTtlMs },
             },
             ctx.logger,
           ),

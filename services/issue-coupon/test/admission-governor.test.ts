@@ -23,7 +23,7 @@ describe('issue-coupon: the automatic admission rate', function () {
     const settings = testRedisSettings(`test:${RUN_ID}:governor:`);
     const redis = connectRedis(settings);
     const ledger = new ClaimLedger(redis, settings.keyPrefix);
-    const line = new WaitingLine(redis, settings.keyPrefix, ledger);
+    const line = new WaitingLine(redis, settings.keyPrefix);
     const logger = createLogger('test', 'error');
     after(async () => {
       await deleteRedisKeys(redis, `${settings.keyPrefix}*`);
@@ -57,7 +57,7 @@ describe('issue-coupon: the automatic admission rate', function () {
       expect((await line.state(992_001)).autoPerSecond, 'no requests, no evidence: held').to.equal(49);
       // A turn in the automatic room is told the governed rate.
       const now = Date.now();
-      const terms = { issueStartAt: now - 60_000, issueEndAt: now + 60_000, totalQuantity: null, perSecond: 'auto' as const, autoStartPerSecond: 100, margin: 0, passTtlMs: 30_000 };
+      const terms = { issueStartAt: now - 60_000, issueEndAt: now + 60_000, totalQuantity: null, perSecond: 'auto' as const, autoStartPerSecond: 100, margin: 0, passTtlMs: 30_000, minPollMs: 1000, maxPollMs: 15_000 };
       await line.turn(992_001, 1, true, terms);
       const turn = await line.turn(992_001, 2, true, terms);
       expect(turn).to.deep.include({ kind: 'WAITING', perSecond: 49 });

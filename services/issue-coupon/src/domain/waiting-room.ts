@@ -1,8 +1,7 @@
 import { AppError } from '@coupon-rush/platform';
 import type { CouponPolicy } from '../data/coupon-policy-source';
-import type { WaitingLine } from '@coupon-rush/issue-contract';
+import { isTicketTurn, ticketOf, type QueuePasses, type Ticket, type WaitingLine } from '@coupon-rush/issue-contract';
 import type { AdmissionGovernor, AutoAdmission } from './admission-governor';
-import type { QueuePasses } from './queue-pass';
 import { couponNotFound, issueUnavailable, notInQueue, passInvalid, policyUnavailable, queueNotUsed, queueRequired, soldOut, windowClosed } from './refusals';
 
 /** The room's settings (issue.queue in config-repo). */
@@ -23,18 +22,12 @@ export interface WaitingRoom {
   /** Sets the rate of the automatic rooms it is told of. */
   governor: Pick<AdmissionGovernor, 'asking'>;
   settings(): QueueSettings;
+  /**
+   * How long the room keeps the terms a turn here gives it (the coupon's window, stock, rate), for
+   * the gateway's turns: as long as this service itself trusts a policy it has loaded.
+   */
+  termsHoldMs: number;
 }
-
-/** The answer to a join or a poll. */
-export type Ticket =
-  | { couponId: number; status: 'WAITING'; phase: 'QUEUE'; position: number; ahead: number; estimatedWaitSeconds: number; pollAfterMs: number }
-  | { couponId: number; status: 'WAITING'; phase: 'PRE_QUEUE'; position: null; ahead: null; queued: number; opensAt: string; estimatedWaitSeconds: number; pollAfterMs: number }
-  | { couponId: number; status: 'ADMITTED'; pass: string; passExpiresAt: string }
-  | { couponId: number; status: 'EXPIRED' };
-
-/** Polls are spread a little, so a line admitted in one step does not come back in one step. */
-const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
-const clamp = (v: number, min: number, max: number) => Math.min(max, Math.max(min, v));
 
 /** The margin of passes beyond the unclaimed stock: a share of the quantity, at least one. */
 export const marginOf = (policy: CouponPolicy, settings: QueueSettings) => (policy.totalQuantity === null ? 0 : Math.max(1, Math.ceil(policy.totalQuantity * settings.marginRatio)));
@@ -74,38 +67,15 @@ export async function takeTurn(
       autoStartPerSecond: settings.auto.startPerSecond,
       margin: marginOf(policy, settings),
       passTtlMs: settings.passTtlMs,
-    });
+      minPollMs: settings.minPollMs,
+      maxPollMs: settings.maxPollMs,
+    }, room.termsHoldMs);
   } catch {
     throw issueUnavailable('waiting room');
   }
   if (perSecond === 'auto') room.governor.asking(couponId);
+  if (isTicketTurn(turn)) return ticketOf(couponId, userId, turn, { issueStartAt: policy.issueStartAt, minPollMs: settings.minPollMs, maxPollMs: settings.maxPollMs }, room.passes);
   switch (turn.kind) {
-    case 'WAITING': {
-      const secondsToTurn = turn.position / turn.perSecond;
-      // Asked about four times before one's turn, never more often than minPollMs.
-      const pollAfterMs = jitter(clamp((secondsToTurn * 1000) / 4, settings.minPollMs, settings.maxPollMs));
-      return { couponId, status: 'WAITING', phase: 'QUEUE', position: turn.position, ahead: turn.position - 1, estimatedWaitSeconds: Math.ceil(secondsToTurn), pollAfterMs };
-    }
-    case 'PRE_QUEUE': {
-      const untilOpen = Math.max(0, policy.issueStartAt - Date.now());
-      // The place is drawn at the start: ask again then (the first ask after it draws the order).
-      const pollAfterMs = jitter(clamp(untilOpen, settings.minPollMs, settings.maxPollMs));
-      return {
-        couponId,
-        status: 'WAITING',
-        phase: 'PRE_QUEUE',
-        position: null,
-        ahead: null,
-        queued: turn.size,
-        opensAt: new Date(policy.issueStartAt).toISOString(),
-        estimatedWaitSeconds: Math.ceil(untilOpen / 1000),
-        pollAfterMs,
-      };
-    }
-    case 'ADMITTED':
-      return { couponId, status: 'ADMITTED', pass: room.passes.mint(couponId, userId, turn.passExpiresAt), passExpiresAt: new Date(turn.passExpiresAt).toISOString() };
-    case 'PASS_EXPIRED':
-      return { couponId, status: 'EXPIRED' };
     case 'NOT_IN_QUEUE':
       throw notInQueue(couponId);
     // The line found the user among the claims: the holder check tells held, in flight or rebuilding.

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
  * The signed pass an admitted user claims with: `<couponId>.<userId>.<expiry ms>.<HMAC>`, bound to
  * the user and the coupon, short-lived; single use is the waiting line's (the pass out in Redis is
  * taken when a claim uses it). The key is derived from the platform's internal token secret, so
- * every issue-coupon instance checks what any other minted, and no other token can pass for one.
+ * every issue-coupon instance checks what any other (or a gateway) minted, and no other token can pass for one.
  */
 export class QueuePasses {
   private readonly key: crypto.KeyObject;

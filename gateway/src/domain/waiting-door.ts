@@ -1,0 +1,42 @@
+import { QueuePasses, TurnBatches, WaitingLine, isTicketTurn, ticketOf, type Ticket } from '@coupon-rush/issue-contract';
+import type Redis from 'ioredis';
+
+/** The upstream path of a turn in a coupon's waiting room, as issue-coupon serves it. */
+const TURN_PATH = /^\/coupons\/([1-9]\d{0,15})\/queue\/?(?:\?.*)?$/;
+
+/**
+ * The waiting room's door at the gateway. A crowd's joins and polls are most of a queued rush's
+ * requests, and most of them only learn a place in line: the gateway answers those itself, from the
+ * room's state in Redis and with the terms issue-coupon left there (the window, the stock, the
+ * rate, for as long as issue-coupon trusts its own copy of the policy), with one script call per
+ * batch of users read together. Everything else — a room without terms here, a holder, a sold-out
+ * or closed room, a user not in line, a Redis that does not answer — goes on to issue-coupon,
+ * which has the coupon's policy and the holder check, so every "no" is said after it.
+ */
+export class WaitingDoor {
+  private readonly batches: TurnBatches;
+  private readonly passes: QueuePasses;
+
+  constructor(redis: Redis, keyPrefix: string, internalSecret: string) {
+    this.batches = new TurnBatches(new WaitingLine(redis, keyPrefix));
+    this.passes = new QueuePasses(internalSecret);
+  }
+
+  /** The coupon of a turn's upstream path, or undefined when the path is not a turn. */
+  couponOf(upstreamPath: string): number | undefined {
+    const m = TURN_PATH.exec(upstreamPath);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** The user's ticket when the gateway can answer it; undefined to let issue-coupon answer. */
+  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | undefined> {
+    let answer;
+    try {
+      answer = await this.batches.take(couponId, userId, join);
+    } catch {
+      return undefined;
+    }
+    if (!answer || !isTicketTurn(answer.turn)) return undefined;
+    return ticketOf(couponId, userId, answer.turn, answer.terms, this.passes);
+  }
+}
