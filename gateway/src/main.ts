@@ -89,9 +89,16 @@ export function start(opts: StartOptions = {}) {
           labelNames: ['limit'],
           registers: [ctx.metrics],
         });
+        const turns = new Counter({
+          name: 'gateway_waiting_room_turns_total',
+          help: "Waiting-room turns (joins and polls): answered at the gateway's door from the room in Redis (answered_by=gateway), or by the service behind the route",
+          labelNames: ['answered_by'],
+          registers: [ctx.metrics],
+        });
         let warnedAt = 0;
         const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, buckets, door, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
+          turn: (answeredBy) => turns.inc({ answered_by: answeredBy }),
           refused: (limit) => limited.inc({ limit: limit.name }),
           unavailable: (limit, err) => {
             unlimited.inc({ limit: limit.name });

@@ -113,6 +113,8 @@ const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 export interface GatewayMetrics extends LimiterEvents {
   /** A request the gateway answered itself because no upstream could: 503, 504, 502. */
   upstreamFailure(route: string, outcome: string): void;
+  /** A waiting-room turn, answered at the door (`gateway`) or sent on to the service behind the route. */
+  turn(answeredBy: string): void;
 }
 
 /** An upstream's headers as the client may see them. */
@@ -179,11 +181,16 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
   /** A waiting user's turn answered here (WaitingDoor), anything else by the upstream. */
   const answerTurn = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, userId: number, credential: string | undefined, requestId: string, body: Buffer) => {
     const couponId = door.couponOf(match.upstreamPath);
-    if (couponId === undefined || !Number.isSafeInteger(userId)) return forward(req, res, match, credential, requestId, body);
+    const sendOn = () => {
+      metrics.turn(match.route.service);
+      forward(req, res, match, credential, requestId, body);
+    };
+    if (couponId === undefined || !Number.isSafeInteger(userId)) return sendOn();
     door
       .ticket(couponId, userId, req.method === 'POST')
       .then((ticket) => {
-        if (!ticket) return forward(req, res, match, credential, requestId, body);
+        if (!ticket) return sendOn();
+        metrics.turn('gateway');
         const text = JSON.stringify(ticket);
         servedByOf.set(res, 'gateway');
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
