@@ -85,7 +85,17 @@ function readRoute(v: unknown, limits: Map<string, RateLimit>): RouteDefinition 
   });
   if (r.waitingRoom !== undefined && typeof r.waitingRoom !== 'boolean') throw new Error(`${r.id}: waitingRoom is true or false`);
   if (r.waitingRoom && r.public) throw new Error(`${r.id}: a waiting room's turns are a verified user's`);
-  return { id: r.id, path: r.path.replace(/\/$/, ''), methods, service: r.service, public: r.public, stripPrefix: r.stripPrefix as number, timeoutMs: r.timeoutMs as number, rateLimits, waitingRoom: r.waitingRoom === true };
+  return {
+    id: r.id,
+    path: r.path.replace(/\/$/, ''),
+    methods,
+    service: r.service,
+    public: r.public,
+    stripPrefix: r.stripPrefix as number,
+    timeoutMs: r.timeoutMs as number,
+    rateLimits,
+    waitingRoom: r.waitingRoom === true,
+  };
 }
 
 const LIMIT_KEYS = new Set(['user', 'client', 'account']);

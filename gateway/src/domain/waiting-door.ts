@@ -16,6 +16,8 @@ const TURN_PATH = /^\/coupons\/([1-9]\d{0,15})\/queue\/?(?:\?.*)?$/;
 export class WaitingDoor {
   private readonly batches: TurnBatches;
   private readonly passes: QueuePasses;
+  /** Rooms whose terms a turn sent to issue-coupon is fetching, settled when its answer is written. */
+  private readonly fetching = new Map<number, Promise<void>>();
 
   constructor(redis: Redis, keyPrefix: string, internalSecret: string) {
     this.batches = new TurnBatches(new WaitingLine(redis, keyPrefix));
@@ -28,15 +30,34 @@ export class WaitingDoor {
     return m ? Number(m[1]) : undefined;
   }
 
-  /** The user's ticket when the gateway can answer it; undefined to let issue-coupon answer. */
-  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | undefined> {
+  /**
+   * The user's ticket when the gateway can answer it; NO_TERMS when the room holds no terms (issue-
+   * coupon leaves them with any turn it answers); undefined to let issue-coupon answer.
+   */
+  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | 'NO_TERMS' | undefined> {
     let answer;
     try {
       answer = await this.batches.take(couponId, userId, join);
     } catch {
       return undefined;
     }
-    if (!answer || !isTicketTurn(answer.turn)) return undefined;
+    if (!answer) return 'NO_TERMS';
+    if (!isTicketTurn(answer.turn)) return undefined;
     return ticketOf(couponId, userId, answer.turn, answer.terms, this.passes);
+  }
+
+  /** The fetch of a room's terms under way, if any. */
+  termsAsked(couponId: number): Promise<void> | undefined {
+    return this.fetching.get(couponId);
+  }
+
+  /** Marks a room's terms as being fetched by the caller's turn; call the result once it is answered. */
+  askForTerms(couponId: number): () => void {
+    let settle!: () => void;
+    this.fetching.set(couponId, new Promise<void>((resolve) => (settle = resolve)));
+    return () => {
+      this.fetching.delete(couponId);
+      settle();
+    };
   }
 }

@@ -69,6 +69,9 @@ function isInternalHeader(name: string): boolean {
 
 type AccessLog = ReturnType<typeof createAccessLog>;
 
+/** The Authorization an upstream gets for the verified user (undefined on a public route without a token). */
+type Credential = () => string | undefined;
+
 /** The instance that answered, kept for the access log once its header is stripped from the answer. */
 const servedByOf = new WeakMap<http.ServerResponse, string>();
 
@@ -170,45 +173,47 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     res.end(answer.body, 'latin1');
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, credential: string | undefined, requestId: string, body: Buffer) => {
-    proxy.forward(req, body, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, credential, requestId }, (result) => {
-      if (typeof result !== 'string') return reply(req, res, result);
-      metrics.upstreamFailure(match.route.id, result);
-      reply(req, res, upstreamRefusal(match.route, result));
+  /** Sends the request upstream and replies with its answer; `settled` is told once it is written. */
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, credential: Credential, requestId: string, body: Buffer, settled?: () => void) => {
+    proxy.forward(req, body, { service: match.route.service, path: match.upstreamPath, timeoutMs: match.route.timeoutMs, credential: credential(), requestId }, (result) => {
+      if (typeof result !== 'string') reply(req, res, result);
+      else {
+        metrics.upstreamFailure(match.route.id, result);
+        reply(req, res, upstreamRefusal(match.route, result));
+      }
+      settled?.();
     });
   };
 
   /** A waiting user's turn answered here (WaitingDoor), anything else by the upstream. */
-  const answerTurn = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, userId: number, credential: string | undefined, requestId: string, body: Buffer) => {
+  const answerTurn = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, userId: number, credential: Credential, requestId: string, body: Buffer) => {
     const couponId = door.couponOf(match.upstreamPath);
-    const sendOn = () => {
+    const sendOn = (settled?: () => void) => {
       metrics.turn(match.route.service);
-      forward(req, res, match, credential, requestId, body);
+      forward(req, res, match, credential, requestId, body, settled);
     };
     if (couponId === undefined || !Number.isSafeInteger(userId)) return sendOn();
-    door
-      .ticket(couponId, userId, req.method === 'POST')
-      .then((ticket) => {
+    const atTheDoor = (waited: boolean): Promise<void> =>
+      door.ticket(couponId, userId, req.method === 'POST').then((ticket) => {
+        if (ticket === 'NO_TERMS') {
+          // One turn goes to issue-coupon, which leaves the room's terms; the others of the
+          // moment wait for it and come back here, instead of all going.
+          const asked = door.termsAsked(couponId);
+          if (asked && !waited) return asked.then(() => atTheDoor(true));
+          return sendOn(asked ? undefined : door.askForTerms(couponId));
+        }
         if (!ticket) return sendOn();
         metrics.turn('gateway');
         const text = JSON.stringify(ticket);
         servedByOf.set(res, 'gateway');
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
         res.end(text);
-      })
-      .catch((err) => reply(req, res, err));
+      });
+    atTheDoor(false).catch((err) => reply(req, res, err));
   };
 
   /** What passes the route's limiters: a waiting room's turn, or the upstream. */
-  const pass = (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    match: RouteMatch,
-    identity: ReturnType<typeof authenticate>,
-    credential: string | undefined,
-    requestId: string,
-    body: Buffer,
-  ) => {
+  const pass = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, identity: ReturnType<typeof authenticate>, credential: Credential, requestId: string, body: Buffer) => {
     if (match.route.waitingRoom && identity) return answerTurn(req, res, match, Number(identity.userId), credential, requestId, body);
     forward(req, res, match, credential, requestId, body);
   };
@@ -219,7 +224,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     res: http.ServerResponse,
     match: RouteMatch,
     identity: ReturnType<typeof authenticate>,
-    credential: string | undefined,
+    credential: Credential,
     requestId: string,
     body: Buffer,
   ) => {
@@ -254,7 +259,8 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
     if (!match.route.public && !identity) throw new AppError('UNAUTHORIZED', 401, 'A valid Bearer token is required');
     // The service behind the route gets the verified user as a token addressed to it alone (its
     // Consul name), never the user's own token nor a client's X-User-* headers.
-    const credential = identity && `Bearer ${minter.forUser(identity.userId, identity.role as Role, match.route.service + cfg.platform.consul.serviceSuffix)}`;
+    // Made only for a request that goes upstream (the door answers most turns itself).
+    const credential = () => identity && `Bearer ${minter.forUser(identity.userId, identity.role as Role, match.route.service + cfg.platform.consul.serviceSuffix)}`;
     // Most requests (every issue POST, every GET) carry no body: no stream work for them.
     if (!hasBody(req)) {
       req.resume();

@@ -112,7 +112,18 @@ export class WaitingLine {
           terms.maxPollMs,
         ]
       : [];
-    const out = await this.redis.queueTurns(k.line, k.pre, k.state, k.passes, claimsKeyOf(this.prefix, couponId), join ? 1 : 0, terms ? Math.max(1, termsHoldMs) : 0, userIds.length, ...userIds, ...given);
+    const out = await this.redis.queueTurns(
+      k.line,
+      k.pre,
+      k.state,
+      k.passes,
+      claimsKeyOf(this.prefix, couponId),
+      join ? 1 : 0,
+      terms ? Math.max(1, termsHoldMs) : 0,
+      userIds.length,
+      ...userIds,
+      ...given,
+    );
     if (out[0] === -9) return undefined;
     const turns: Turn[] = [];
     for (let i = 3; i < out.length; i += 4) turns.push(turnOf(out[i], out[i + 1], out[i + 2], out[i + 3]));
@@ -205,13 +216,15 @@ export class TurnBatches {
   }
 
   private send({ couponId, join, asking }: { couponId: number; join: boolean; asking: Asking[] }): void {
-    this.line.turns(
-      couponId,
-      asking.map((a) => a.userId),
-      join,
-    ).then(
-      (answer) => asking.forEach((a, i) => a.resolve(answer && { turn: answer.turns[i], terms: answer.terms })),
-      (err) => asking.forEach((a) => a.reject(err)),
-    );
+    this.line
+      .turns(
+        couponId,
+        asking.map((a) => a.userId),
+        join,
+      )
+      .then(
+        (answer) => asking.forEach((a, i) => a.resolve(answer && { turn: answer.turns[i], terms: answer.terms })),
+        (err) => asking.forEach((a) => a.reject(err)),
+      );
   }
 }

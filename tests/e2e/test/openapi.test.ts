@@ -190,7 +190,17 @@ describe('the OpenAPI document, against real answers through the gateway', funct
       10_000,
       200,
     );
+    // Waiting and admitted users' turns are the gateway's own answers (its door reads the room in
+    // Redis); refusals come from issue-coupon after its holder check.
+    const turnsAnswered = async () => {
+      const text = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
+      const count = (by: string) => Number(new RegExp(`gateway_waiting_room_turns_total\\{answered_by="${by}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { door: count('gateway'), upstream: count('issue-coupon-service') };
+    };
+    const before = await turnsAnswered();
+    expect(before.door, 'turns answered at the door').to.be.at.least(1);
     await turn('POST', room, `/api/coupons/${coupon.id}/queue`, [409, 'QUEUE_NOT_USED'], { token: user });
+    expect((await turnsAnswered()).upstream).to.equal(before.upstream + 1);
     await turn('POST', room, '/api/coupons/987654321/queue', [404, 'COUPON_NOT_FOUND'], { token: user });
     await turn('POST', room, `/api/coupons/${queued.id}/queue`, 401);
     const issues = '/api/coupons/{id}/issues';

@@ -59,17 +59,23 @@ export async function takeTurn(
   const settings = room.settings();
   let turn;
   try {
-    turn = await room.line.turn(couponId, userId, join, {
-      issueStartAt: policy.issueStartAt,
-      issueEndAt: policy.issueEndAt,
-      totalQuantity: policy.totalQuantity,
-      perSecond,
-      autoStartPerSecond: settings.auto.startPerSecond,
-      margin: marginOf(policy, settings),
-      passTtlMs: settings.passTtlMs,
-      minPollMs: settings.minPollMs,
-      maxPollMs: settings.maxPollMs,
-    }, room.termsHoldMs);
+    turn = await room.line.turn(
+      couponId,
+      userId,
+      join,
+      {
+        issueStartAt: policy.issueStartAt,
+        issueEndAt: policy.issueEndAt,
+        totalQuantity: policy.totalQuantity,
+        perSecond,
+        autoStartPerSecond: settings.auto.startPerSecond,
+        margin: marginOf(policy, settings),
+        passTtlMs: settings.passTtlMs,
+        minPollMs: settings.minPollMs,
+        maxPollMs: settings.maxPollMs,
+      },
+      room.termsHoldMs,
+    );
   } catch {
     throw issueUnavailable('waiting room');
   }

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import type Redis from 'ioredis';
+import { connectRedis } from '@coupon-rush/platform';
+import { RUN_ID, deleteRedisKeys, testRedisSettings } from '@coupon-rush/testkit';
+import { TurnBatches, WaitingLine, claimsKeyOf, type LineTerms } from '../src';
+
+/**
+ * The waiting line's turns as the gateway's door takes them: without the coupon's policy, under the
+ * terms issue-coupon left in the room, in batches in arrival order. Against the real Redis master,
+ * each case on a coupon of its own under this run's prefix.
+ */
+describe('the waiting line: batches of turns under the terms the room holds', () => {
+  const prefix = `test:${RUN_ID}:line:`;
+  let redis: Redis;
+  let line: WaitingLine;
+  let nextCoupon = 1;
+  const terms = (over: Partial<LineTerms> = {}): LineTerms => ({
+    issueStartAt: Date.now() - 1_000,
+    issueEndAt: Date.now() + 60_000,
+    totalQuantity: 1_000,
+    perSecond: 1,
+    autoStartPerSecond: 100,
+    margin: 0,
+    passTtlMs: 30_000,
+    minPollMs: 1_000,
+    maxPollMs: 15_000,
+    ...over,
+  });
+  const users = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
+
+  before(() => {
+    redis = connectRedis(testRedisSettings(prefix));
+    line = new WaitingLine(redis, prefix);
+  });
+
+  after(async () => {
+    await deleteRedisKeys(redis, `${prefix}*`);
+    redis.disconnect();
+  });
+
+  it('when a room holds no terms, or they have lapsed, then a turn without terms changes nothing and says so', async () => {
+    const coupon = nextCoupon++;
+    expect(await line.turns(coupon, [1], true)).to.equal(undefined);
+    expect(await redis.exists(`${prefix}coupon:{${coupon}}:queue:line`)).to.equal(0);
+
+    await line.turn(coupon, 1, true, terms(), 300);
+    const held = await line.turns(coupon, [2], true);
+    expect(held!.turns[0]).to.include({ kind: 'WAITING', position: 2 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await line.turns(coupon, [3], true)).to.equal(undefined);
+    expect(await line.state(coupon)).to.include({ joined: 2 });
+  });
+
+  it('when a batch joins, then its users take their places in the order given, each answered, a second join keeping the place', async () => {
+    const coupon = nextCoupon++;
+    const start = Date.now() - 1_000;
+    const first = await line.turn(coupon, 100, true, terms({ issueStartAt: start, minPollMs: 700, maxPollMs: 9_000 }), 10_000);
+    expect(first).to.include({ kind: 'WAITING', position: 1 });
+
+    const batch = [7, 3, 9, 1, 5];
+    const answer = await line.turns(coupon, batch, true);
+    expect(answer!.terms).to.deep.equal({ issueStartAt: start, minPollMs: 700, maxPollMs: 9_000 });
+    expect(answer!.turns.map((t) => (t.kind === 'WAITING' ? t.position : t.kind))).to.deep.equal([2, 3, 4, 5, 6]);
+
+    const again = await line.turns(coupon, [5, 7, 42], false);
+    expect(again!.turns.map((t) => (t.kind === 'WAITING' ? t.position : t.kind))).to.deep.equal([6, 2, 'NOT_IN_QUEUE']);
+    expect(await line.state(coupon)).to.include({ joined: 6 });
+  });
+
+  it('when the stock is claimed or a user is among the claimants, then the batch says so without joining anyone', async () => {
+    const coupon = nextCoupon++;
+    await line.turn(coupon, 1, true, terms({ totalQuantity: 2 }), 10_000);
+    await redis.sadd(claimsKeyOf(prefix, coupon), 50);
+    const one = await line.turns(coupon, [50, 51], true);
+    expect(one!.turns.map((t) => t.kind)).to.deep.equal(['CLAIMED', 'WAITING']);
+    await redis.sadd(claimsKeyOf(prefix, coupon), 60);
+    const sold = await line.turns(coupon, [50, 52], true);
+    expect(sold!.turns.map((t) => t.kind)).to.deep.equal(['CLAIMED', 'SOLD_OUT']);
+    expect(await line.state(coupon)).to.include({ joined: 2 });
+  });
+
+  it('when hundreds take turns at once through the batches, then few script calls carry them and the line is their order of asking', async () => {
+    const coupon = nextCoupon++;
+    await line.turn(coupon, 1, true, terms(), 10_000);
+    const batches = new TurnBatches(line, 64);
+    let calls = 0;
+    const counting = { turns: (...args: Parameters<WaitingLine['turns']>) => (calls++, line.turns(...args)) } as unknown as WaitingLine;
+    const counted = new TurnBatches(counting, 64);
+    const answers = await Promise.all(users(300, 1_000).map((u) => counted.take(coupon, u, true)));
+    expect(answers.map((a) => (a!.turn.kind === 'WAITING' ? a!.turn.position : a!.turn.kind))).to.deep.equal(users(300, 2));
+    expect(calls).to.equal(Math.ceil(300 / 64));
+    // Joins and polls of the same moment go in separate calls, each in order.
+    const mixed = await Promise.all([batches.take(coupon, 1_000, false), batches.take(coupon, 5_000, true), batches.take(coupon, 1_299, false)]);
+    expect(mixed.map((a) => (a!.turn.kind === 'WAITING' ? a!.turn.position : a!.turn.kind))).to.deep.equal([2, 302, 301]);
+  });
+});
