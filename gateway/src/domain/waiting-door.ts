@@ -1,4 +1,5 @@
-import { QueuePasses, TurnBatches, WaitingLine, isTicketTurn, ticketOf, type Ticket } from '@coupon-rush/issue-contract';
+import { QueuePasses, TurnBatches, WaitingLine, isTicketTurn, soldOut, ticketOf, windowClosed, type Ticket } from '@coupon-rush/issue-contract';
+import type { AppError } from '@coupon-rush/platform';
 import type Redis from 'ioredis';
 
 /** The upstream path of a turn in a coupon's waiting room, as issue-coupon serves it. */
@@ -9,9 +10,11 @@ const TURN_PATH = /^\/coupons\/([1-9]\d{0,15})\/queue\/?(?:\?.*)?$/;
  * requests, and most of them only learn a place in line: the gateway answers those itself, from the
  * room's state in Redis and with the terms issue-coupon left there (the window, the stock, the
  * rate, for as long as issue-coupon trusts its own copy of the policy), with one script call per
- * batch of users read together. Everything else — a room without terms here, a holder, a sold-out
- * or closed room, a user not in line, a Redis that does not answer — goes on to issue-coupon,
- * which has the coupon's policy and the holder check, so every "no" is said after it.
+ * batch of users read together. It also says SOLD_OUT and ISSUE_WINDOW_CLOSED to those the room
+ * never let in: a queued coupon's claim takes a pass, so they hold nothing (the claims set, the
+ * passes out and the admitted part of the line are read in the same script). Everything else — a
+ * room without terms here, anyone who was let in, a user not in line, a Redis that does not
+ * answer — goes on to issue-coupon, which has the coupon's policy and the holder check.
  */
 export class WaitingDoor {
   private readonly batches: TurnBatches;
@@ -31,10 +34,10 @@ export class WaitingDoor {
   }
 
   /**
-   * The user's ticket when the gateway can answer it; NO_TERMS when the room holds no terms (issue-
-   * coupon leaves them with any turn it answers); undefined to let issue-coupon answer.
+   * The user's ticket, or a refusal, when the gateway can answer; NO_TERMS when the room holds no
+   * terms (issue-coupon leaves them with any turn it answers); undefined to let issue-coupon answer.
    */
-  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | 'NO_TERMS' | undefined> {
+  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | AppError | 'NO_TERMS' | undefined> {
     let answer;
     try {
       answer = await this.batches.take(couponId, userId, join);
@@ -42,6 +45,8 @@ export class WaitingDoor {
       return undefined;
     }
     if (!answer) return 'NO_TERMS';
+    const { turn } = answer;
+    if ((turn.kind === 'SOLD_OUT' || turn.kind === 'WINDOW_CLOSED') && turn.neverAdmitted) return turn.kind === 'SOLD_OUT' ? soldOut() : windowClosed();
     if (!isTicketTurn(answer.turn)) return undefined;
     return ticketOf(couponId, userId, answer.turn, answer.terms, this.passes);
   }

@@ -204,6 +204,7 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
         }
         if (!ticket) return sendOn();
         metrics.turn('gateway');
+        if (ticket instanceof AppError) return reply(req, res, ticket);
         const text = JSON.stringify(ticket);
         servedByOf.set(res, 'gateway');
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });

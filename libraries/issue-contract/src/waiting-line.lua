@@ -14,8 +14,8 @@
 -- rate to start from when automatic, and the poll interval's bounds (min, max ms).
 -- Returns, after the terms {start, min poll, max poll}, four numbers per user {code, a, b, rate}:
 -- 1 waiting (position, waiting in all), 2 admitted (pass expiry ms), 3 pre-queue (its size),
--- -1 not in the queue, -2 sold out, -3 window closed, -5 the pass expired unused, -6 the user is in
--- the claims set, -9 the room's terms are unknown here.
+-- -1 not in the queue, -2 sold out and -3 window closed (b: 1 if the user was never let in), -5 the
+-- pass expired unused, -6 the user is in the claims set, -9 the room's terms are unknown here.
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local join = ARGV[1] == '1'
@@ -78,8 +78,32 @@ if now < terms.start then
   end
   return out
 end
+-- Whether a user (not among the claimants) was never let in: no pass out and no place within the
+-- admitted part of the line. A claim of a queued coupon takes a pass, so such a user holds nothing
+-- and the caller may say "no" without the holder check (b = 1); anyone else gets b = 0.
+local served
+local function neverAdmitted(user)
+  served = served or tonumber(redis.call('HGET', KEYS[3], 'served') or '0')
+  if redis.call('ZSCORE', KEYS[4], user) then
+    return 0
+  end
+  local place = redis.call('ZSCORE', KEYS[1], user)
+  if place and tonumber(place) <= served then
+    return 0
+  end
+  return 1
+end
+
 if now >= terms['end'] then
-  return answerAll(-3)
+  for i = 1, n do
+    local user = ARGV[3 + i]
+    if redis.call('SISMEMBER', KEYS[5], user) == 1 then
+      answer(i, -3, 0, 0)
+    else
+      answer(i, -3, 0, neverAdmitted(user))
+    end
+  end
+  return out
 end
 
 -- The pre-queue joins the line once, in random order, ahead of everyone who comes after the start:
@@ -114,7 +138,7 @@ for i = 1, n do
   if redis.call('SISMEMBER', KEYS[5], user) == 1 then
     answer(i, -6)
   elseif soldOut then
-    answer(i, -2)
+    answer(i, -2, 0, neverAdmitted(user))
   else
     pending[#pending + 1] = i
   end
@@ -130,7 +154,7 @@ if expired > 0 then
 end
 
 local seq = tonumber(redis.call('HGET', KEYS[3], 'seq') or '0')
-local served = tonumber(redis.call('HGET', KEYS[3], 'served') or '0')
+served = tonumber(redis.call('HGET', KEYS[3], 'served') or '0')
 local clock = tonumber(redis.call('HGET', KEYS[3], 'clock') or tostring(now))
 local rate = terms.rate
 if rate == 0 then

@@ -12,14 +12,16 @@ export type Turn =
   | { kind: 'ADMITTED'; passExpiresAt: number }
   | { kind: 'PRE_QUEUE'; size: number }
   | { kind: 'PASS_EXPIRED' }
-  | { kind: 'NOT_IN_QUEUE' | 'SOLD_OUT' | 'WINDOW_CLOSED' | 'CLAIMED' };
+  /** neverAdmitted: no pass out and no place in the admitted part of the line, so no claim (a queued coupon's takes a pass). */
+  | { kind: 'SOLD_OUT' | 'WINDOW_CLOSED'; neverAdmitted: boolean }
+  | { kind: 'NOT_IN_QUEUE' | 'CLAIMED' };
 
 interface LineCommands {
   queueTurns(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<number[]>;
   queuePass(passes: string, mode: 'use' | 'restore', userId: number, expiresAt: number): Promise<number>;
 }
 
-const REFUSED: Record<number, Turn['kind']> = { [-1]: 'NOT_IN_QUEUE', [-2]: 'SOLD_OUT', [-3]: 'WINDOW_CLOSED', [-5]: 'PASS_EXPIRED', [-6]: 'CLAIMED' };
+const REFUSED: Record<number, 'NOT_IN_QUEUE' | 'PASS_EXPIRED' | 'CLAIMED'> = { [-1]: 'NOT_IN_QUEUE', [-5]: 'PASS_EXPIRED', [-6]: 'CLAIMED' };
 
 /** What a turn needs of the coupon and of the room's settings. */
 export interface LineTerms {
@@ -49,6 +51,7 @@ function turnOf(code: number, a: number, b: number, rate: number): Turn {
   if (code === 1) return { kind: 'WAITING', position: a, waiting: b, perSecond: rate };
   if (code === 2) return { kind: 'ADMITTED', passExpiresAt: a };
   if (code === 3) return { kind: 'PRE_QUEUE', size: a };
+  if (code === -2 || code === -3) return { kind: code === -2 ? 'SOLD_OUT' : 'WINDOW_CLOSED', neverAdmitted: b === 1 };
   const kind = REFUSED[code];
   if (!kind) throw new Error(`waiting-line script answered ${code}`);
   return { kind } as Turn;

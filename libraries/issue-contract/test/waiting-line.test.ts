@@ -75,8 +75,30 @@ describe('the waiting line: batches of turns under the terms the room holds', ()
     expect(one!.turns.map((t) => t.kind)).to.deep.equal(['CLAIMED', 'WAITING']);
     await redis.sadd(claimsKeyOf(prefix, coupon), 60);
     const sold = await line.turns(coupon, [50, 52], true);
-    expect(sold!.turns.map((t) => t.kind)).to.deep.equal(['CLAIMED', 'SOLD_OUT']);
+    expect(sold!.turns).to.deep.equal([{ kind: 'CLAIMED' }, { kind: 'SOLD_OUT', neverAdmitted: true }]);
     expect(await line.state(coupon)).to.include({ joined: 2 });
+  });
+
+  it('when the room is sold out or closed, then only a user it never let in is marked so (a holder check is due for the others)', async () => {
+    const coupon = nextCoupon++;
+    const closesAt = Date.now() + 1_500;
+    // One admission a second: user 1 is let in at once, 2 waits, 3 never joins; 4 claims.
+    const open = terms({ totalQuantity: 2, perSecond: 1, issueEndAt: closesAt });
+    await line.turn(coupon, 1, true, open, 10_000);
+    await redis.hset(`${prefix}coupon:{${coupon}}:queue:state`, 'clock', Date.now() - 1_000);
+    expect((await line.turns(coupon, [1, 2], true))!.turns.map((t) => t.kind)).to.deep.equal(['ADMITTED', 'WAITING']);
+    await redis.sadd(claimsKeyOf(prefix, coupon), 4, 5);
+    const sold = await line.turns(coupon, [1, 2, 3, 4], false);
+    expect(sold!.turns).to.deep.equal([{ kind: 'SOLD_OUT', neverAdmitted: false }, { kind: 'SOLD_OUT', neverAdmitted: true }, { kind: 'SOLD_OUT', neverAdmitted: true }, { kind: 'CLAIMED' }]);
+    await redis.srem(claimsKeyOf(prefix, coupon), 5);
+    await new Promise((r) => setTimeout(r, closesAt - Date.now() + 50));
+    const closed = await line.turns(coupon, [1, 2, 3, 4], false);
+    expect(closed!.turns).to.deep.equal([
+      { kind: 'WINDOW_CLOSED', neverAdmitted: false },
+      { kind: 'WINDOW_CLOSED', neverAdmitted: true },
+      { kind: 'WINDOW_CLOSED', neverAdmitted: true },
+      { kind: 'WINDOW_CLOSED', neverAdmitted: false },
+    ]);
   });
 
   it('when hundreds take turns at once through the batches, then few script calls carry them and the line is their order of asking', async () => {

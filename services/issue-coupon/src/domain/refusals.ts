@@ -2,9 +2,7 @@ import { AppError } from '@coupon-rush/platform';
 import { PolicySourceUnavailable } from '../data/coupon-policy-source';
 
 /** Every answer but ACCEPTED an issue request can get, in one place (the codes SPEC §3 and openapi.yaml document). */
-export { couponNotFound } from '@coupon-rush/issue-contract';
-export const windowClosed = () => new AppError('ISSUE_WINDOW_CLOSED', 409, 'The coupon is not being issued at this time');
-export const soldOut = () => new AppError('SOLD_OUT', 409, 'All coupons have been issued');
+export { couponNotFound, soldOut, windowClosed } from '@coupon-rush/issue-contract';
 export const alreadyIssued = () => new AppError('ALREADY_ISSUED', 409, 'This user already holds this coupon');
 /** A dependency is down; `why` names which, never its internals. */
 export const issueUnavailable = (why: string) => new AppError('ISSUE_UNAVAILABLE', 503, `Issuing is unavailable right now, try again (${why})`, undefined, { retryAfterSeconds: 1 });
