@@ -528,7 +528,7 @@ export interface components {
             totalQuantity: number | null;
             discountAmount: number;
             /** @default 0 */
-            minOrderAmount: number;
+            minOrderAmount?: number;
             issueStartAt: components["schemas"]["Instant"];
             issueEndAt: components["schemas"]["Instant"];
             /** @description an issued coupon may be used until then (after issueEndAt); not with usableDays */
