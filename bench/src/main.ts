@@ -7,7 +7,9 @@ import { appKafkaSasl } from '@coupon-rush/testkit';
 import { parseBenchCommand, type IssueTarget, type Options, type Workload } from './command-line';
 import { loadSummary, runWrk, startBenchServer, type BenchServer, type CpuClock } from './load';
 import { queueRun } from './queue-target';
-import { strategyChart } from './strategies/chart';
+import { resultsChart } from './results-chart';
+import { median } from './rounds';
+import { strategyCaption, strategyChart } from './strategies/chart';
 import { STRATEGIES, runStrategies, strategyRow, violations } from './strategies/lab';
 
 /** What each workload's timed requests must all be answered. */
@@ -299,13 +301,6 @@ async function issuePhase(
   };
 }
 
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-}
-
 /** Per workload, each target's req/s (the median over rounds) against the floor's from the same run. */
 function ratios(results: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
   const workloads = [...new Set(results.map((r) => r.workload).filter(Boolean))] as Workload[];
@@ -351,8 +346,9 @@ async function strategiesRun(o: Options, runId: string, outDir: string): Promise
   const file = path.join(outDir, `strategies-${runId}.json`);
   const chart = path.join(outDir, `strategies-${runId}.svg`);
   const { users, quantity, connections, duration, threads, rounds } = o;
-  fs.writeFileSync(file, JSON.stringify({ runId, options: { users, quantity, connections, duration, threads, rounds }, results, problems }, null, 2));
-  fs.writeFileSync(chart, strategyChart(results, `Strategy lab ${runId}: ${o.users} users, quantity ${o.quantity}, ${o.connections} connections, 2 instances, ${o.duration} s each`));
+  const run = { runId, options: { users, quantity, connections, duration, threads, rounds }, results, problems };
+  fs.writeFileSync(file, JSON.stringify(run, null, 2));
+  fs.writeFileSync(chart, strategyChart(results, strategyCaption(run)));
   console.log(`results: ${file}\nchart: ${chart}`);
   if (problems.length > 0) {
     console.error(`COUNTS WRONG:\n  ${problems.join('\n  ')}`);
@@ -431,9 +427,12 @@ async function main() {
   const compared = ratios(results);
   if (compared.length > 0) console.table(compared);
   const file = path.join(outDir, `bench-${runId}.json`);
-  fs.writeFileSync(file, JSON.stringify({ runId, options: o, results, ratios: compared, problems }, null, 2));
+  const chart = path.join(outDir, `bench-${runId}.svg`);
+  const run = { runId, options: o, results, ratios: compared, problems };
+  fs.writeFileSync(file, JSON.stringify(run, null, 2));
+  fs.writeFileSync(chart, resultsChart(run));
   for (const file of Object.values(tokenFiles)) fs.rmSync(file);
-  console.log(`results: ${file}`);
+  console.log(`results: ${file}\nchart: ${chart}`);
   if (problems.length > 0) {
     console.error(`COUNTS WRONG:\n  ${problems.join('\n  ')}`);
     process.exit(1);

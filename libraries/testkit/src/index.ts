@@ -115,7 +115,11 @@ export async function http(method: string, url: string, opts: { body?: unknown; 
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(url, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+  return answerOf(await fetch(url, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) }));
+}
+
+/** A response read whole: its body parsed as JSON, or its text when it is not JSON (CSV, HTML), or undefined when empty. */
+export async function answerOf(res: Response): Promise<HttpAnswer> {
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { expect } from 'chai';
 import { deepMerge, type RunningService } from '@coupon-rush/platform';
-import { http, isolatedOverrides, metricTotal, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
+import { http, isolatedOverrides, metricTotal, RUN_ID, tokenFor } from '@coupon-rush/testkit';
+import { bearer, gatewayApi, serviceApi, type CouponRushApi } from '@coupon-rush/api-client';
 import { start as startUser } from '@coupon-rush/user-service';
 import { start as startGateway } from '@coupon-rush/gateway';
 
@@ -13,12 +14,13 @@ const LOCK_WAIT_SECONDS = [2, 3];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * What an answer says, minus what differs per request: its id, trace and date, and the caller's
- * own tokens left (the client's bucket counts every try of the caller, whichever account).
+ * What an answer of the typed client says, minus what differs per request: its id, trace and date,
+ * and the caller's own tokens left (the client's bucket counts every try of the caller, whichever
+ * account).
  */
-function sameness(res: HttpAnswer): unknown {
-  const headers = [...res.headers].filter(([name]) => !['x-request-id', 'traceresponse', 'date', 'x-ratelimit-remaining'].includes(name));
-  return { status: res.status, body: res.body, headers };
+function sameness({ response, data, error }: { response: Response; data?: unknown; error?: unknown }): unknown {
+  const headers = [...response.headers].filter(([name]) => !['x-request-id', 'traceresponse', 'date', 'x-ratelimit-remaining'].includes(name));
+  return { status: response.status, body: data ?? error, headers };
 }
 
 function median(values: number[]): number {
@@ -40,6 +42,7 @@ describe('closed doors: rate limits, login lockout, the management port, public 
   const services: Array<RunningService<unknown>> = [];
   let gateway: RunningService<unknown>;
   let api: string;
+  let client: CouponRushApi;
   const overrides = isolatedOverrides({ security: { loginLockout: { lockWaitSeconds: LOCK_WAIT_SECONDS } } });
   const gatewayOverrides = deepMerge(overrides, {
     gateway: {
@@ -49,14 +52,17 @@ describe('closed doors: rate limits, login lockout, the management port, public 
     },
   });
 
-  const signUp = async (email: string) => expect((await http('POST', `${api}/users/signup`, { body: { email, password: PASSWORD } })).status).to.equal(201);
-  const logIn = (email: string, password: string) => http('POST', `${api}/users/login`, { body: { email, password } });
+  const signUp = async (email: string) => expect((await client.POST('/api/users/signup', { body: { email, password: PASSWORD } })).response.status).to.equal(201);
+  const logIn = (email: string, password: string) => client.POST('/api/users/login', { body: { email, password } });
+  // No issue-coupon instance runs: an allowed claim is the gateway's 503, a refused one its 429.
+  const claim = (on: CouponRushApi, user: number) => on.POST('/api/coupons/{id}/issues', { params: { path: { id: '1' } }, headers: bearer(tokenFor(user)) });
 
   before(async () => {
     services.push(await startUser({ port: 0, configServerUrl: null, overrides }));
     gateway = await startGateway({ port: 0, configServerUrl: null, overrides: gatewayOverrides });
     services.push(gateway);
     api = `${gateway.url}/api`;
+    client = gatewayApi(gateway.url);
   });
 
   after(async () => {
@@ -89,8 +95,8 @@ describe('closed doors: rate limits, login lockout, the management port, public 
 
     it('when answers come from a service, the gateway itself or an unknown path, then each carries the security headers and no instance name', async () => {
       const answers = {
-        proxied: await http('GET', `${api}/users/me`, { token: (await logIn('admin@coupon.local', 'admin1234!')).body.accessToken }),
-        refusedLogin: await logIn(`nobody-${RUN_ID}@example.com`, 'wrong-password'),
+        proxied: await http('GET', `${api}/users/me`, { token: (await logIn('admin@coupon.local', 'admin1234!')).data?.accessToken }),
+        refusedLogin: (await logIn(`nobody-${RUN_ID}@example.com`, 'wrong-password')).response,
         unauthorized: await http('GET', `${api}/users/me`),
         unknownRoute: await http('GET', `${api}/nowhere`),
         docs: await http('GET', `${api}/docs`),
@@ -104,9 +110,9 @@ describe('closed doors: rate limits, login lockout, the management port, public 
     });
 
     it('when no instance of a route’s service runs, then the 503 names no internal service', async () => {
-      const res = await http('POST', `${api}/coupons/1/issues`, { token: tokenFor(7001) });
-      expect([res.status, res.body.code]).to.deep.equal([503, 'SERVICE_UNAVAILABLE']);
-      expect(JSON.stringify(res.body)).to.not.match(/issue-coupon|-service|127\.0\.0\.1|localhost/);
+      const res = await claim(client, 7001);
+      expect([res.response.status, res.error?.code]).to.deep.equal([503, 'SERVICE_UNAVAILABLE']);
+      expect(JSON.stringify(res.error)).to.not.match(/issue-coupon|-service|127\.0\.0\.1|localhost/);
     });
   });
 
@@ -142,24 +148,24 @@ describe('closed doors: rate limits, login lockout, the management port, public 
 
   describe('rate limits', () => {
     it('when a user asks past the burst, then 429 RATE_LIMITED with Retry-After and X-RateLimit-*; another user is not limited; after Retry-After the bucket has refilled', async () => {
-      // No issue-coupon instance runs: an allowed request is the gateway's 503, a refused one its 429.
-      const ask = (user: number) => http('POST', `${api}/coupons/1/issues`, { token: tokenFor(user) });
+      const ask = async (user: number) => (await claim(client, user)).response;
       const user = 8000 + Math.floor(Math.random() * 1000);
-      const answers = [await ask(user), await ask(user), await ask(user)];
-      expect(answers.map((a) => a.status)).to.deep.equal([503, 503, 429]);
-      expect(answers[1].headers.get('x-ratelimit-remaining')).to.equal('0');
+      const answers = [await claim(client, user), await claim(client, user), await claim(client, user)];
+      expect(answers.map((a) => a.response.status)).to.deep.equal([503, 503, 429]);
+      expect(answers[1].response.headers.get('x-ratelimit-remaining')).to.equal('0');
       const refused = answers[2];
-      expect(refused.body).to.include({ status: 429, code: 'RATE_LIMITED' });
-      expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/);
-      expect(refused.headers.get('retry-after')).to.equal('1');
+      expect(refused.error).to.include({ status: 429, code: 'RATE_LIMITED' });
+      const { headers } = refused.response;
+      expect(headers.get('content-type')).to.match(/application\/problem\+json/);
+      expect(headers.get('retry-after')).to.equal('1');
       expect({
-        remaining: refused.headers.get('x-ratelimit-remaining'),
-        rate: refused.headers.get('x-ratelimit-replenish-rate'),
-        burst: refused.headers.get('x-ratelimit-burst-capacity'),
-        cost: refused.headers.get('x-ratelimit-requested-tokens'),
+        remaining: headers.get('x-ratelimit-remaining'),
+        rate: headers.get('x-ratelimit-replenish-rate'),
+        burst: headers.get('x-ratelimit-burst-capacity'),
+        cost: headers.get('x-ratelimit-requested-tokens'),
       }).to.deep.equal({ remaining: '0', rate: '1', burst: '2', cost: '1' });
       expect((await ask(user + 1)).status, 'another user').to.equal(503);
-      await sleep(Number(refused.headers.get('retry-after')) * 1000);
+      await sleep(Number(headers.get('retry-after')) * 1000);
       expect((await ask(user)).status, 'after Retry-After').to.equal(503);
       expect(await metricTotal(gateway.managementUrl, 'gateway_rate_limited_total')).to.be.greaterThan(0);
     });
@@ -174,7 +180,8 @@ describe('closed doors: rate limits, login lockout, the management port, public 
       try {
         const user = 9000 + Math.floor(Math.random() * 1000);
         const statuses: number[] = [];
-        for (let i = 0; i < 4; i++) statuses.push((await http('POST', `${blind.url}/api/coupons/1/issues`, { token: tokenFor(user) })).status);
+        const blindClient = gatewayApi(blind.url);
+        for (let i = 0; i < 4; i++) statuses.push((await claim(blindClient, user)).response.status);
         expect(statuses).to.deep.equal([503, 503, 503, 503]);
         expect(await metricTotal(blind.managementUrl, 'gateway_rate_limiter_unavailable_total')).to.equal(4);
         expect((await http('GET', `${blind.managementUrl}/health/ready`)).body).to.deep.include({ status: 'UP', checks: { redis: 'DOWN', config: 'UP' } });
@@ -200,7 +207,7 @@ describe('closed doors: rate limits, login lockout, the management port, public 
         const unknown = await timed(`ghost-${i}-${RUN_ID}@example.com`);
         const wrong = await timed(known[i]);
         expect(sameness(unknown.res), `try ${i}`).to.deep.equal(sameness(wrong.res));
-        expect([wrong.res.status, wrong.res.body.code]).to.deep.equal([401, 'BAD_CREDENTIALS']);
+        expect([wrong.res.response.status, wrong.res.error?.code]).to.deep.equal([401, 'BAD_CREDENTIALS']);
         unknownMs.push(unknown.ms);
         wrongMs.push(wrong.ms);
       }
@@ -214,31 +221,33 @@ describe('closed doors: rate limits, login lockout, the management port, public 
       const ghost = `ghost-locked-${RUN_ID}@example.com`;
       await signUp(victim);
       await signUp(bystander);
+      const statusOf = async (email: string, password: string) => (await logIn(email, password)).response.status;
       for (let i = 0; i < 5; i++) {
-        expect((await logIn(victim, `wrong-${i}-password`)).status).to.equal(401);
-        expect((await logIn(ghost, `wrong-${i}-password`)).status).to.equal(401);
+        expect(await statusOf(victim, `wrong-${i}-password`)).to.equal(401);
+        expect(await statusOf(ghost, `wrong-${i}-password`)).to.equal(401);
       }
       const locked = await logIn(victim, PASSWORD);
-      expect([locked.status, locked.body.code]).to.deep.equal([429, 'RATE_LIMITED']);
-      expect(Number(locked.headers.get('retry-after'))).to.be.within(1, LOCK_WAIT_SECONDS[0]);
+      expect([locked.response.status, locked.error?.code]).to.deep.equal([429, 'RATE_LIMITED']);
+      expect(Number(locked.response.headers.get('retry-after'))).to.be.within(1, LOCK_WAIT_SECONDS[0]);
       expect(sameness(await logIn(ghost, 'wrong-password')), 'an unknown account locked alike').to.deep.equal(sameness(locked));
 
-      expect((await logIn(bystander, PASSWORD)).status, 'the bystander').to.equal(200);
+      expect(await statusOf(bystander, PASSWORD), 'the bystander').to.equal(200);
 
       await sleep(LOCK_WAIT_SECONDS[0] * 1000 + 100);
-      expect((await logIn(victim, PASSWORD)).status, 'after the lock').to.equal(200);
+      expect(await statusOf(victim, PASSWORD), 'after the lock').to.equal(200);
       // The success forgot the failures and the lock count: four more failures lock nothing.
-      for (let i = 0; i < 4; i++) expect((await logIn(victim, 'wrong-password')).status).to.equal(401);
-      expect((await logIn(victim, PASSWORD)).status).to.equal(200);
+      for (let i = 0; i < 4; i++) expect(await statusOf(victim, 'wrong-password')).to.equal(401);
+      expect(await statusOf(victim, PASSWORD)).to.equal(200);
     });
 
     it('when user-service’s Redis does not answer, then logins are refused 503 (fail closed), without telling known from unknown accounts', async () => {
       const port = await deadPort();
       const blind = await startUser({ port: 0, configServerUrl: null, overrides: deepMerge(overrides, { redis: { sentinels: [`127.0.0.1:${port}`] }, consul: { register: false } }) });
       try {
-        const known = await http('POST', `${blind.url}/users/login`, { body: { email: 'admin@coupon.local', password: 'admin1234!' } });
-        const unknown = await http('POST', `${blind.url}/users/login`, { body: { email: `ghost-${RUN_ID}@example.com`, password: 'whatever-1' } });
-        expect([known.status, known.body.code, known.headers.get('retry-after')]).to.deep.equal([503, 'LOGIN_UNAVAILABLE', '1']);
+        const blindUsers = serviceApi(blind.url);
+        const known = await blindUsers.POST('/api/users/login', { body: { email: 'admin@coupon.local', password: 'admin1234!' } });
+        const unknown = await blindUsers.POST('/api/users/login', { body: { email: `ghost-${RUN_ID}@example.com`, password: 'whatever-1' } });
+        expect([known.response.status, known.error?.code, known.response.headers.get('retry-after')]).to.deep.equal([503, 'LOGIN_UNAVAILABLE', '1']);
         expect(sameness(unknown)).to.deep.equal(sameness(known));
       } finally {
         await blind.stop();

@@ -7,6 +7,7 @@ import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { appKafkaSasl, asUser, eventually, http, inParallel, isolatedOverrides, tally, RUN_ID } from '@coupon-rush/testkit';
 import type { IssueCouponConfig } from '@coupon-rush/issue-coupon-service/config';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
+import { serviceApi, type CouponRushApi } from '@coupon-rush/api-client';
 
 const ADMIN = asUser('coupon-service', 1, 'ADMIN');
 const as = (userId: number, service = 'issue-coupon-service') => asUser(service, userId);
@@ -16,6 +17,8 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   this.timeout(120_000);
   let coupon: RunningService<unknown>;
   let issue: RunningService<unknown>;
+  let coupons: CouponRushApi;
+  let issues: CouponRushApi;
   const overrides = isolatedOverrides({
     coupon: { writeBack: { intervalMs: 200 }, strandedClaims: { intervalMs: 200, staleAfterMs: 2500 }, ledgerRebuild: { settleMs: 300 } },
     issue: { publisher: { timeoutMs: 1500 } },
@@ -27,16 +30,20 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
 
   async function newCoupon(totalQuantity: number | null, window: [number, number] = [-HOUR, HOUR]): Promise<number> {
     const now = Date.now();
-    const res = await http('POST', `${coupon.url}/coupons`, {
+    const res = await coupons.POST('/api/coupons', {
       headers: ADMIN,
       body: { title: 'Flash', totalQuantity, discountAmount: 1000, minOrderAmount: 0, issueStartAt: new Date(now + window[0]).toISOString(), issueEndAt: new Date(now + window[1]).toISOString() },
     });
-    expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    return res.body.id;
+    expect(res.response.status, JSON.stringify(res.data ?? res.error)).to.equal(201);
+    return res.data!.id;
   }
 
-  const issueAs = (couponId: number, userId: number) => http('POST', `${issue.url}/coupons/${couponId}/issues`, { headers: as(userId) });
-  const reconciliation = async (couponId: number) => (await http('GET', `${coupon.url}/coupons/${couponId}/reconciliation`, { headers: ADMIN })).body;
+  const claimOn = (on: CouponRushApi, couponId: number, userId: number) => on.POST('/api/coupons/{id}/issues', { params: { path: { id: String(couponId) } }, headers: as(userId) });
+  const issueAs = (couponId: number, userId: number) => claimOn(issues, couponId, userId);
+  /** A claim's answer as the tallies count it: the refusal's code, or the status of an acceptance. */
+  const outcome = (answer: Awaited<ReturnType<typeof issueAs>>) => answer.error?.code ?? answer.response.status;
+  const reconciliation = async (couponId: number) => (await coupons.GET('/api/coupons/{id}/reconciliation', { params: { path: { id: String(couponId) } }, headers: ADMIN })).data!;
+  const heldBy = async (userId: number) => (await coupons.GET('/api/users/me/coupons', { headers: as(userId, 'coupon-service') })).data!.items;
   const settled = (couponId: number, rows: number) =>
     eventually(async () => {
       const r = await reconciliation(couponId);
@@ -53,6 +60,8 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   before(async () => {
     coupon = await startCoupon({ port: 0, configServerUrl: null, overrides });
     issue = await startIssue({ port: 0, configServerUrl: null, overrides });
+    coupons = serviceApi(coupon.url);
+    issues = serviceApi(issue.url);
   });
 
   after(async () => {
@@ -63,7 +72,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   it('when 1,000 distinct users race for 100 coupons, then exactly 100 are accepted and persisted', async () => {
     const id = await newCoupon(100);
     const answers = await inParallel(1000, 200, (i) => issueAs(id, 50_000 + i));
-    expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ 202: 100, SOLD_OUT: 900 });
+    expect(tally(answers.map(outcome))).to.deep.equal({ 202: 100, SOLD_OUT: 900 });
     const r = await settled(id, 100);
     expect(r).to.include({ redisClaims: 100, rows: 100, issuedQuantity: 100, consistent: true });
   });
@@ -72,19 +81,18 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     const id = await newCoupon(10);
     const [user] = users(1);
     const answers = await inParallel(100, 100, () => issueAs(id, user));
-    const { 202: accepted, ALREADY_ISSUED: held = 0, ISSUE_UNAVAILABLE: deciding = 0, ...other } = tally(answers.map((a) => a.body.code ?? a.status));
+    const { 202: accepted, ALREADY_ISSUED: held = 0, ISSUE_UNAVAILABLE: deciding = 0, ...other } = tally(answers.map(outcome));
     expect([accepted, held + deciding, other]).to.deep.equal([1, 99, {}]);
-    for (const a of answers.filter((x) => x.status === 503)) expect(a.headers.get('retry-after')).to.equal('1');
-    expect((await issueAs(id, user)).body.code).to.equal('ALREADY_ISSUED');
+    for (const a of answers.filter((x) => x.response.status === 503)) expect(a.response.headers.get('retry-after')).to.equal('1');
+    expect((await issueAs(id, user)).error?.code).to.equal('ALREADY_ISSUED');
     await settled(id, 1);
-    const mine = await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(user, 'coupon-service') });
-    expect(mine.body.items.map((c: any) => c.couponId)).to.deep.equal([id]);
+    expect((await heldBy(user)).map((c) => c.couponId)).to.deep.equal([id]);
   });
 
   it('when the quantity is unlimited, then every distinct user is accepted', async () => {
     const id = await newCoupon(null);
     const answers = await inParallel(300, 100, (i) => issueAs(id, 70_000 + i));
-    expect(tally(answers.map((a) => a.status))).to.deep.equal({ 202: 300 });
+    expect(tally(answers.map((a) => a.response.status))).to.deep.equal({ 202: 300 });
     await settled(id, 300);
   });
 
@@ -95,7 +103,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     ] as Array<[number, number]>) {
       const id = await newCoupon(5, window);
       const res = await issueAs(id, users(1)[0]);
-      expect([res.status, res.body.code]).to.deep.equal([409, 'ISSUE_WINDOW_CLOSED']);
+      expect([res.response.status, res.error?.code]).to.deep.equal([409, 'ISSUE_WINDOW_CLOSED']);
       expect(await reconciliation(id)).to.include({ redisClaims: 0, rows: 0 });
     }
   });
@@ -103,20 +111,20 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
   it('when a holder asks again after the stock is gone and after the window has closed, then ALREADY_ISSUED; only a user without a claim hears SOLD_OUT or ISSUE_WINDOW_CLOSED', async () => {
     const id = await newCoupon(1, [-HOUR, 2500]);
     const [holder, other] = users(2);
-    expect((await issueAs(id, holder)).status).to.equal(202);
-    expect((await issueAs(id, other)).body.code, 'meets the end of stock: the sold-out flag is set').to.equal('SOLD_OUT');
-    expect((await issueAs(id, holder)).body.code, 'behind the flag').to.equal('ALREADY_ISSUED');
-    expect((await issueAs(id, other)).body.code).to.equal('SOLD_OUT');
-    await eventually(async () => (await issueAs(id, other)).body.code === 'ISSUE_WINDOW_CLOSED', 5000, 100);
-    expect((await issueAs(id, holder)).body.code, 'after the window').to.equal('ALREADY_ISSUED');
+    expect((await issueAs(id, holder)).response.status).to.equal(202);
+    expect((await issueAs(id, other)).error?.code, 'meets the end of stock: the sold-out flag is set').to.equal('SOLD_OUT');
+    expect((await issueAs(id, holder)).error?.code, 'behind the flag').to.equal('ALREADY_ISSUED');
+    expect((await issueAs(id, other)).error?.code).to.equal('SOLD_OUT');
+    await eventually(async () => (await issueAs(id, other)).error?.code === 'ISSUE_WINDOW_CLOSED', 5000, 100);
+    expect((await issueAs(id, holder)).error?.code, 'after the window').to.equal('ALREADY_ISSUED');
     await settled(id, 1);
   });
 
   it("when a coupon's claim sets are on an older Redis timeline (after a failover), then claims answer 503 with Retry-After until coupon-service rebuilds them from the rows; row holders are then ALREADY_ISSUED and count against the quantity", async () => {
     const id = await newCoupon(3);
     const [a, b, c, d] = users(4);
-    expect((await issueAs(id, a)).status).to.equal(202);
-    expect((await issueAs(id, b)).status).to.equal(202);
+    expect((await issueAs(id, a)).response.status).to.equal(202);
+    expect((await issueAs(id, b)).response.status).to.equal(202);
     await settled(id, 2);
     // What a promoted replica holds when the old master acknowledged both claims after the promotion.
     const { redis, prefix } = issueLedger();
@@ -127,27 +135,28 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       redis.disconnect();
     }
     const paused = await issueAs(id, c);
-    expect([paused.status, paused.body.code, paused.headers.get('retry-after')]).to.deep.equal([503, 'ISSUE_UNAVAILABLE', '2']);
+    expect([paused.response.status, paused.error?.code, paused.response.headers.get('retry-after')]).to.deep.equal([503, 'ISSUE_UNAVAILABLE', '2']);
     const accepted = await eventually(
       async () => {
         const res = await issueAs(id, c);
-        expect(res.status, JSON.stringify(res.body)).to.be.oneOf([202, 503]);
-        return res.status === 202 && res;
+        expect(res.response.status, JSON.stringify(res.data ?? res.error)).to.be.oneOf([202, 503]);
+        return res.response.status === 202 && res.data;
       },
       20_000,
       200,
     );
-    expect(accepted.body.status).to.equal('ACCEPTED');
-    expect((await issueAs(id, a)).body.code, 'a row holder').to.equal('ALREADY_ISSUED');
-    expect((await issueAs(id, d)).body.code, 'two rows and one claim fill a coupon of three').to.equal('SOLD_OUT');
+    expect(accepted.status).to.equal('ACCEPTED');
+    expect((await issueAs(id, a)).error?.code, 'a row holder').to.equal('ALREADY_ISSUED');
+    expect((await issueAs(id, d)).error?.code, 'two rows and one claim fill a coupon of three').to.equal('SOLD_OUT');
     const r = await settled(id, 3);
     expect(r).to.include({ redisClaims: 3, consistent: true });
   });
 
   it('when the coupon does not exist or the id is malformed, then 404 or 400', async () => {
-    expect((await issueAs(987_654_321, 5)).body.code).to.equal('COUPON_NOT_FOUND');
+    expect((await issueAs(987_654_321, 5)).error?.code).to.equal('COUPON_NOT_FOUND');
+    // An id the document's path pattern refuses: only a raw request can send it.
     expect((await http('POST', `${issue.url}/coupons/abc/issues`, { headers: as(5) })).status).to.equal(400);
-    expect((await http('POST', `${issue.url}/coupons/1/issues`)).status).to.equal(401);
+    expect((await issues.POST('/api/coupons/{id}/issues', { params: { path: { id: '1' } } })).response.status).to.equal(401);
   });
 
   it('when the cache is cold, then a crowd reads the coupon service once, and warm requests not at all', async () => {
@@ -224,7 +233,7 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       await consumer.disconnect();
     }
     expect(dead[0]).to.include({ reason: 'QUANTITY_EXCEEDED', sourceTopic: topic });
-    const holders = await Promise.all(extra.map(async (u) => (await http('GET', `${coupon.url}/users/me/coupons`, { headers: as(u, 'coupon-service') })).body.items.length));
+    const holders = await Promise.all(extra.map(async (u) => (await heldBy(u)).length));
     expect(holders.filter((n) => n === 1)).to.have.length(2);
     expect(holders[extra.indexOf(dead[0].userId)], 'the dead-lettered user holds nothing').to.equal(0);
   });
@@ -235,14 +244,15 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
     const strict = await startIssue({ port: 0, configServerUrl: null, overrides: { ...overrides, redis: { ...(overrides.redis as object), durableReplicas: 3, replicaAckTimeoutMs: 100 } } });
     try {
       const id = await newCoupon(10);
-      const answers = await inParallel(5, 5, (i) => http('POST', `${strict.url}/coupons/${id}/issues`, { headers: as(95_000 + i) }));
-      expect(tally(answers.map((a) => a.body.code ?? a.status))).to.deep.equal({ ISSUE_UNAVAILABLE: 5 });
+      const strictIssues = serviceApi(strict.url);
+      const answers = await inParallel(5, 5, (i) => claimOn(strictIssues, id, 95_000 + i));
+      expect(tally(answers.map(outcome))).to.deep.equal({ ISSUE_UNAVAILABLE: 5 });
       // An absence to show: long enough for a stray event to be fetched (every 100 ms) and written.
       await new Promise((r) => setTimeout(r, 1500));
       expect(await reconciliation(id)).to.include({ redisClaims: 0, rows: 0, consistent: true });
       // The same users, through an instance whose writes do replicate, are issued normally.
       const again = await inParallel(5, 5, (i) => issueAs(id, 95_000 + i));
-      expect(tally(again.map((a) => a.status))).to.deep.equal({ 202: 5 });
+      expect(tally(again.map((a) => a.response.status))).to.deep.equal({ 202: 5 });
       await settled(id, 5);
     } finally {
       await strict.stop();
@@ -256,18 +266,18 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       // Exactly what an issue-coupon process leaves when it is killed between claim and publish.
       const [stranded, next] = users(2);
       expect(await ledger.claim(id, stranded, 1)).to.equal('ACCEPTED');
-      expect((await issueAs(id, next)).body.code).to.equal('SOLD_OUT');
+      expect((await issueAs(id, next)).error?.code).to.equal('SOLD_OUT');
       await eventually(async () => (await reconciliation(id)).redisClaims === 0, 15_000, 250);
       expect((await reconciliation(id)).redisRevoked).to.equal(1);
       const again = await eventually(
         async () => {
           const res = await issueAs(id, next);
-          return res.status === 202 && res;
+          return res.response.status === 202 && res.data;
         },
         10_000,
         250,
       );
-      expect(again.body.status).to.equal('ACCEPTED');
+      expect(again.status).to.equal('ACCEPTED');
       await settled(id, 1);
     } finally {
       redis.disconnect();
@@ -285,23 +295,24 @@ describe('issue path: Redis claim, Kafka event, MySQL rows', function () {
       const announced = new Promise<string>((resolve) => listener.on('message', (_c: string, message: string) => message === String(id) && resolve(message)));
       await listener.subscribe(`${prefix}coupon-sold-out`);
       expect(await ledger.claim(id, held, 1)).to.equal('ACCEPTED');
-      expect((await issueAs(id, refused)).body.code, 'the first instance meets the end of stock').to.equal('SOLD_OUT');
+      expect((await issueAs(id, refused)).error?.code, 'the first instance meets the end of stock').to.equal('SOLD_OUT');
       await announced;
       await new Promise((r) => setTimeout(r, 100));
       // The slot is free again in Redis (its claim never published): only the mark can refuse now.
       expect(await ledger.revoke(id, held)).to.equal(true);
-      const onOther = () => http('POST', `${other.url}/coupons/${id}/issues`, { headers: as(third) });
-      expect((await onOther()).body.code, 'the other instance refuses from the announcement').to.equal('SOLD_OUT');
+      const otherIssues = serviceApi(other.url);
+      const onOther = () => claimOn(otherIssues, id, third);
+      expect((await onOther()).error?.code, 'the other instance refuses from the announcement').to.equal('SOLD_OUT');
       expect((await reconciliation(id)).redisClaims, 'without claiming').to.equal(0);
       const accepted = await eventually(
         async () => {
           const res = await onOther();
-          return res.status === 202 && res;
+          return res.response.status === 202 && res.data;
         },
         5_000,
         100,
       );
-      expect(accepted.body.status).to.equal('ACCEPTED');
+      expect(accepted.status).to.equal('ACCEPTED');
       await settled(id, 1);
     } finally {
       listener.disconnect();

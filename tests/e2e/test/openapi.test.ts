@@ -4,7 +4,8 @@ import addFormats from 'ajv-formats';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import type { RunningService } from '@coupon-rush/platform';
-import { eventually, http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
+import { answerOf, eventually, http, isolatedOverrides, RUN_ID, tokenFor, type HttpAnswer } from '@coupon-rush/testkit';
+import { bearer, gatewayApi, type CouponRushApi } from '@coupon-rush/api-client';
 import { start as startConsole } from '@coupon-rush/console-service';
 import { start as startCoupon } from '@coupon-rush/coupon-service';
 import { start as startIssue } from '@coupon-rush/issue-coupon-service';
@@ -16,12 +17,20 @@ import { OPENAPI_FILE, start as startGateway } from '@coupon-rush/gateway';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 
+/** What a call of the typed client resolves to: the documented body of a success or of a refusal, and the response. */
+interface Answered {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
 describe('the OpenAPI document, against real answers through the gateway', function () {
   this.timeout(120_000);
   const services: Array<RunningService<unknown>> = [];
   let gateway: RunningService<GatewayConfig>;
   let base: string;
   let doc: any;
+  let api: CouponRushApi;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
   const validators = new Map<string, ValidateFunction>();
@@ -56,9 +65,25 @@ describe('the OpenAPI document, against real answers through the gateway', funct
   }
 
   /**
-   * One call through the gateway: it must answer the status the case is for (and the problem code,
-   * when given), and that answer must be the documented one. Any documented status would pass the
-   * schema check alone, a 201 where a 403 is due included.
+   * One call of the typed client: it must answer the status the case is for (and the problem code,
+   * when given); the client's middleware has checked that the answer is the documented one. Any
+   * documented status would pass the schema check alone, a 201 where a 403 is due included.
+   */
+  async function answered<R extends Answered>(expected: number | [number, string], pending: Promise<R>): Promise<R> {
+    const res = await pending;
+    const [status, code] = Array.isArray(expected) ? expected : [expected, undefined];
+    expect(res.response.status, `${res.response.url}: ${JSON.stringify(res.data ?? res.error)?.slice(0, 200)}`).to.equal(status);
+    if (code) expect((res.error as { code?: string } | undefined)?.code, res.response.url).to.equal(code);
+    return res;
+  }
+
+  /** The typed body of a documented success. */
+  const succeeded = async <R extends Answered>(status: number, pending: Promise<R>) => (await answered(status, pending)).data as NonNullable<R['data']>;
+
+  /**
+   * A request the document does not allow (a malformed body, a field missing or of the wrong type, a
+   * path that is not a template's), which the typed client cannot express: sent raw, with the same
+   * checks.
    */
   const call = async (method: string, template: string, path: string, expected: number | [number, string], opts: Parameters<typeof http>[2] = {}) => {
     const res = await http(method, `${base}${path}`, opts);
@@ -78,6 +103,12 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     base = gateway.url;
     doc = (await http('GET', `${base}/api/docs`)).body;
     ajv.addSchema(doc, 'openapi');
+    api = gatewayApi(base);
+    api.use({
+      async onResponse({ request, response, schemaPath }) {
+        conforms(request.method, schemaPath, await answerOf(response.clone()));
+      },
+    });
   });
 
   after(async () => {
@@ -116,76 +147,63 @@ describe('the OpenAPI document, against real answers through the gateway', funct
 
   it('when users, coupons, campaigns and codes are used through the gateway, then every answer matches its documented status and schema', async () => {
     const email = `openapi-${RUN_ID}@example.com`;
-    await call('POST', '/api/users/signup', '/api/users/signup', 201, { body: { email, password: 'secret-pass-1' } });
-    await call('POST', '/api/users/signup', '/api/users/signup', [409, 'EMAIL_TAKEN'], { body: { email, password: 'secret-pass-1' } });
+    const credentials = { email, password: 'secret-pass-1' };
+    await answered(201, api.POST('/api/users/signup', { body: credentials }));
+    await answered([409, 'EMAIL_TAKEN'], api.POST('/api/users/signup', { body: credentials }));
     await call('POST', '/api/users/signup', '/api/users/signup', 400, { raw: '{"email":' });
-    await call('POST', '/api/users/login', '/api/users/login', 401, { body: { email, password: 'wrong-password' } });
-    const user = (await call('POST', '/api/users/login', '/api/users/login', 200, { body: { email, password: 'secret-pass-1' } })).body.accessToken;
-    const me = (await call('GET', '/api/users/me', '/api/users/me', 200, { token: user })).body;
-    await call('GET', '/api/users/me', '/api/users/me', 401, {});
+    await answered(401, api.POST('/api/users/login', { body: { email, password: 'wrong-password' } }));
+    const user = (await succeeded(200, api.POST('/api/users/login', { body: credentials }))).accessToken;
+    const me = await succeeded(200, api.GET('/api/users/me', { headers: bearer(user) }));
+    await answered(401, api.GET('/api/users/me'));
 
     const now = Date.now();
-    const coupon = (
-      await call('POST', '/api/coupons', '/api/coupons', 201, {
-        token: admin,
-        body: { title: 'OpenAPI', totalQuantity: 1, discountAmount: 100, issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3600_000).toISOString() },
-      })
-    ).body;
+    const window = { issueStartAt: new Date(now - 60_000).toISOString(), issueEndAt: new Date(now + 3600_000).toISOString() };
+    const coupon = await succeeded(201, api.POST('/api/coupons', { headers: bearer(admin), body: { title: 'OpenAPI', totalQuantity: 1, discountAmount: 100, ...window } }));
     await call('POST', '/api/coupons', '/api/coupons', [403, 'FORBIDDEN'], { token: user, body: { title: 'x' } });
     await call('POST', '/api/coupons', '/api/coupons', 400, { token: admin, body: { title: 'x' } });
-    await call('GET', '/api/coupons', '/api/coupons?page=0&size=5', 200);
-    await call('GET', '/api/coupons', '/api/coupons?size=0', 400);
-    await call('GET', '/api/coupons/{id}', `/api/coupons/${coupon.id}`, 200);
-    await call('GET', '/api/coupons/{id}', '/api/coupons/987654321', 404);
+    await answered(200, api.GET('/api/coupons', { params: { query: { page: 0, size: 5 } } }));
+    await answered(400, api.GET('/api/coupons', { params: { query: { size: 0 } } }));
+    await answered(200, api.GET('/api/coupons/{id}', { params: { path: { id: String(coupon.id) } } }));
+    await answered(404, api.GET('/api/coupons/{id}', { params: { path: { id: '987654321' } } }));
     await call('GET', '/api/coupons/{id}', '/api/coupons/abc', 400);
-    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, 202, { token: user });
-    await call('POST', '/api/coupons/{id}/issues', `/api/coupons/${coupon.id}/issues`, [409, 'ALREADY_ISSUED'], { token: user });
-    await call('POST', '/api/coupons/{id}/issues', '/api/coupons/987654321/issues', 404, { token: user });
-    await call('GET', '/api/coupons/{id}/reconciliation', `/api/coupons/${coupon.id}/reconciliation`, 200, { token: admin });
+    const claim = (id: number, pass?: string) =>
+      api.POST('/api/coupons/{id}/issues', { params: { path: { id: String(id) }, header: pass === undefined ? undefined : { 'X-Queue-Pass': pass } }, headers: bearer(user) });
+    await answered(202, claim(coupon.id));
+    await answered([409, 'ALREADY_ISSUED'], claim(coupon.id));
+    await answered(404, claim(987654321));
+    await answered(200, api.GET('/api/coupons/{id}/reconciliation', { params: { path: { id: String(coupon.id) } }, headers: bearer(admin) }));
     // A queued coupon: its waiting room, and a claim only with the pass it gives.
-    const room = '/api/coupons/{id}/queue';
+    const join = (id: number, token?: string) => api.POST('/api/coupons/{id}/queue', { params: { path: { id: String(id) } }, headers: token === undefined ? {} : bearer(token) });
+    const place = (id: number) => api.GET('/api/coupons/{id}/queue', { params: { path: { id: String(id) } }, headers: bearer(user) });
     // Turns are limited to 2 a second per user: this user asks as the room would have it ask.
-    const turn = async (...args: Parameters<typeof call>) => {
+    const turn = async <R extends Answered>(expected: number | [number, string], ask: () => Promise<R>) => {
       await new Promise((r) => setTimeout(r, 550));
-      return call(...args);
+      return answered(expected, ask());
     };
-    const queued = (
-      await call('POST', '/api/coupons', '/api/coupons', 201, {
-        token: admin,
-        body: {
-          title: 'OpenAPI queued',
-          totalQuantity: 5,
-          discountAmount: 100,
-          issueStartAt: new Date(now - 60_000).toISOString(),
-          issueEndAt: new Date(now + 3600_000).toISOString(),
-          admission: { perSecond: 50 },
-        },
-      })
-    ).body;
+    const queued = await succeeded(
+      201,
+      api.POST('/api/coupons', { headers: bearer(admin), body: { title: 'OpenAPI queued', totalQuantity: 5, discountAmount: 100, ...window, admission: { perSecond: 50 } } }),
+    );
     expect(queued.admission).to.deep.equal({ perSecond: 50 });
-    const auto = await call('POST', '/api/coupons', '/api/coupons', 201, {
-      token: admin,
-      body: {
-        title: 'OpenAPI auto',
-        totalQuantity: 5,
-        discountAmount: 100,
-        issueStartAt: new Date(now - 60_000).toISOString(),
-        issueEndAt: new Date(now + 3600_000).toISOString(),
-        admission: { perSecond: 'auto' },
-      },
-    });
-    expect(auto.body.admission).to.deep.equal({ perSecond: 'auto' });
-    await turn('POST', room, `/api/coupons/${auto.body.id}/queue`, 200, { token: user });
-    await call('POST', '/api/coupons', '/api/coupons', 400, {
-      token: admin,
-      body: { title: 'x', totalQuantity: 1, discountAmount: 1, issueStartAt: new Date(now).toISOString(), issueEndAt: new Date(now + 1000).toISOString(), admission: { perSecond: 0 } },
-    });
-    await turn('GET', room, `/api/coupons/${queued.id}/queue`, [404, 'NOT_IN_QUEUE'], { token: user });
-    await turn('POST', room, `/api/coupons/${queued.id}/queue`, 200, { token: user });
+    const auto = await succeeded(
+      201,
+      api.POST('/api/coupons', { headers: bearer(admin), body: { title: 'OpenAPI auto', totalQuantity: 5, discountAmount: 100, ...window, admission: { perSecond: 'auto' } } }),
+    );
+    expect(auto.admission).to.deep.equal({ perSecond: 'auto' });
+    await turn(200, () => join(auto.id, user));
+    await answered(
+      400,
+      api.POST('/api/coupons', {
+        headers: bearer(admin),
+        body: { title: 'x', totalQuantity: 1, discountAmount: 1, issueStartAt: new Date(now).toISOString(), issueEndAt: new Date(now + 1000).toISOString(), admission: { perSecond: 0 } },
+      }),
+    );
+    await turn([404, 'NOT_IN_QUEUE'], () => place(queued.id));
+    await turn(200, () => join(queued.id, user));
     const ticket = await eventually(
       async () => {
-        const t = await turn('GET', room, `/api/coupons/${queued.id}/queue`, 200, { token: user });
-        return t.body.status === 'ADMITTED' && t;
+        const { data } = await turn(200, () => place(queued.id));
+        return data?.status === 'ADMITTED' && data;
       },
       10_000,
       200,
@@ -199,48 +217,48 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     };
     const before = await turnsAnswered();
     expect(before.door, 'turns answered at the door').to.be.at.least(1);
-    await turn('POST', room, `/api/coupons/${coupon.id}/queue`, [409, 'QUEUE_NOT_USED'], { token: user });
+    await turn([409, 'QUEUE_NOT_USED'], () => join(coupon.id, user));
     expect((await turnsAnswered()).upstream).to.equal(before.upstream + 1);
-    await turn('POST', room, '/api/coupons/987654321/queue', [404, 'COUPON_NOT_FOUND'], { token: user });
-    await turn('POST', room, `/api/coupons/${queued.id}/queue`, 401);
-    const issues = '/api/coupons/{id}/issues';
-    await call('POST', issues, `/api/coupons/${queued.id}/issues`, [409, 'QUEUE_REQUIRED'], { token: user });
-    await call('POST', issues, `/api/coupons/${queued.id}/issues`, [403, 'QUEUE_PASS_INVALID'], { token: user, headers: { 'x-queue-pass': `${ticket.body.pass}x` } });
-    await call('POST', issues, `/api/coupons/${queued.id}/issues`, 202, { token: user, headers: { 'x-queue-pass': ticket.body.pass } });
-    await turn('GET', room, `/api/coupons/${queued.id}/queue`, [409, 'ALREADY_ISSUED'], { token: user });
-    await call('GET', '/api/users/me/coupons', '/api/users/me/coupons', 200, { token: user });
+    await turn([404, 'COUPON_NOT_FOUND'], () => join(987654321, user));
+    await turn(401, () => join(queued.id));
+    await answered([409, 'QUEUE_REQUIRED'], claim(queued.id));
+    await answered([403, 'QUEUE_PASS_INVALID'], claim(queued.id, `${ticket.pass}x`));
+    await answered(202, claim(queued.id, ticket.pass));
+    await turn([409, 'ALREADY_ISSUED'], () => place(queued.id));
+    const myCoupons = () => api.GET('/api/users/me/coupons', { headers: bearer(user) });
+    await answered(200, myCoupons());
     // Once the consumer has persisted the row, the coupon can be used for an order and given back.
-    await eventually(async () => (await http('GET', `${base}/api/users/me/coupons`, { token: user })).body.items.some((i: { couponId: number }) => i.couponId === coupon.id), 30_000, 200);
-    const uses = '/api/users/me/coupons/{couponId}/redemptions';
-    const used = await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, 201, { token: user, body: { orderId: 'order-1', orderAmount: 5000 } });
-    expect(used.body).to.include({ discountAmount: 100, payableAmount: 4900 });
-    await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, 201, { token: user, body: { orderId: 'order-1', orderAmount: 5000 } });
-    await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, [409, 'COUPON_ALREADY_USED'], { token: user, body: { orderId: 'order-2', orderAmount: 5000 } });
-    await call('POST', uses, '/api/users/me/coupons/987654321/redemptions', [404, 'COUPON_NOT_HELD'], { token: user, body: { orderId: 'order-1', orderAmount: 5000 } });
-    await call('POST', uses, `/api/users/me/coupons/${coupon.id}/redemptions`, 400, { token: user, body: { orderId: 'has spaces', orderAmount: 5000 } });
-    const cancel = `${uses}/{orderId}`;
-    await call('DELETE', cancel, `/api/users/me/coupons/${coupon.id}/redemptions/order-2`, [409, 'COUPON_USED_BY_ANOTHER_ORDER'], { token: user });
-    await call('DELETE', cancel, `/api/users/me/coupons/${coupon.id}/redemptions/order-1`, 204, { token: user });
-    await call('DELETE', cancel, '/api/users/me/coupons/987654321/redemptions/order-1', [404, 'COUPON_NOT_HELD'], { token: user });
-    const usage = await call('GET', '/api/coupons/{id}/usage', `/api/coupons/${coupon.id}/usage`, 200, { token: admin });
-    expect(usage.body).to.include({ issued: 1, used: 0, expired: 0, usable: 1 });
-    await call('GET', '/api/coupons/{id}/usage', `/api/coupons/${coupon.id}/usage`, [403, 'FORBIDDEN'], { token: user });
-    await call('GET', '/api/coupons/{id}/usage', `/api/coupons/${coupon.id}/usage`, 401);
-    await call('GET', '/api/coupons/{id}/usage', '/api/coupons/987654321/usage', [404, 'COUPON_NOT_FOUND'], { token: admin });
+    await eventually(async () => (await myCoupons()).data?.items.some((i) => i.couponId === coupon.id), 30_000, 200);
+    const use = (couponId: number, orderId: string) =>
+      api.POST('/api/users/me/coupons/{couponId}/redemptions', { params: { path: { couponId } }, headers: bearer(user), body: { orderId, orderAmount: 5000 } });
+    const used = await succeeded(201, use(coupon.id, 'order-1'));
+    expect(used).to.include({ discountAmount: 100, payableAmount: 4900 });
+    await answered(201, use(coupon.id, 'order-1'));
+    await answered([409, 'COUPON_ALREADY_USED'], use(coupon.id, 'order-2'));
+    await answered([404, 'COUPON_NOT_HELD'], use(987654321, 'order-1'));
+    await answered(400, use(coupon.id, 'has spaces'));
+    const cancel = (couponId: number, orderId: string) => api.DELETE('/api/users/me/coupons/{couponId}/redemptions/{orderId}', { params: { path: { couponId, orderId } }, headers: bearer(user) });
+    await answered([409, 'COUPON_USED_BY_ANOTHER_ORDER'], cancel(coupon.id, 'order-2'));
+    await answered(204, cancel(coupon.id, 'order-1'));
+    await answered([404, 'COUPON_NOT_HELD'], cancel(987654321, 'order-1'));
+    const usage = (id: number, token?: string) => api.GET('/api/coupons/{id}/usage', { params: { path: { id: String(id) } }, headers: token === undefined ? {} : bearer(token) });
+    expect(await succeeded(200, usage(coupon.id, admin))).to.include({ issued: 1, used: 0, expired: 0, usable: 1 });
+    await answered([403, 'FORBIDDEN'], usage(coupon.id, user));
+    await answered(401, usage(coupon.id));
+    await answered([404, 'COUPON_NOT_FOUND'], usage(987654321, admin));
     await call('GET', '/api/coupons/{id}/usage', '/api/coupons/abc/usage', 400, { token: admin });
-    const holders = '/api/coupons/{id}/issued';
-    const csv = await call('GET', holders, `/api/coupons/${coupon.id}/issued`, 200, { token: admin });
-    expect(csv.body).to.match(new RegExp(`^userId,issuedAt,state,usableUntil,usedAt,orderId\n${me.id},[^,]+,USABLE,,,\n$`));
-    const jsonl = await call('GET', holders, `/api/coupons/${coupon.id}/issued?format=jsonl`, 200, { token: admin });
-    expect(jsonl.body).to.include({ userId: me.id, state: 'USABLE', orderId: null });
-    await call('GET', holders, `/api/coupons/${coupon.id}/issued?format=xml`, 400, { token: admin });
-    await call('GET', holders, `/api/coupons/${coupon.id}/issued`, [403, 'FORBIDDEN'], { token: user });
-    await call('GET', holders, `/api/coupons/${coupon.id}/issued`, 401);
-    await call('GET', holders, '/api/coupons/987654321/issued', [404, 'COUPON_NOT_FOUND'], { token: admin });
+    const holders = (id: number, token?: string) => api.GET('/api/coupons/{id}/issued', { params: { path: { id: String(id) } }, headers: token === undefined ? {} : bearer(token), parseAs: 'text' });
+    expect(await succeeded(200, holders(coupon.id, admin))).to.match(new RegExp(`^userId,issuedAt,state,usableUntil,usedAt,orderId\n${me.id},[^,]+,USABLE,,,\n$`));
+    const jsonl = await succeeded(200, api.GET('/api/coupons/{id}/issued', { params: { path: { id: String(coupon.id) }, query: { format: 'jsonl' } }, headers: bearer(admin) }));
+    expect(jsonl).to.include({ userId: me.id, state: 'USABLE', orderId: null });
+    await call('GET', '/api/coupons/{id}/issued', `/api/coupons/${coupon.id}/issued?format=xml`, 400, { token: admin });
+    await answered([403, 'FORBIDDEN'], holders(coupon.id, user));
+    await answered(401, holders(coupon.id));
+    await answered([404, 'COUPON_NOT_FOUND'], holders(987654321, admin));
 
-    await call('GET', '/api/console/coupons', '/api/console/coupons', 200, { token: admin });
-    await call('GET', '/api/console/coupons', '/api/console/coupons', [403, 'FORBIDDEN'], { token: user });
-    await call('GET', '/api/console/coupons/{id}/stream', '/api/console/coupons/987654321/stream', [404, 'COUPON_NOT_FOUND'], { token: admin });
+    await answered(200, api.GET('/api/console/coupons', { headers: bearer(admin) }));
+    await answered([403, 'FORBIDDEN'], api.GET('/api/console/coupons', { headers: bearer(user) }));
+    await answered([404, 'COUPON_NOT_FOUND'], api.GET('/api/console/coupons/{id}/stream', { params: { path: { id: '987654321' } }, headers: bearer(admin) }));
     await call('GET', '/api/console/coupons/{id}/stream', '/api/console/coupons/abc/stream', 400, { token: admin });
     // An event stream has no end to read: its head is what is checked, then the stream is left.
     const leave = new AbortController();
@@ -249,41 +267,48 @@ describe('the OpenAPI document, against real answers through the gateway', funct
     conforms('GET', '/api/console/coupons/{id}/stream', { status: stream.status, headers: stream.headers, body: '' });
     leave.abort();
     await call('GET', '/console/index.html', '/console/', 200);
-    await call('GET', '/console/index.html', '/console/index.html', 200);
+    await answered(200, api.GET('/console/index.html', { parseAs: 'text' }));
 
-    const campaign = (await call('POST', '/api/campaigns', '/api/campaigns', 201, { token: admin, body: { name: `openapi-${RUN_ID}`, description: 'documented' } })).body;
-    await call('POST', '/api/campaigns', '/api/campaigns', [403, 'FORBIDDEN'], { token: user, body: { name: 'x' } });
-    await call('POST', '/api/campaigns', '/api/campaigns', 400, { token: admin, body: { name: '' } });
-    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, 201, { token: admin, body: { count: 3, expiresAt: new Date(now + 86_400_000).toISOString() } });
-    await call('POST', '/api/campaigns/{id}/codes', `/api/campaigns/${campaign.id}/codes`, 400, { token: admin, body: { count: 0, expiresAt: new Date(now + 86_400_000).toISOString() } });
-    await call('POST', '/api/campaigns/{id}/codes', '/api/campaigns/987654321/codes', 404, { token: admin, body: { count: 1, expiresAt: new Date(now + 86_400_000).toISOString() } });
-    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin });
-    const campaigns = (await call('GET', '/api/campaigns', '/api/campaigns?size=100', 200, { token: admin })).body;
-    expect(campaigns.items.map((c: { id: number }) => c.id)).to.include(campaign.id);
-    await call('GET', '/api/campaigns', '/api/campaigns', [403, 'FORBIDDEN'], { token: user });
-    await call('GET', '/api/campaigns', '/api/campaigns?page=-1', 400, { token: admin });
-    const codes = (await call('GET', '/api/codes', '/api/codes', 200, { token: admin })).body;
-    const listed = (await call('GET', '/api/codes', `/api/codes?campaign=openapi-${RUN_ID}&sort=createdAt`, 200, { token: admin })).body.items;
+    const campaign = await succeeded(201, api.POST('/api/campaigns', { headers: bearer(admin), body: { name: `openapi-${RUN_ID}`, description: 'documented' } }));
+    await answered([403, 'FORBIDDEN'], api.POST('/api/campaigns', { headers: bearer(user), body: { name: 'x' } }));
+    await answered(400, api.POST('/api/campaigns', { headers: bearer(admin), body: { name: '' } }));
+    const generate = (id: number, count: number) =>
+      api.POST('/api/campaigns/{id}/codes', { params: { path: { id: String(id) } }, headers: bearer(admin), body: { count, expiresAt: new Date(now + 86_400_000).toISOString() } });
+    await answered(201, generate(campaign.id, 3));
+    await answered(400, generate(campaign.id, 0));
+    await answered(404, generate(987654321, 1));
+    const campaignOf = (id: number) => api.GET('/api/campaigns/{id}', { params: { path: { id: String(id) } }, headers: bearer(admin) });
+    await answered(200, campaignOf(campaign.id));
+    const campaigns = await succeeded(200, api.GET('/api/campaigns', { params: { query: { size: 100 } }, headers: bearer(admin) }));
+    expect(campaigns.items.map((c) => c.id)).to.include(campaign.id);
+    await answered([403, 'FORBIDDEN'], api.GET('/api/campaigns', { headers: bearer(user) }));
+    await answered(400, api.GET('/api/campaigns', { params: { query: { page: -1 } }, headers: bearer(admin) }));
+    const codes = await succeeded(200, api.GET('/api/codes', { headers: bearer(admin) }));
+    const listed = (await succeeded(200, api.GET('/api/codes', { params: { query: { campaign: `openapi-${RUN_ID}`, sort: 'createdAt' } }, headers: bearer(admin) }))).items;
     expect(listed).to.have.length(3);
     expect(codes.total).to.be.at.least(3);
     await call('GET', '/api/codes', '/api/codes?redeemed=perhaps', 400, { token: admin });
-    await call('GET', '/api/codes', '/api/codes', [403, 'FORBIDDEN'], { token: user });
-    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin, body: { active: false } });
-    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, [409, 'CODE_SUSPENDED'], { token: user });
-    await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 200, { token: admin, body: { active: true } });
-    const redeemed = await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, 201, { token: user });
-    expect(redeemed.body.userId).to.equal(me.id);
-    await call('POST', '/api/codes/{code}/redemptions', `/api/codes/${listed[0].code}/redemptions`, [409, 'CODE_ALREADY_REDEEMED'], { token: user });
-    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/ZZZZZZZZZZZZZZZZ/redemptions', [404, 'CODE_NOT_FOUND'], { token: user });
-    await call('POST', '/api/codes/{code}/redemptions', '/api/codes/nope/redemptions', 400, { token: user });
-    await call('GET', '/api/codes', `/api/codes?code=${listed[0].code}&redeemed=true`, 200, { token: admin });
-    await call('GET', '/api/users/me/codes', '/api/users/me/codes', 200, { token: user });
+    await answered([403, 'FORBIDDEN'], api.GET('/api/codes', { headers: bearer(user) }));
+    const setActive = (active: boolean) => api.PATCH('/api/campaigns/{id}', { params: { path: { id: String(campaign.id) } }, headers: bearer(admin), body: { active } });
+    const redeem = (code: string) => api.POST('/api/codes/{code}/redemptions', { params: { path: { code } }, headers: bearer(user) });
+    await answered(200, setActive(false));
+    await answered([409, 'CODE_SUSPENDED'], redeem(listed[0].code));
+    await answered(200, setActive(true));
+    const redeemed = await succeeded(201, redeem(listed[0].code));
+    expect(redeemed.userId).to.equal(me.id);
+    await answered([409, 'CODE_ALREADY_REDEEMED'], redeem(listed[0].code));
+    await answered([404, 'CODE_NOT_FOUND'], redeem('ZZZZZZZZZZZZZZZZ'));
+    await answered(400, redeem('nope'));
+    await answered(200, api.GET('/api/codes', { params: { query: { code: listed[0].code, redeemed: 'true' } }, headers: bearer(admin) }));
+    await answered(200, api.GET('/api/users/me/codes', { headers: bearer(user) }));
     await call('PATCH', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 400, { token: admin, body: { active: 'yes' } });
-    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 204, { token: admin });
-    await call('DELETE', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 404, { token: admin });
-    await call('GET', '/api/campaigns/{id}', `/api/campaigns/${campaign.id}`, 404, { token: admin });
-    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', 200, { token: admin });
-    await call('POST', '/api/campaigns/archive-runs', '/api/campaigns/archive-runs', [403, 'FORBIDDEN'], { token: user });
+    const remove = () => api.DELETE('/api/campaigns/{id}', { params: { path: { id: String(campaign.id) } }, headers: bearer(admin) });
+    await answered(204, remove());
+    await answered(404, remove());
+    await answered(404, campaignOf(campaign.id));
+    const archiveRun = (token: string) => api.POST('/api/campaigns/archive-runs', { headers: bearer(token) });
+    await answered(200, archiveRun(admin));
+    await answered([403, 'FORBIDDEN'], archiveRun(user));
 
     // Every operation was seen answering its success status at least once.
     for (const [template, item] of Object.entries<any>(doc.paths)) {
