@@ -57,7 +57,17 @@ describe('issue-coupon: the automatic admission rate', function () {
       expect((await line.state(992_001)).autoPerSecond, 'no requests, no evidence: held').to.equal(49);
       // A turn in the automatic room is told the governed rate.
       const now = Date.now();
-      const terms = { issueStartAt: now - 60_000, issueEndAt: now + 60_000, totalQuantity: null, perSecond: 'auto' as const, autoStartPerSecond: 100, margin: 0, passTtlMs: 30_000, minPollMs: 1000, maxPollMs: 15_000 };
+      const terms = {
+        issueStartAt: now - 60_000,
+        issueEndAt: now + 60_000,
+        totalQuantity: null,
+        perSecond: 'auto' as const,
+        autoStartPerSecond: 100,
+        margin: 0,
+        passTtlMs: 30_000,
+        minPollMs: 1000,
+        maxPollMs: 15_000,
+      };
       await line.turn(992_001, 1, true, terms);
       const turn = await line.turn(992_001, 2, true, terms);
       expect(turn).to.deep.include({ kind: 'WAITING', perSecond: 49 });
