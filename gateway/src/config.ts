@@ -47,6 +47,8 @@ export interface GatewayConfig {
   redis: RedisSettings;
   /** How long a limiter's Redis call may take before the request goes on without it (fail open). */
   rateLimiterTimeoutMs: number;
+  /** How long the waiting-room door's Redis call may take before the turn goes on to the service behind the route. */
+  waitingRoomTimeoutMs: number;
   cors: { allowedOrigins: string[]; allowedMethods: string[]; allowedHeaders: string[]; exposedHeaders: string[]; maxAgeSeconds: number };
 }
 
@@ -151,6 +153,7 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
     accessLog: r.boolean('gateway.accessLog'),
     redis: readRedisSettings(r),
     rateLimiterTimeoutMs: r.number('gateway.rateLimiter.commandTimeoutMs', { min: 10, max: 5000 }),
+    waitingRoomTimeoutMs: r.number('gateway.waitingRoom.commandTimeoutMs', { min: 10, max: 10_000 }),
     cors: {
       allowedOrigins: names('gateway.cors.allowedOrigins', ORIGIN),
       allowedMethods: names('gateway.cors.allowedMethods', /^[A-Z]+$/),

@@ -49,9 +49,13 @@ export function start(opts: StartOptions = {}) {
         await firstConnection(limiterRedis);
         const buckets = new TokenBuckets(limiterRedis, `${cfg.redis.keyPrefix}rate:`);
         const directory = new ServiceDirectory(cfg.platform.consul, ctx.logger, cfg.upstream.benchMillis);
-        // The door answers from the room's state or forwards: the limiters' fail-fast client suits it
-        // (a Redis that does not answer sends the turn on to issue-coupon instead of holding it).
-        const door = new WaitingDoor(limiterRedis, cfg.redis.keyPrefix, cfg.platform.internalToken.secret);
+        // The door's own fail-fast client: a Redis that does not answer sends the turn on to
+        // issue-coupon instead of holding it. Not the limiters' 200 ms: under a crowd's backlog a
+        // reply can sit unread that long, and every such turn sent on costs the platform more.
+        const doorRedis = connectRedis(cfg.redis, failFastRedisOptions(cfg.waitingRoomTimeoutMs));
+        doorRedis.on('error', () => {});
+        await firstConnection(doorRedis);
+        const door = new WaitingDoor(doorRedis, cfg.redis.keyPrefix, cfg.platform.internalToken.secret);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
         const failures = new Counter({
           name: 'gateway_upstream_failures_total',
@@ -91,14 +95,14 @@ export function start(opts: StartOptions = {}) {
         });
         const turns = new Counter({
           name: 'gateway_waiting_room_turns_total',
-          help: "Waiting-room turns (joins and polls): answered at the gateway's door from the room in Redis (answered_by=gateway), or by the service behind the route",
-          labelNames: ['answered_by'],
+          help: "Waiting-room turns (joins and polls): answered at the gateway's door from the room in Redis (answered_by=gateway; why: ticket, refusal), or by the service behind the route (why: no-terms, let-in, claimant, not-in-line, redis, path)",
+          labelNames: ['answered_by', 'why'],
           registers: [ctx.metrics],
         });
         let warnedAt = 0;
         const { hotRoute, trustsInboundTrace, table } = gatewayRoutes(ctx.config, proxy, buckets, door, bytes(cfg.platform.bodyLimit), ctx.logger, {
           upstreamFailure: (route, outcome) => failures.inc({ route, outcome }),
-          turn: (answeredBy) => turns.inc({ answered_by: answeredBy }),
+          turn: (answeredBy, why) => turns.inc({ answered_by: answeredBy, why }),
           refused: (limit) => limited.inc({ limit: limit.name }),
           unavailable: (limit, err) => {
             unlimited.inc({ limit: limit.name });
@@ -132,6 +136,7 @@ export function start(opts: StartOptions = {}) {
             directory.stop();
             proxy.close();
             limiterRedis.disconnect();
+            doorRedis.disconnect();
           },
         };
       },

@@ -2,6 +2,12 @@ import { QueuePasses, TurnBatches, WaitingLine, isTicketTurn, soldOut, ticketOf,
 import type { AppError } from '@coupon-rush/platform';
 import type Redis from 'ioredis';
 
+/**
+ * Why a turn goes on to issue-coupon: its Redis call failed or timed out, the user is among the
+ * claimants or was let in (the holder check is due), or has no place in line.
+ */
+export type SendOn = 'redis' | 'claimant' | 'let-in' | 'not-in-line';
+
 /** The upstream path of a turn in a coupon's waiting room, as issue-coupon serves it. */
 const TURN_PATH = /^\/coupons\/([1-9]\d{0,15})\/queue\/?(?:\?.*)?$/;
 
@@ -35,20 +41,23 @@ export class WaitingDoor {
 
   /**
    * The user's ticket, or a refusal, when the gateway can answer; NO_TERMS when the room holds no
-   * terms (issue-coupon leaves them with any turn it answers); undefined to let issue-coupon answer.
+   * terms (issue-coupon leaves them with any turn it answers); otherwise why issue-coupon must.
    */
-  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | AppError | 'NO_TERMS' | undefined> {
+  async ticket(couponId: number, userId: number, join: boolean): Promise<Ticket | AppError | 'NO_TERMS' | SendOn> {
     let answer;
     try {
       answer = await this.batches.take(couponId, userId, join);
     } catch {
-      return undefined;
+      return 'redis';
     }
     if (!answer) return 'NO_TERMS';
     const { turn } = answer;
-    if ((turn.kind === 'SOLD_OUT' || turn.kind === 'WINDOW_CLOSED') && turn.neverAdmitted) return turn.kind === 'SOLD_OUT' ? soldOut() : windowClosed();
-    if (!isTicketTurn(answer.turn)) return undefined;
-    return ticketOf(couponId, userId, answer.turn, answer.terms, this.passes);
+    if (turn.kind === 'SOLD_OUT' || turn.kind === 'WINDOW_CLOSED') {
+      if (!turn.neverAdmitted) return 'let-in';
+      return turn.kind === 'SOLD_OUT' ? soldOut() : windowClosed();
+    }
+    if (isTicketTurn(turn)) return ticketOf(couponId, userId, turn, answer.terms, this.passes);
+    return turn.kind === 'CLAIMED' ? 'claimant' : 'not-in-line';
   }
 
   /** The fetch of a room's terms under way, if any. */

@@ -116,8 +116,8 @@ const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2f|%5c|\\/i;
 export interface GatewayMetrics extends LimiterEvents {
   /** A request the gateway answered itself because no upstream could: 503, 504, 502. */
   upstreamFailure(route: string, outcome: string): void;
-  /** A waiting-room turn, answered at the door (`gateway`) or sent on to the service behind the route. */
-  turn(answeredBy: string): void;
+  /** A waiting-room turn, answered at the door (`gateway`: a ticket or a refusal) or sent on to the service behind the route, and why. */
+  turn(answeredBy: string, why: string): void;
 }
 
 /** An upstream's headers as the client may see them. */
@@ -188,11 +188,11 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
   /** A waiting user's turn answered here (WaitingDoor), anything else by the upstream. */
   const answerTurn = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, userId: number, credential: Credential, requestId: string, body: Buffer) => {
     const couponId = door.couponOf(match.upstreamPath);
-    const sendOn = (settled?: () => void) => {
-      metrics.turn(match.route.service);
+    const sendOn = (why: string, settled?: () => void) => {
+      metrics.turn(match.route.service, why);
       forward(req, res, match, credential, requestId, body, settled);
     };
-    if (couponId === undefined || !Number.isSafeInteger(userId)) return sendOn();
+    if (couponId === undefined || !Number.isSafeInteger(userId)) return sendOn('path');
     const atTheDoor = (waited: boolean): Promise<void> =>
       door.ticket(couponId, userId, req.method === 'POST').then((ticket) => {
         if (ticket === 'NO_TERMS') {
@@ -200,11 +200,14 @@ export function gatewayRoutes(config: () => GatewayConfig, proxy: UpstreamProxy,
           // moment wait for it and come back here, instead of all going.
           const asked = door.termsAsked(couponId);
           if (asked && !waited) return asked.then(() => atTheDoor(true));
-          return sendOn(asked ? undefined : door.askForTerms(couponId));
+          return sendOn('no-terms', asked ? undefined : door.askForTerms(couponId));
         }
-        if (!ticket) return sendOn();
-        metrics.turn('gateway');
-        if (ticket instanceof AppError) return reply(req, res, ticket);
+        if (typeof ticket === 'string') return sendOn(ticket);
+        if (ticket instanceof AppError) {
+          metrics.turn('gateway', 'refusal');
+          return reply(req, res, ticket);
+        }
+        metrics.turn('gateway', 'ticket');
         const text = JSON.stringify(ticket);
         servedByOf.set(res, 'gateway');
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
