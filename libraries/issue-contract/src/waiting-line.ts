@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
+import { TickBatches } from '@coupon-rush/platform';
 import { claimsKeyOf } from './claim-ledger';
 
 // The scripts ship as .lua sources next to this module's source; tsc does not copy them to dist.
@@ -173,12 +174,6 @@ export class WaitingLine {
   }
 }
 
-interface Asking {
-  userId: number;
-  resolve(turn: { turn: Turn; terms: AnswerTerms } | undefined): void;
-  reject(err: unknown): void;
-}
-
 /**
  * Turns taken without the coupon's terms (the gateway's), gathered per coupon and kind (join or
  * ask) while the event loop reads a burst, then sent as one script call in their order of arrival:
@@ -186,8 +181,7 @@ interface Asking {
  * the requests were read.
  */
 export class TurnBatches {
-  private readonly open = new Map<string, { couponId: number; join: boolean; asking: Asking[] }>();
-  private scheduled = false;
+  private readonly rooms = new Map<string, TickBatches<number, { turn: Turn; terms: AnswerTerms } | undefined>>();
 
   constructor(
     private readonly line: WaitingLine,
@@ -197,37 +191,14 @@ export class TurnBatches {
   /** The user's turn under the terms the room holds; undefined when it holds none. */
   take(couponId: number, userId: number, join: boolean): Promise<{ turn: Turn; terms: AnswerTerms } | undefined> {
     const key = `${couponId}:${join ? 1 : 0}`;
-    let batch = this.open.get(key);
-    if (!batch) this.open.set(key, (batch = { couponId, join, asking: [] }));
-    return new Promise((resolve, reject) => {
-      batch.asking.push({ userId, resolve, reject });
-      if (batch.asking.length >= this.maxBatch) {
-        this.open.delete(key);
-        this.send(batch);
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batches = [...this.open.values()];
-    this.open.clear();
-    for (const batch of batches) this.send(batch);
-  }
-
-  private send({ couponId, join, asking }: { couponId: number; join: boolean; asking: Asking[] }): void {
-    this.line
-      .turns(
-        couponId,
-        asking.map((a) => a.userId),
-        join,
-      )
-      .then(
-        (answer) => asking.forEach((a, i) => a.resolve(answer && { turn: answer.turns[i], terms: answer.terms })),
-        (err) => asking.forEach((a) => a.reject(err)),
-      );
+    let room = this.rooms.get(key);
+    if (!room) {
+      room = new TickBatches(async (userIds) => {
+        const answer = await this.line.turns(couponId, userIds, join);
+        return userIds.map((_, i) => answer && { turn: answer.turns[i], terms: answer.terms });
+      }, this.maxBatch);
+      this.rooms.set(key, room);
+    }
+    return room.take(userId);
   }
 }

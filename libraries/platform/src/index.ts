@@ -19,3 +19,4 @@ export * from './http-metrics';
 export * from './hot-route';
 export * from './scraped-metrics';
 export * from './repeating';
+export * from './tick-batches';
