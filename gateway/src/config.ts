@@ -49,8 +49,6 @@ export interface GatewayConfig {
   rateLimiterTimeoutMs: number;
   /** How long the waiting-room door's Redis call may take before the turn goes on to the service behind the route. */
   waitingRoomTimeoutMs: number;
-  /** The door admits nobody while this gateway's event loop runs later than this (p99 over 100 ms); 0: never pauses. */
-  waitingRoomPauseAboveLoopDelayMs: number;
   cors: { allowedOrigins: string[]; allowedMethods: string[]; allowedHeaders: string[]; exposedHeaders: string[]; maxAgeSeconds: number };
 }
 
@@ -156,7 +154,6 @@ export function parseConfig(r: ConfigReader): GatewayConfig {
     redis: readRedisSettings(r),
     rateLimiterTimeoutMs: r.number('gateway.rateLimiter.commandTimeoutMs', { min: 10, max: 5000 }),
     waitingRoomTimeoutMs: r.number('gateway.waitingRoom.commandTimeoutMs', { min: 10, max: 10_000 }),
-    waitingRoomPauseAboveLoopDelayMs: r.number('gateway.waitingRoom.pauseAdmissionAboveLoopDelayMs', { min: 0, max: 10_000 }),
     cors: {
       allowedOrigins: names('gateway.cors.allowedOrigins', ORIGIN),
       allowedMethods: names('gateway.cors.allowedMethods', /^[A-Z]+$/),

@@ -17,7 +17,6 @@ import {
 import { parseConfig, type GatewayConfig } from './config';
 import { TokenBuckets } from './data/token-buckets';
 import { UpstreamProxy } from './domain/upstream-proxy';
-import { LoopDelayAlarm } from './domain/loop-alarm';
 import { WaitingDoor } from './domain/waiting-door';
 import { gatewayRoutes } from './routes/gateway-routes';
 
@@ -56,17 +55,7 @@ export function start(opts: StartOptions = {}) {
         const doorRedis = connectRedis(cfg.redis, failFastRedisOptions(cfg.waitingRoomTimeoutMs));
         doorRedis.on('error', () => {});
         await firstConnection(doorRedis);
-        const pausedAdmissions = new Gauge({
-          name: 'gateway_waiting_room_admission_paused',
-          help: "1 while this gateway's event loop runs later than gateway.waitingRoom.pauseAdmissionAboveLoopDelayMs: its door's turns let nobody in",
-          registers: [ctx.metrics],
-        });
-        const alarm = new LoopDelayAlarm(
-          () => ctx.config().waitingRoomPauseAboveLoopDelayMs,
-          100,
-          (up) => pausedAdmissions.set(up ? 1 : 0),
-        );
-        const door = new WaitingDoor(doorRedis, cfg.redis.keyPrefix, cfg.platform.internalToken.secret, () => !alarm.raised());
+        const door = new WaitingDoor(doorRedis, cfg.redis.keyPrefix, cfg.platform.internalToken.secret);
         const proxy = new UpstreamProxy(directory, cfg.upstream.maxSockets, cfg.platform.consul.serviceSuffix);
         const failures = new Counter({
           name: 'gateway_upstream_failures_total',
@@ -148,7 +137,6 @@ export function start(opts: StartOptions = {}) {
             proxy.close();
             limiterRedis.disconnect();
             doorRedis.disconnect();
-            alarm.stop();
           },
         };
       },

@@ -16,8 +16,7 @@ const TURN_PATH = /^\/coupons\/([1-9]\d{0,15})\/queue\/?(?:\?.*)?$/;
  * requests, and most of them only learn a place in line: the gateway answers those itself, from the
  * room's state in Redis and with the terms issue-coupon left there (the window, the stock, the
  * rate, for as long as issue-coupon trusts its own copy of the policy), with one script call per
- * batch of users read together, admitting nobody while `admitting` says this gateway could not
- * serve their claims promptly (its event loop runs late). It also says SOLD_OUT and ISSUE_WINDOW_CLOSED to those the room
+ * batch of users read together. It also says SOLD_OUT and ISSUE_WINDOW_CLOSED to those the room
  * never let in: a queued coupon's claim takes a pass, so they hold nothing (the claims set, the
  * passes out and the admitted part of the line are read in the same script). Everything else — a
  * room without terms here, anyone who was let in, a user not in line, a Redis that does not
@@ -29,8 +28,8 @@ export class WaitingDoor {
   /** Rooms whose terms a turn sent to issue-coupon is fetching, settled when its answer is written. */
   private readonly fetching = new Map<number, Promise<void>>();
 
-  constructor(redis: Redis, keyPrefix: string, internalSecret: string, admitting: () => boolean) {
-    this.batches = new TurnBatches(new WaitingLine(redis, keyPrefix), admitting);
+  constructor(redis: Redis, keyPrefix: string, internalSecret: string) {
+    this.batches = new TurnBatches(new WaitingLine(redis, keyPrefix));
     this.passes = new QueuePasses(internalSecret);
   }
 

@@ -5,11 +5,10 @@
 -- KEYS[1] line (zset user -> sequence), KEYS[2] pre-queue (set), KEYS[3] state (hash: seq,
 -- served, clock, abandoned, shuffled, rate, and the room's terms), KEYS[4] passes (zset user ->
 -- pass expiry ms), KEYS[5] the claim ledger's claims set.
--- ARGV[1] join, ARGV[2] admitting (0: admit nobody now, the caller's alarm is up), ARGV[3] how
--- long the terms below hold (ms): the terms are written to the state, for callers that do not know
--- the coupon (the gateway), who pass 0 and no terms: the state's are used, and if none hold every
--- user is answered -9 (ask issue-coupon). ARGV[4] the number of users, then the users, then (when
--- given) the terms: window start ms, window end ms, total
+-- ARGV[1] join, ARGV[2] how long the terms below hold (ms): the terms are written to the state,
+-- for callers that do not know the coupon (the gateway), who pass 0 and no terms: the state's are
+-- used, and if none hold every user is answered -9 (ask issue-coupon). ARGV[3] the number of
+-- users, then the users, then (when given) the terms: window start ms, window end ms, total
 -- quantity (-1 unlimited), admissions per second (0: automatic, the rate is the state's, which the
 -- room's governor sets), margin (passes allowed beyond the unclaimed stock), pass lifetime ms, the
 -- rate to start from when automatic, and the poll interval's bounds (min, max ms).
@@ -20,16 +19,15 @@
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local join = ARGV[1] == '1'
-local admitting = ARGV[2] == '1'
-local holds = tonumber(ARGV[3])
-local n = tonumber(ARGV[4])
+local holds = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local TERMS = { 'start', 'end', 'total', 'rate', 'margin', 'passTtl', 'autoStart', 'minPoll', 'maxPoll' }
 
 local terms = {}
 if holds > 0 then
   local fields = { 'termsUntil', now + holds }
   for i, name in ipairs(TERMS) do
-    terms[name] = tonumber(ARGV[4 + n + i])
+    terms[name] = tonumber(ARGV[3 + n + i])
     fields[#fields + 1] = 't:' .. name
     fields[#fields + 1] = terms[name]
   end
@@ -62,7 +60,7 @@ end
 
 if now < terms.start then
   for i = 1, n do
-    local user = ARGV[4 + i]
+    local user = ARGV[3 + i]
     if join then
       redis.call('SADD', KEYS[2], user)
       answer(i, 3)
@@ -98,7 +96,7 @@ end
 
 if now >= terms['end'] then
   for i = 1, n do
-    local user = ARGV[4 + i]
+    local user = ARGV[3 + i]
     if redis.call('SISMEMBER', KEYS[5], user) == 1 then
       answer(i, -3, 0, 0)
     else
@@ -136,7 +134,7 @@ local soldOut = total >= 0 and claimed >= total
 -- A user among the claims is told so before anything else: the holder check is the caller's.
 local pending = {}
 for i = 1, n do
-  local user = ARGV[4 + i]
+  local user = ARGV[3 + i]
   if redis.call('SISMEMBER', KEYS[5], user) == 1 then
     answer(i, -6)
   elseif soldOut then
@@ -168,7 +166,7 @@ end
 local asking = {}
 local joined = seq
 for _, i in ipairs(pending) do
-  local user = ARGV[4 + i]
+  local user = ARGV[3 + i]
   local keep = true
   if not redis.call('ZSCORE', KEYS[4], user) then
     local place = redis.call('ZSCORE', KEYS[1], user)
@@ -199,11 +197,7 @@ if seq ~= joined then
 end
 
 local budget = math.floor((now - clock) * rate / 1000)
-if not admitting then
-  -- The caller cannot serve claims promptly now (its alarm is up): nobody is let in, and the time
-  -- is not banked, so admission resumes at the rate rather than with a burst.
-  redis.call('HSET', KEYS[3], 'clock', now)
-elseif budget > 0 then
+if budget > 0 then
   local admit = math.min(budget, seq - served)
   if total >= 0 then
     -- Never more passes out than the stock still unclaimed, plus a margin for those who leave.
@@ -227,7 +221,7 @@ elseif budget > 0 then
 end
 
 for _, i in ipairs(asking) do
-  local user = ARGV[4 + i]
+  local user = ARGV[3 + i]
   local pass = redis.call('ZSCORE', KEYS[4], user)
   if pass then
     answer(i, 2, tonumber(pass), 0, rate)

@@ -101,7 +101,7 @@ export class WaitingLine {
    * `termsHoldMs`, so that a caller without the coupon's policy (the gateway) can take turns with
    * `terms` undefined: then undefined when no terms hold (ask the service that has the policy).
    */
-  async turns(couponId: number, userIds: number[], join: boolean, terms?: LineTerms, termsHoldMs = 0, admitting = true): Promise<Turns | undefined> {
+  async turns(couponId: number, userIds: number[], join: boolean, terms?: LineTerms, termsHoldMs = 0): Promise<Turns | undefined> {
     const k = this.keys(couponId);
     const given = terms
       ? [
@@ -123,7 +123,6 @@ export class WaitingLine {
       k.passes,
       claimsKeyOf(this.prefix, couponId),
       join ? 1 : 0,
-      admitting ? 1 : 0,
       terms ? Math.max(1, termsHoldMs) : 0,
       userIds.length,
       ...userIds,
@@ -186,8 +185,6 @@ export class TurnBatches {
 
   constructor(
     private readonly line: WaitingLine,
-    /** Whether the caller can serve claims promptly now: asked as each batch leaves. */
-    private readonly admitting: () => boolean = () => true,
     private readonly maxBatch = 256,
   ) {}
 
@@ -197,7 +194,7 @@ export class TurnBatches {
     let room = this.rooms.get(key);
     if (!room) {
       room = new TickBatches(async (userIds) => {
-        const answer = await this.line.turns(couponId, userIds, join, undefined, 0, this.admitting());
+        const answer = await this.line.turns(couponId, userIds, join);
         return userIds.map((_, i) => answer && { turn: answer.turns[i], terms: answer.terms });
       }, this.maxBatch);
       this.rooms.set(key, room);

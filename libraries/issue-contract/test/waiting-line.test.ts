@@ -101,30 +101,13 @@ describe('the waiting line: batches of turns under the terms the room holds', ()
     ]);
   });
 
-  it('when the caller is not admitting (its alarm is up), then nobody is let in and the time is not banked for later', async () => {
-    const coupon = nextCoupon++;
-    const state = `${prefix}coupon:{${coupon}}:queue:state`;
-    await line.turn(coupon, 1, true, terms({ perSecond: 10 }), 10_000);
-    await line.turns(coupon, [2, 3, 4], true);
-    // A second's worth of admissions is due (10), but the caller holds them.
-    await redis.hset(state, 'clock', Date.now() - 1_000);
-    const held = await line.turns(coupon, [1, 2], false, undefined, 0, false);
-    expect(held!.turns.map((t) => t.kind)).to.deep.equal(['WAITING', 'WAITING']);
-    // Admitting again: only what the rate allows since then, not the held second.
-    const resumed = await line.turns(coupon, [1, 2, 3, 4], false);
-    expect(resumed!.turns.filter((t) => t.kind === 'ADMITTED').length).to.be.at.most(1);
-    await redis.hset(state, 'clock', Date.now() - 300);
-    const later = await line.turns(coupon, [1, 2, 3, 4], false);
-    expect(later!.turns.filter((t) => t.kind === 'ADMITTED').length).to.be.within(3, 4);
-  });
-
   it('when hundreds take turns at once through the batches, then few script calls carry them and the line is their order of asking', async () => {
     const coupon = nextCoupon++;
     await line.turn(coupon, 1, true, terms(), 10_000);
-    const batches = new TurnBatches(line, undefined, 64);
+    const batches = new TurnBatches(line, 64);
     let calls = 0;
     const counting = { turns: (...args: Parameters<WaitingLine['turns']>) => (calls++, line.turns(...args)) } as unknown as WaitingLine;
-    const counted = new TurnBatches(counting, undefined, 64);
+    const counted = new TurnBatches(counting, 64);
     const answers = await Promise.all(users(300, 1_000).map((u) => counted.take(coupon, u, true)));
     expect(answers.map((a) => (a!.turn.kind === 'WAITING' ? a!.turn.position : a!.turn.kind))).to.deep.equal(users(300, 2));
     expect(calls).to.equal(Math.ceil(300 / 64));
