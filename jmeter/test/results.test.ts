@@ -42,7 +42,21 @@ describe('JTL results and the count checks', () => {
       problemCode,
     });
     const crowd = [sample(1, '202'), sample(2, '202'), sample(3, '409', 'SOLD_OUT'), sample(4, '409', 'SOLD_OUT')];
-    const rec = { couponId: 7, totalQuantity: 2, issuedQuantity: 2, redisClaims: 2, redisConfirmed: 2, redisRevoked: 0, rows: 2, divergence: 0, consistent: true, accepted: 2 };
+    const none = { count: 0, users: [] };
+    const rec = {
+      couponId: 7,
+      totalQuantity: 2,
+      issuedQuantity: 2,
+      redisClaims: 2,
+      redisConfirmed: 2,
+      redisRevoked: 0,
+      rows: 2,
+      divergence: 0,
+      consistent: true,
+      claimsWithoutRow: { ...none, inFlight: none, stranded: none, published: none },
+      rowsWithoutClaim: none,
+      accepted: 2,
+    };
     const o = { plan: 'rush' as const, users: 4, quantity: 2 };
 
     it('when rows, 202s, server counts and Redis agree and the stock went to the first users, then nothing is reported', () => {
@@ -90,7 +104,21 @@ describe('JTL results and the count checks', () => {
       step('claim', 2, '202', 'ACCEPTED'),
       step('poll', 3, '409', 'SOLD_OUT'),
     ];
-    const rec = { couponId: 7, totalQuantity: 2, issuedQuantity: 2, redisClaims: 2, redisConfirmed: 2, redisRevoked: 0, rows: 2, divergence: 0, consistent: true, accepted: 2 };
+    const none = { count: 0, users: [] };
+    const rec = {
+      couponId: 7,
+      totalQuantity: 2,
+      issuedQuantity: 2,
+      redisClaims: 2,
+      redisConfirmed: 2,
+      redisRevoked: 0,
+      rows: 2,
+      divergence: 0,
+      consistent: true,
+      claimsWithoutRow: { ...none, inFlight: none, stranded: none, published: none },
+      rowsWithoutClaim: none,
+      accepted: 2,
+    };
     const o = { users: 3, quantity: 2 };
 
     it('when every user ends with 202 or SOLD_OUT and the 202s are the rows, then nothing is reported', () => {

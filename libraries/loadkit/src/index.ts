@@ -1,6 +1,7 @@
 import { hash as hashPassword } from '@node-rs/bcrypt';
 import knex, { type Knex } from 'knex';
 import { createTokenKey, signAccessToken } from '@coupon-rush/platform';
+import type { operations } from '@coupon-rush/api-client';
 import { ADMIN_LOGIN } from './admin-login';
 
 export { mintInternalToken } from '@coupon-rush/platform';
@@ -10,17 +11,8 @@ export interface LoadUser {
   token: string;
 }
 
-export interface Reconciliation {
-  couponId: number;
-  totalQuantity: number | null;
-  issuedQuantity: number;
-  redisClaims: number;
-  redisConfirmed: number;
-  redisRevoked: number;
-  rows: number;
-  divergence: number;
-  consistent: boolean;
-}
+/** A coupon's reconciliation (GET /api/coupons/:id/reconciliation), as the API document defines it. */
+export type Reconciliation = operations['reconcileCoupon']['responses'][200]['content']['application/json'];
 
 export async function api(base: string, method: string, url: string, body?: unknown, token?: string): Promise<any> {
   const res = await fetch(base + url, {

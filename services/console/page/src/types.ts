@@ -1,4 +1,10 @@
 // The shapes the gateway answers with, as the page reads them (services/console and coupon-service own them).
+// Those the API document defines are taken from it (the generated types of @coupon-rush/api-client), so
+// the page and the document cannot drift; the rest are the console's own stream.
+import type { components, operations } from '@coupon-rush/api-client';
+
+/** The JSON body of an operation's 200 answer. */
+type JsonAnswer<O> = O extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
 
 export type CouponState = 'upcoming' | 'open' | 'closed';
 
@@ -23,28 +29,14 @@ export interface NewCoupon {
   issueEndAt: string;
 }
 
-export interface Campaign {
-  id: number;
-  name: string;
-  description: string;
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A campaign, as the API document defines it. */
+export type Campaign = components['schemas']['Campaign'];
 
-export interface CampaignPage {
-  items: Campaign[];
-  page: number;
-  size: number;
-  total: number;
-}
+/** A page of campaigns (GET /api/campaigns). */
+export type CampaignPage = JsonAnswer<operations['listCampaigns']>;
 
-export interface LoginAnswer {
-  accessToken: string;
-  tokenType: string;
-  /** Seconds. */
-  expiresIn: number;
-}
+/** A login's answer (POST /api/users/login). */
+export type LoginAnswer = JsonAnswer<operations['logIn']>;
 
 /** One `tick` event of GET /api/console/coupons/:id/stream. */
 export interface Tick {
