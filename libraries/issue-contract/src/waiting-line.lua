@@ -12,7 +12,8 @@
 -- quantity (-1 unlimited), admissions per second (0: automatic, the rate is the state's, which the
 -- room's governor sets), margin (passes allowed beyond the unclaimed stock), pass lifetime ms, the
 -- rate to start from when automatic, and the poll interval's bounds (min, max ms).
--- Returns, after the terms {start, min poll, max poll}, four numbers per user {code, a, b, rate}:
+-- Returns {start, min poll, max poll, places left to hand out (-1: unlimited or not counted)},
+-- then four numbers per user {code, a, b, rate}:
 -- 1 waiting (position, waiting in all), 2 admitted (pass expiry ms), 3 pre-queue (its size),
 -- -1 not in the queue, -2 sold out and -3 window closed (b: 1 if the user was never let in), -5 the
 -- pass expired unused, -6 the user is in the claims set, -9 the room's terms are unknown here.
@@ -46,9 +47,9 @@ else
   end
 end
 
-local out = { terms.start, terms.minPoll, terms.maxPoll }
+local out = { terms.start, terms.minPoll, terms.maxPoll, -1 }
 local function answer(i, code, a, b, rate)
-  local at = 3 + (i - 1) * 4
+  local at = 4 + (i - 1) * 4
   out[at + 1], out[at + 2], out[at + 3], out[at + 4] = code, a or 0, b or 0, rate or 0
 end
 local function answerAll(code)
@@ -72,8 +73,8 @@ if now < terms.start then
   end
   local size = redis.call('SCARD', KEYS[2])
   for i = 1, n do
-    if out[3 + (i - 1) * 4 + 1] == 3 then
-      out[3 + (i - 1) * 4 + 2] = size
+    if out[4 + (i - 1) * 4 + 1] == 3 then
+      out[4 + (i - 1) * 4 + 2] = size
     end
   end
   return out
@@ -220,6 +221,11 @@ if budget > 0 then
   redis.call('HSET', KEYS[3], 'served', served, 'clock', clock)
 end
 
+-- The places still to be handed out before the stock is gone (unless passes lapse): a user behind
+-- them is told to ask again when they should be gone, not sooner.
+if total >= 0 then
+  out[4] = math.max(0, total - claimed + terms.margin - redis.call('ZCARD', KEYS[4]))
+end
 for _, i in ipairs(asking) do
   local user = ARGV[3 + i]
   local pass = redis.call('ZSCORE', KEYS[4], user)

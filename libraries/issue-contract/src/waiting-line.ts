@@ -9,7 +9,8 @@ const read = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../sr
 
 /** Where a user stands in a coupon's waiting room, as the line script answers. */
 export type Turn =
-  | { kind: 'WAITING'; position: number; waiting: number; perSecond: number }
+  /** placesLeft: passes still to be handed out before the stock is gone (null: unlimited). */
+  | { kind: 'WAITING'; position: number; waiting: number; perSecond: number; placesLeft: number | null }
   | { kind: 'ADMITTED'; passExpiresAt: number }
   | { kind: 'PRE_QUEUE'; size: number }
   | { kind: 'PASS_EXPIRED' }
@@ -48,8 +49,8 @@ export interface Turns {
   terms: AnswerTerms;
 }
 
-function turnOf(code: number, a: number, b: number, rate: number): Turn {
-  if (code === 1) return { kind: 'WAITING', position: a, waiting: b, perSecond: rate };
+function turnOf(code: number, a: number, b: number, rate: number, placesLeft: number): Turn {
+  if (code === 1) return { kind: 'WAITING', position: a, waiting: b, perSecond: rate, placesLeft: placesLeft < 0 ? null : placesLeft };
   if (code === 2) return { kind: 'ADMITTED', passExpiresAt: a };
   if (code === 3) return { kind: 'PRE_QUEUE', size: a };
   if (code === -2 || code === -3) return { kind: code === -2 ? 'SOLD_OUT' : 'WINDOW_CLOSED', neverAdmitted: b === 1 };
@@ -130,7 +131,7 @@ export class WaitingLine {
     );
     if (out[0] === -9) return undefined;
     const turns: Turn[] = [];
-    for (let i = 3; i < out.length; i += 4) turns.push(turnOf(out[i], out[i + 1], out[i + 2], out[i + 3]));
+    for (let i = 4; i < out.length; i += 4) turns.push(turnOf(out[i], out[i + 1], out[i + 2], out[i + 3], out[3]));
     return { turns, terms: { issueStartAt: out[0], minPollMs: out[1], maxPollMs: out[2] } };
   }
 

@@ -24,8 +24,12 @@ export function ticketOf(couponId: number, userId: number, turn: TicketTurn, ter
   switch (turn.kind) {
     case 'WAITING': {
       const secondsToTurn = turn.position / turn.perSecond;
-      // Asked about four times before one's turn, never more often than minPollMs.
-      const pollAfterMs = jitter(clamp((secondsToTurn * 1000) / 4, terms.minPollMs, terms.maxPollMs));
+      // Asked about four times before one's turn, never more often than minPollMs. Behind the
+      // places still to be handed out, the next news is the stock running out (or passes lapsing)
+      // once those are handed out: not sooner, so that a crowd far back asks once or twice, not
+      // throughout the admission of those ahead.
+      const untilPlacesGoneMs = turn.placesLeft !== null && turn.position > turn.placesLeft ? ((turn.placesLeft + 1) * 1000) / turn.perSecond : 0;
+      const pollAfterMs = jitter(clamp(Math.max((secondsToTurn * 1000) / 4, untilPlacesGoneMs), terms.minPollMs, terms.maxPollMs));
       return { couponId, status: 'WAITING', phase: 'QUEUE', position: turn.position, ahead: turn.position - 1, estimatedWaitSeconds: Math.ceil(secondsToTurn), pollAfterMs };
     }
     case 'PRE_QUEUE': {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type Redis from 'ioredis';
 import { connectRedis } from '@coupon-rush/platform';
 import { RUN_ID, deleteRedisKeys, testRedisSettings } from '@coupon-rush/testkit';
-import { TurnBatches, WaitingLine, claimsKeyOf, type LineTerms } from '../src';
+import { QueuePasses, TurnBatches, WaitingLine, claimsKeyOf, ticketOf, type LineTerms } from '../src';
 
 /**
  * The waiting line's turns as the gateway's door takes them: without the coupon's policy, under the
@@ -62,6 +62,7 @@ describe('the waiting line: batches of turns under the terms the room holds', ()
     expect(answer!.terms).to.deep.equal({ issueStartAt: start, minPollMs: 700, maxPollMs: 9_000 });
     expect(answer!.turns.map((t) => (t.kind === 'WAITING' ? t.position : t.kind))).to.deep.equal([2, 3, 4, 5, 6]);
 
+    expect(answer!.turns[0]).to.include({ placesLeft: 1_000 });
     const again = await line.turns(coupon, [5, 7, 42], false);
     expect(again!.turns.map((t) => (t.kind === 'WAITING' ? t.position : t.kind))).to.deep.equal([6, 2, 'NOT_IN_QUEUE']);
     expect(await line.state(coupon)).to.include({ joined: 6 });
@@ -114,5 +115,17 @@ describe('the waiting line: batches of turns under the terms the room holds', ()
     // Joins and polls of the same moment go in separate calls, each in order.
     const mixed = await Promise.all([batches.take(coupon, 1_000, false), batches.take(coupon, 5_000, true), batches.take(coupon, 1_299, false)]);
     expect(mixed.map((a) => (a!.turn.kind === 'WAITING' ? a!.turn.position : a!.turn.kind))).to.deep.equal([2, 302, 301]);
+  });
+
+  it('when a user waits behind the places still to hand out, then the next poll is set for when they should be gone, not sooner', () => {
+    const passes = new QueuePasses('a test secret');
+    const answerTerms = { issueStartAt: 0, minPollMs: 1_000, maxPollMs: 60_000 };
+    const waiting = (position: number, placesLeft: number | null) => ticketOf(1, 1, { kind: 'WAITING', position, waiting: 20_000, perSecond: 200, placesLeft }, answerTerms, passes);
+    const pollOf = (t: ReturnType<typeof waiting>) => (t.status === 'WAITING' ? t.pollAfterMs : NaN);
+    // Within the places: a quarter of the wait (4,000 / 200 / 4 = 5 s, ±10%).
+    expect(pollOf(waiting(1_000, 2_000))).to.be.within(1_000, 1_375);
+    expect(pollOf(waiting(4_000, 2_000))).to.be.within(9_000, 11_100);
+    // Unlimited stock: the quarter-of-the-wait rule alone.
+    expect(pollOf(waiting(4_000, null))).to.be.within(4_500, 5_500);
   });
 });
