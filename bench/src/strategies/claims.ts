@@ -210,7 +210,8 @@ function redisLua({ db, redis, prefix, durability }: LabContext): Claim {
       await ledger.revoke(couponId, userId).catch(() => {});
       throw err;
     }
-    if (claim === 'IN_FLIGHT' || claim === 'REBUILDING') throw new Error(`claim ${claim}`);
+    // The lab's coupons are direct (no pass), so PASS_INVALID cannot come back either.
+    if (claim === 'IN_FLIGHT' || claim === 'REBUILDING' || claim === 'PASS_INVALID') throw new Error(`claim ${claim}`);
     if (claim !== 'ACCEPTED') return claim;
     try {
       await recordIssue(db, couponId, userId);

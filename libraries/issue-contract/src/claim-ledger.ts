@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
+import { claimsKeyOf, passesKeyOf } from './coupon-keys';
 
 /**
  * ACCEPTED: claimed; ALREADY_ISSUED: the user holds an acknowledged or persisted claim; SOLD_OUT;
  * IN_FLIGHT: another request of the user is still being decided; REBUILDING: the coupon's sets are
- * being rebuilt after a Redis failover and decide nothing until then.
+ * being rebuilt after a Redis failover and decide nothing until then; PASS_INVALID: a queued
+ * coupon's waiting-room pass is not out for this user with this expiry (used, lapsed, replaced).
  */
-export type ClaimResult = 'ACCEPTED' | 'ALREADY_ISSUED' | 'SOLD_OUT' | 'IN_FLIGHT' | 'REBUILDING';
+export type ClaimResult = 'ACCEPTED' | 'ALREADY_ISSUED' | 'SOLD_OUT' | 'IN_FLIGHT' | 'REBUILDING' | 'PASS_INVALID';
 
 /** Whether a user holds a claim, asked without claiming: HELD, NONE, IN_FLIGHT or REBUILDING. */
 export type Holding = 'HELD' | 'NONE' | 'IN_FLIGHT' | 'REBUILDING';
@@ -48,7 +50,18 @@ const read = (name: string) => fs.readFileSync(path.join(SCRIPT_DIR, `${name}.lu
 const script = (name: string) => `${read('ledger-common')}\n${read(name)}`;
 
 interface ClaimCommands {
-  couponClaim(claims: string, revoked: string, pending: string, timeline: string, userId: string, total: number, claimId: string, decidedWithinMs: number): Promise<number>;
+  couponClaim(
+    claims: string,
+    revoked: string,
+    pending: string,
+    timeline: string,
+    passes: string,
+    userId: string,
+    total: number,
+    claimId: string,
+    decidedWithinMs: number,
+    passExpiresAt: number,
+  ): Promise<number>;
   couponHolding(claims: string, revoked: string, pending: string, timeline: string, decidedWithinMs: number, ...userIds: string[]): Promise<number[]>;
   couponRevoke(claims: string, revoked: string, confirmed: string, pending: string, timeline: string, userId: string, claimId: string): Promise<number>;
   couponConfirm(revoked: string, confirmed: string, pending: string, ...userIds: string[]): Promise<number[]>;
@@ -61,7 +74,7 @@ interface ClaimCommands {
 /** When the last answer to a request may come: a claim unmarked past it was never answered 202. */
 const DEFAULT_DECIDED_WITHIN_MS = 10_000;
 
-const CLAIM_REFUSALS: Record<number, ClaimResult> = { [-1]: 'ALREADY_ISSUED', [-2]: 'SOLD_OUT', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
+const CLAIM_REFUSALS: Record<number, ClaimResult> = { [-1]: 'ALREADY_ISSUED', [-2]: 'SOLD_OUT', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT', [-5]: 'PASS_INVALID' };
 const HOLDINGS: Record<number, Holding> = { [-1]: 'HELD', 0: 'NONE', 1: 'NONE', [-3]: 'REBUILDING', [-4]: 'IN_FLIGHT' };
 
 interface HoldingQuestion {
@@ -74,11 +87,6 @@ const unexpectedReply = (reply: unknown) => new Error(`unexpected ledger script 
 
 function unexpected(reply: unknown): never {
   throw unexpectedReply(reply);
-}
-
-/** The set of a coupon's claimants (user ids), under a key prefix: the ledger's, read by the waiting room too. */
-export function claimsKeyOf(prefix: string, couponId: number): string {
-  return `${prefix}coupon:{${couponId}}:claims`;
 }
 
 /**
@@ -111,7 +119,7 @@ export class ClaimLedger {
     this.redis = redis as Redis & ClaimCommands;
     const commands = this.redis as unknown as { couponClaim?: unknown };
     if (!commands.couponClaim) {
-      redis.defineCommand('couponClaim', { numberOfKeys: 4, lua: script('claim') });
+      redis.defineCommand('couponClaim', { numberOfKeys: 5, lua: script('claim') });
       redis.defineCommand('couponHolding', { numberOfKeys: 4, lua: script('holding') });
       redis.defineCommand('couponRevoke', { numberOfKeys: 5, lua: script('revoke') });
       redis.defineCommand('couponConfirm', { numberOfKeys: 3, lua: script('confirm') });
@@ -184,9 +192,25 @@ export class ClaimLedger {
    * An accepted claim is returned only once it is replicated (else ClaimNotReplicated). `claimId`
    * (the event's id) ties the later mark or revocation to this claim, not to a newer one of the user.
    */
-  async claim(couponId: number, userId: number, totalQuantity: number | null, claimId = ''): Promise<ClaimResult> {
+  /**
+   * Claims for the user. A queued coupon's claim names the user's waiting-room pass by its expiry:
+   * the script takes it out with the claim (after the holder check, before the stock), so a pass is
+   * spent only by a claim that stands, in the same round trip.
+   */
+  async claim(couponId: number, userId: number, totalQuantity: number | null, claimId = '', passExpiresAt = 0): Promise<ClaimResult> {
     const k = this.keys(couponId);
-    const r = await this.redis.couponClaim(k.claims, k.revoked, k.pending, k.timeline, String(userId), totalQuantity ?? -1, claimId, this.decidedWithinMs);
+    const r = await this.redis.couponClaim(
+      k.claims,
+      k.revoked,
+      k.pending,
+      k.timeline,
+      passesKeyOf(this.prefix, couponId),
+      String(userId),
+      totalQuantity ?? -1,
+      claimId,
+      this.decidedWithinMs,
+      passExpiresAt,
+    );
     if (r !== 1) return CLAIM_REFUSALS[r] ?? unexpected(r);
     await this.replicated();
     return 'ACCEPTED';

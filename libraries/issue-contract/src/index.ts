@@ -6,6 +6,7 @@
  * persists, and both, the console, the fault suite and the bench read it from here.
  */
 export * from './claim-ledger';
+export * from './coupon-keys';
 export * from './claim-reconciliation';
 export * from './coupon-refusals';
 export * from './issue-events';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import { TickBatches } from '@coupon-rush/platform';
-import { claimsKeyOf } from './claim-ledger';
+import { claimsKeyOf } from './coupon-keys';
 
 // The scripts ship as .lua sources next to this module's source; tsc does not copy them to dist.
 const read = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../src', `${name}.lua`), 'utf8');
@@ -20,7 +20,7 @@ export type Turn =
 
 interface LineCommands {
   queueTurns(line: string, pre: string, state: string, passes: string, claims: string, ...args: Array<string | number>): Promise<number[]>;
-  queuePass(passes: string, mode: 'use' | 'restore', userId: number, expiresAt: number): Promise<number>;
+  queuePass(passes: string, userId: number, expiresAt: number): Promise<number>;
 }
 
 const REFUSED: Record<number, 'NOT_IN_QUEUE' | 'PASS_EXPIRED' | 'CLAIMED'> = { [-1]: 'NOT_IN_QUEUE', [-5]: 'PASS_EXPIRED', [-6]: 'CLAIMED' };
@@ -140,14 +140,9 @@ export class WaitingLine {
     return (await this.turns(couponId, [userId], join, terms, termsHoldMs))!.turns[0];
   }
 
-  /** Takes the user's pass out (single use): true only for the pass admitted with this expiry, before it. */
-  async usePass(couponId: number, userId: number, expiresAt: number): Promise<boolean> {
-    return (await this.redis.queuePass(this.keys(couponId).passes, 'use', userId, expiresAt)) === 1;
-  }
-
   /** Puts a used pass back (its claim kept nothing), if it has not expired meanwhile. */
   async restorePass(couponId: number, userId: number, expiresAt: number): Promise<void> {
-    await this.redis.queuePass(this.keys(couponId).passes, 'restore', userId, expiresAt);
+    await this.redis.queuePass(this.keys(couponId).passes, userId, expiresAt);
   }
 
   async state(couponId: number): Promise<LineState> {

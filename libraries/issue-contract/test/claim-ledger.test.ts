@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type Redis from 'ioredis';
 import { connectRedis } from '@coupon-rush/platform';
 import { RUN_ID, deleteRedisKeys, testRedisSettings } from '@coupon-rush/testkit';
-import { ClaimLedger, LedgerRebuilding } from '../src';
+import { ClaimLedger, LedgerRebuilding, passesKeyOf } from '../src';
 
 /**
  * The claim state machine against the real Redis master (through Sentinel, with WAIT for the
@@ -37,6 +37,23 @@ describe('the claim ledger (claim, mark published, confirm, revoke) under races'
   after(async () => {
     await deleteRedisKeys(connections[0], `${prefix}*`);
     connections.forEach((c) => c.disconnect());
+  });
+
+  it('when a queued coupon is claimed with a waiting-room pass, then the claim takes it: the holder check first, a pass not out refused, a sold-out claim leaves it', async () => {
+    const id = await coupon();
+    const passes = passesKeyOf(prefix, id);
+    const expiry = Date.now() + 30_000;
+    await connections[0].zadd(passes, expiry, 1, expiry, 2, expiry, 3);
+    expect(await ledgers[0].claim(id, 1, 1, 'c1', expiry + 1), 'another expiry').to.equal('PASS_INVALID');
+    expect(await ledgers[0].claim(id, 4, 1, 'c4', expiry), 'no pass out').to.equal('PASS_INVALID');
+    expect(await ledgers[1].claim(id, 1, 1, 'c1', expiry)).to.equal('ACCEPTED');
+    expect(await connections[0].zscore(passes, 1), 'spent').to.equal(null);
+    expect(await ledgers[2].claim(id, 1, 1, 'c1b', expiry), 'its own request still being decided').to.equal('IN_FLIGHT');
+    expect(await ledgers[0].markPublished(id, 1, 'c1')).to.equal(true);
+    expect(await ledgers[2].claim(id, 1, 1, 'c1b', expiry), 'a holder hears it first').to.equal('ALREADY_ISSUED');
+    expect(await ledgers[0].claim(id, 2, 1, 'c2', expiry)).to.equal('SOLD_OUT');
+    expect(Number(await connections[0].zscore(passes, 2)), 'kept').to.equal(expiry);
+    expect(await ledgers[0].claim(id, 3, 1, 'c3', Date.now() - 1), 'lapsed').to.equal('PASS_INVALID');
   });
 
   it('when 300 users claim 50 coupons at once from three instances, then exactly 50 are accepted and the set holds exactly them', async () => {

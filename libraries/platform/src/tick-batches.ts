@@ -32,12 +32,8 @@ export class TickBatches<In, Out> {
     const batch = this.waiting;
     if (batch.length === 0) return;
     this.waiting = [];
-    let sent: Promise<Out[]>;
-    try {
-      sent = this.send(batch.map((w) => w.input));
-    } catch (err) {
-      sent = Promise.reject(err);
-    }
+    // A send that throws rather than rejects fails its batch the same way.
+    const sent = Promise.resolve().then(() => this.send(batch.map((w) => w.input)));
     sent.then(
       (outs) => batch.forEach((w, i) => w.resolve(outs[i])),
       (err) => batch.forEach((w) => w.reject(err)),

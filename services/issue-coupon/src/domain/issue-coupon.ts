@@ -3,8 +3,8 @@ import { AppError } from '@coupon-rush/platform';
 import { LedgerRebuilding, type ClaimLedger } from '@coupon-rush/issue-contract';
 import type { CouponPolicy } from '../data/coupon-policy-source';
 import type { IssueEventPublisher } from '../data/issue-event-publisher';
-import { takePass, type WaitingRoom } from './waiting-room';
-import { alreadyIssued, claimsRebuilding, couponNotFound, earlierRequestPending, issueUnavailable, outcomeUnknown, policyUnavailable, soldOut, windowClosed } from './refusals';
+import { passExpiry, type WaitingRoom } from './waiting-room';
+import { alreadyIssued, claimsRebuilding, couponNotFound, earlierRequestPending, issueUnavailable, outcomeUnknown, passInvalid, policyUnavailable, soldOut, windowClosed } from './refusals';
 
 export interface IssueDependencies {
   policy(id: number): Promise<CouponPolicy | undefined> | CouponPolicy | undefined;
@@ -123,17 +123,18 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   if (deps.soldOut.has(couponId)) await refuseUnlessHeld(deps, couponId, userId, soldOut(), deadline);
   if (!policy.admissionPerSecond) return claimFor(deps, couponId, userId, policy, now, deadline);
 
-  // A queued coupon: a holder is told so first, then the pass is checked and taken. A claim that
-  // keeps nothing (503) or whose outcome is open (504) puts the pass back: the retry learns.
-  await holdsNothing(deps, couponId, userId, deadline);
+  // A queued coupon: the pass's signature is checked here and the claim script takes the pass
+  // after its holder check (one round trip); a holder is told so before any refusal of the pass. A
+  // claim that keeps nothing (503) or whose outcome is open (504) puts the pass back: the retry learns.
   let passExpiresAt: number;
   try {
-    passExpiresAt = await within(deadline, takePass(deps.room, couponId, userId, pass));
+    passExpiresAt = passExpiry(deps.room, couponId, userId, pass);
   } catch (err) {
-    reject(deps, couponId, err instanceof AppError ? err : issueUnavailable('waiting room'));
+    await holdsNothing(deps, couponId, userId, deadline);
+    reject(deps, couponId, err as AppError);
   }
   try {
-    return await claimFor(deps, couponId, userId, policy, now, deadline);
+    return await claimFor(deps, couponId, userId, policy, now, deadline, passExpiresAt);
   } catch (err) {
     if (!(err instanceof AppError) || err.status >= 500) void deps.room.line.restorePass(couponId, userId, passExpiresAt).catch(() => {});
     throw err;
@@ -141,12 +142,12 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
 }
 
 /** The claim itself: atomically in Redis, the event published, and only then accepted. */
-async function claimFor(deps: IssueDependencies, couponId: number, userId: number, policy: CouponPolicy, now: number, deadline: number) {
+async function claimFor(deps: IssueDependencies, couponId: number, userId: number, policy: CouponPolicy, now: number, deadline: number, passExpiresAt = 0) {
   // The event's id ties this request's mark and release to its own claim, never a newer one.
   const claimId = crypto.randomUUID();
   let claim;
   try {
-    claim = await within(Math.min(deadline, Date.now() + deps.claimTimeoutMs), deps.ledger.claim(couponId, userId, policy.totalQuantity, claimId));
+    claim = await within(Math.min(deadline, Date.now() + deps.claimTimeoutMs), deps.ledger.claim(couponId, userId, policy.totalQuantity, claimId, passExpiresAt));
   } catch {
     // The claim may stand on the master without being durable (ClaimNotReplicated), its reply was
     // lost, or it has not run yet. Nothing was published, so releasing it is safe; if that fails
@@ -156,6 +157,7 @@ async function claimFor(deps: IssueDependencies, couponId: number, userId: numbe
     reject(deps, couponId, issueUnavailable('claim store'));
   }
   if (claim === 'ALREADY_ISSUED') reject(deps, couponId, alreadyIssued());
+  if (claim === 'PASS_INVALID') reject(deps, couponId, passInvalid());
   if (claim === 'IN_FLIGHT' || claim === 'REBUILDING') refuseUndecided(deps, couponId, claim);
   if (claim === 'SOLD_OUT') {
     deps.soldOut.declare(couponId);

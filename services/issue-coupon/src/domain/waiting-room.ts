@@ -95,20 +95,13 @@ export async function takeTurn(
 }
 
 /**
- * The pass of an admitted user, checked and taken (single use) before a claim of a queued coupon:
- * its expiry, to put it back if the claim keeps nothing. No pass is QUEUE_REQUIRED; a pass that is
- * not this user's for this coupon, or is expired, used or forged, is QUEUE_PASS_INVALID.
+ * The expiry of an admitted user's pass for a claim of a queued coupon, once its signature, user
+ * and coupon are checked here; the claim script takes it (single use) after its holder check. No
+ * pass is QUEUE_REQUIRED; one not this user's for this coupon, expired or forged, QUEUE_PASS_INVALID.
  */
-export async function takePass(room: WaitingRoom, couponId: number, userId: number, pass: string | undefined): Promise<number> {
+export function passExpiry(room: WaitingRoom, couponId: number, userId: number, pass: string | undefined): number {
   if (!pass) throw queueRequired(couponId);
   const expiresAt = room.passes.expiryOf(pass, couponId, userId);
-  if (expiresAt === undefined) throw passInvalid();
-  let taken;
-  try {
-    taken = await room.line.usePass(couponId, userId, expiresAt);
-  } catch {
-    throw issueUnavailable('waiting room');
-  }
-  if (!taken) throw passInvalid();
+  if (expiresAt === undefined || expiresAt <= Date.now()) throw passInvalid();
   return expiresAt;
 }
