@@ -51,6 +51,18 @@ async function rejoined(ctx: FaultContext, old: number, elected: number): Promis
 }
 
 /** Every partition of the topic back to three in-sync replicas: the cluster is whole again. */
+/** The Redis master SIGKILLed; Sentinel promotes a replica; the old master comes back as its replica. */
+async function killRedisMaster(ctx: FaultContext, when: string): Promise<void> {
+  const c = ctx.components;
+  const old = await c.redisMaster();
+  c.signal(`redis-${old}`, 'SIGKILL');
+  await c.gone(`redis-${old}`);
+  ctx.log(`redis master ${old} SIGKILLed${when}`);
+  const elected = await promotedAfter(ctx, old, 'Sentinel failover');
+  await c.infra('up', 'redis');
+  await rejoined(ctx, old, elected);
+}
+
 const kafkaWhole = (ctx: FaultContext) => until('all Kafka replicas in sync', async () => (await ctx.components.minInSync(ctx.topic)) === 3, 60_000);
 
 export const FAULTS: Fault[] = [
@@ -86,32 +98,14 @@ export const FAULTS: Fault[] = [
     name: 'redis-failover',
     what: 'the Redis master SIGKILLed; Sentinel promotes a replica; the old master comes back as a replica',
     rushScale: 2,
-    async inject(ctx) {
-      const c = ctx.components;
-      const old = await c.redisMaster();
-      c.signal(`redis-${old}`, 'SIGKILL');
-      await c.gone(`redis-${old}`);
-      ctx.log(`redis master ${old} SIGKILLed`);
-      const elected = await promotedAfter(ctx, old, 'Sentinel failover');
-      await c.infra('up', 'redis');
-      await rejoined(ctx, old, elected);
-    },
+    inject: (ctx) => killRedisMaster(ctx, ''),
   },
   {
     name: 'redis-failover-queued',
     what: "the Redis master SIGKILLed while a queued coupon's crowd waits in its waiting room; Sentinel promotes a replica; the old master comes back as a replica",
     rushScale: 2,
     queued: true,
-    async inject(ctx) {
-      const c = ctx.components;
-      const old = await c.redisMaster();
-      c.signal(`redis-${old}`, 'SIGKILL');
-      await c.gone(`redis-${old}`);
-      ctx.log(`redis master ${old} SIGKILLed mid-queue`);
-      const elected = await promotedAfter(ctx, old, 'Sentinel failover');
-      await c.infra('up', 'redis');
-      await rejoined(ctx, old, elected);
-    },
+    inject: (ctx) => killRedisMaster(ctx, ' mid-queue'),
   },
   {
     name: 'redis-planned-failover',

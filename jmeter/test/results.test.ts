@@ -2,6 +2,25 @@ import { expect } from 'chai';
 import { parseCsv, readJtl, summarize, type Sample } from '../src/jtl';
 import { claimLateness, verify, verifyQueue } from '../src/verify';
 
+/** A coupon's reconciliation as the API answers it when everything agrees: `quantity` issued and persisted. */
+function reconciled(couponId: number, quantity: number) {
+  const none = { count: 0, users: [] };
+  return {
+    couponId,
+    totalQuantity: quantity,
+    issuedQuantity: quantity,
+    redisClaims: quantity,
+    redisConfirmed: quantity,
+    redisRevoked: 0,
+    rows: quantity,
+    divergence: 0,
+    consistent: true,
+    claimsWithoutRow: { ...none, inFlight: none, stranded: none, published: none },
+    rowsWithoutClaim: none,
+    accepted: quantity,
+  };
+}
+
 const HEADER =
   'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect,"userId","problemCode"';
 const line = (ts: number, elapsed: number, code: string, success: boolean, userId: number, problem = '', failure = '') =>
@@ -42,21 +61,7 @@ describe('JTL results and the count checks', () => {
       problemCode,
     });
     const crowd = [sample(1, '202'), sample(2, '202'), sample(3, '409', 'SOLD_OUT'), sample(4, '409', 'SOLD_OUT')];
-    const none = { count: 0, users: [] };
-    const rec = {
-      couponId: 7,
-      totalQuantity: 2,
-      issuedQuantity: 2,
-      redisClaims: 2,
-      redisConfirmed: 2,
-      redisRevoked: 0,
-      rows: 2,
-      divergence: 0,
-      consistent: true,
-      claimsWithoutRow: { ...none, inFlight: none, stranded: none, published: none },
-      rowsWithoutClaim: none,
-      accepted: 2,
-    };
+    const rec = reconciled(7, 2);
     const o = { plan: 'rush' as const, users: 4, quantity: 2 };
 
     it('when rows, 202s, server counts and Redis agree and the stock went to the first users, then nothing is reported', () => {
@@ -104,21 +109,7 @@ describe('JTL results and the count checks', () => {
       step('claim', 2, '202', 'ACCEPTED'),
       step('poll', 3, '409', 'SOLD_OUT'),
     ];
-    const none = { count: 0, users: [] };
-    const rec = {
-      couponId: 7,
-      totalQuantity: 2,
-      issuedQuantity: 2,
-      redisClaims: 2,
-      redisConfirmed: 2,
-      redisRevoked: 0,
-      rows: 2,
-      divergence: 0,
-      consistent: true,
-      claimsWithoutRow: { ...none, inFlight: none, stranded: none, published: none },
-      rowsWithoutClaim: none,
-      accepted: 2,
-    };
+    const rec = reconciled(7, 2);
     const o = { users: 3, quantity: 2 };
 
     it('when every user ends with 202 or SOLD_OUT and the 202s are the rows, then nothing is reported', () => {
