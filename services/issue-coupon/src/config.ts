@@ -7,8 +7,7 @@ export interface IssueCouponConfig {
   kafka: KafkaSettings;
   couponService: string;
   cache: { localTtlMs: number; redisTtlSeconds: number };
-  /** producers: sends in flight at once (each an idempotent producer, one request in flight); read at start. */
-  publisher: { maxBatch: number; lingerMs: number; timeoutMs: number; producers: number };
+  publisher: { maxBatch: number; lingerMs: number; timeoutMs: number };
   answer: { withinMs: number; claimTimeoutMs: number; releaseReserveMs: number };
   queue: QueueSettings;
   /** Where the automatic admission rate reads the issue route's latency: the gateway's histograms. */
@@ -29,7 +28,6 @@ export function parseConfig(r: ConfigReader): IssueCouponConfig {
       maxBatch: r.number('issue.publisher.maxBatch', { min: 1, max: 10_000 }),
       lingerMs: r.number('issue.publisher.lingerMs', { min: 0, max: 100 }),
       timeoutMs: r.number('issue.publisher.timeoutMs', { min: 100 }),
-      producers: r.number('issue.publisher.producers', { min: 1, max: 16 }),
     },
     answer: {
       withinMs: r.number('issue.answer.withinMs', { min: 500, max: 60_000 }),

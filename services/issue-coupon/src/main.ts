@@ -70,12 +70,9 @@ export function start(opts: StartOptions = {}) {
           (tier) => metrics.cacheServed.inc({ tier }),
         );
         // Idempotent: a retried batch is written once. acks=all is set per send.
-        const producers = Array.from(
-          { length: cfg.publisher.producers },
-          () => new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } })),
-        );
-        await Promise.all(producers.map((p) => p.connect()));
-        const publisher = new IssueEventPublisher(producers, topic, () => ctx.config().publisher, metrics.publisher);
+        const producer = new RenewingProducer(() => kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 } }));
+        await producer.connect();
+        const publisher = new IssueEventPublisher(producer, topic, () => ctx.config().publisher, metrics.publisher);
         // Sold-out announcements between instances travel over Redis pub/sub (a subscriber needs
         // its own connection).
         const channel = `${cfg.redis.keyPrefix}coupon-sold-out`;

@@ -25,26 +25,21 @@ export interface PublisherSettings {
 }
 
 /**
- * Publishes issue events acknowledged by all in-sync replicas through idempotent producers.
- * kafkajs has no linger and an idempotent producer allows one request in flight, so requests that
- * arrive while every producer is sending wait and leave together in the next send: under a crowd
- * one round trip carries hundreds of claims; alone, a request is sent at once. With more than one
- * producer a batch does not wait for the one before it to be acknowledged (an `acks=all` send is
- * mostly waiting for the followers, not work): events of one coupon may then reach the topic out of
- * claim order, which nothing reads into (each is its own claim, and the consumer keys rows by user).
+ * Publishes issue events acknowledged by all in-sync replicas through an idempotent producer.
+ * kafkajs has no linger and the idempotent producer allows one request in flight, so requests
+ * that arrive while a send is in flight wait and leave together in the next send: under a crowd
+ * one round trip carries hundreds of claims; alone, a request is sent at once.
  */
 export class IssueEventPublisher {
   private queue: Pending[] = [];
-  private readonly idle: RenewingProducer[];
+  private sending = false;
   private scheduled = false;
   constructor(
-    private readonly producers: RenewingProducer[],
+    private readonly producer: RenewingProducer,
     private readonly topic: string,
     private readonly settings: () => PublisherSettings,
     private readonly metrics?: PublisherMetrics,
-  ) {
-    this.idle = [...producers];
-  }
+  ) {}
 
   /** How long a publish may take before it counts as timed out (the current setting). */
   get timeoutMs(): number {
@@ -86,7 +81,7 @@ export class IssueEventPublisher {
   }
 
   private schedule(): void {
-    if (this.idle.length === 0 || this.scheduled) return;
+    if (this.sending || this.scheduled) return;
     this.scheduled = true;
     const linger = this.settings().lingerMs;
     const go = () => {
@@ -98,20 +93,14 @@ export class IssueEventPublisher {
   }
 
   private async flush(): Promise<void> {
-    const producer = this.idle.pop();
-    if (!producer) return;
     // Requests already answered (timed out) are dropped: their claims were revoked.
     const batch = this.queue.splice(0, this.settings().maxBatch).filter((p) => !p.settled);
-    if (batch.length === 0) {
-      this.idle.push(producer);
-      return;
-    }
+    if (batch.length === 0) return;
+    this.sending = true;
     this.metrics?.batchSize.observe(batch.length);
     const timer = this.metrics?.sendSeconds.startTimer();
-    // Another producer, if one is idle, takes whatever arrives meanwhile.
-    if (this.queue.length > 0) this.schedule();
     try {
-      await producer.send({
+      await this.producer.send({
         topic: this.topic,
         acks: -1,
         messages: batch.map((p) => ({ key: String(p.event.couponId), value: JSON.stringify(p.event), headers: p.headers })),
@@ -125,19 +114,19 @@ export class IssueEventPublisher {
       timer?.({ result: 'failed' });
       for (const p of batch) this.settle(p, 'FAILED');
     } finally {
-      this.idle.push(producer);
+      this.sending = false;
       if (this.queue.length > 0) this.schedule();
     }
   }
 
   async close(): Promise<void> {
     await this.drain();
-    await Promise.all(this.producers.map((p) => p.disconnect()));
+    await this.producer.disconnect();
   }
 
   /** Waits for queued events to be sent or timed out; used on shutdown. */
   async drain(deadlineMs = 5000): Promise<void> {
     const end = Date.now() + deadlineMs;
-    while ((this.queue.length > 0 || this.idle.length < this.producers.length) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    while ((this.queue.length > 0 || this.sending) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
   }
 }
