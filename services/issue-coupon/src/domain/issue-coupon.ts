@@ -124,8 +124,7 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
   if (!policy.admissionPerSecond) return claimFor(deps, couponId, userId, policy, now, deadline);
 
   // A queued coupon: the pass's signature is checked here and the claim script takes the pass
-  // after its holder check (one round trip); a holder is told so before any refusal of the pass. A
-  // claim that keeps nothing (503) or whose outcome is open (504) puts the pass back: the retry learns.
+  // after its holder check (one round trip); a holder is told so before any refusal of the pass.
   let passExpiresAt: number;
   try {
     passExpiresAt = passExpiry(deps.room, couponId, userId, pass);
@@ -133,16 +132,19 @@ export async function issueCoupon(deps: IssueDependencies, couponId: number, use
     await holdsNothing(deps, couponId, userId, deadline);
     reject(deps, couponId, err as AppError);
   }
-  try {
-    return await claimFor(deps, couponId, userId, policy, now, deadline, passExpiresAt);
-  } catch (err) {
-    if (!(err instanceof AppError) || err.status >= 500) void deps.room.line.restorePass(couponId, userId, passExpiresAt).catch(() => {});
-    throw err;
-  }
+  return claimFor(deps, couponId, userId, policy, now, deadline, passExpiresAt);
 }
 
-/** The claim itself: atomically in Redis, the event published, and only then accepted. */
+/**
+ * The claim itself: atomically in Redis, the event published, and only then accepted. A queued
+ * coupon's claim takes the user's pass (`passExpiresAt`); a claim that took it and then keeps
+ * nothing (503) or whose outcome is open (504) puts it back, so the retry learns: a claim still
+ * standing answers ALREADY_ISSUED first. A claim refused before taking it leaves it alone.
+ */
 async function claimFor(deps: IssueDependencies, couponId: number, userId: number, policy: CouponPolicy, now: number, deadline: number, passExpiresAt = 0) {
+  const restorePass = () => {
+    if (passExpiresAt > 0) void deps.room.line.restorePass(couponId, userId, passExpiresAt).catch(() => {});
+  };
   // The event's id ties this request's mark and release to its own claim, never a newer one.
   const claimId = crypto.randomUUID();
   let claim;
@@ -154,6 +156,7 @@ async function claimFor(deps: IssueDependencies, couponId: number, userId: numbe
     // too, the claim stays unmarked and is released by the user's next request or the sweep:
     // never a coupon without a 202.
     void deps.ledger.revoke(couponId, userId, claimId).catch(() => {});
+    restorePass();
     reject(deps, couponId, issueUnavailable('claim store'));
   }
   if (claim === 'ALREADY_ISSUED') reject(deps, couponId, alreadyIssued());
@@ -176,6 +179,7 @@ async function claimFor(deps: IssueDependencies, couponId: number, userId: numbe
     // becoming a row.
     const quiet = deps.failovers.mark();
     const released = await releaseDurably(deps, couponId, userId, claimId, deadline);
+    if (released !== false) restorePass();
     // A tombstone the old master took while Sentinel was promoting a replica (its other replica
     // still acknowledging) is lost with it, and the record would then become a row: a 503 could
     // not be kept, so neither outcome is promised.
